@@ -1,0 +1,146 @@
+"""The book builds strictly, and every page renders in a headless browser.
+
+The browser test serves the built HTML on 127.0.0.1, opens every page in Debian's
+Chromium (driven by Playwright), saves a screenshot to ``_build/screenshots/`` and fails on
+images that did not load, stored errors or tracebacks, MathJax errors, broken internal links
+and any request that would need the network.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def test_book_builds_without_warnings(book_build):
+    proc, html = book_build
+    assert proc.returncode == 0, "strict book build failed:\n" + proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert (html / "index.html").exists()
+
+
+def test_mathjax_is_served_locally(book_build):
+    proc, html = book_build
+    assert proc.returncode == 0
+    page = (html / "chapters" / "01_hopfield.html").read_text()
+    assert "_static/mathjax/tex-chtml.js" in page, "MathJax is not loaded from _static"
+    assert "cdn.jsdelivr" not in page
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").exists()
+
+
+@pytest.fixture(scope="module")
+def server(book_build):
+    proc, html = book_build
+    if proc.returncode != 0:
+        pytest.fail("book build failed; see test_book_builds_without_warnings")
+    handler = functools.partial(_QuietHandler, directory=str(html))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/", html
+    httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; 'make test' installs Debian's chromium")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _pages(html: Path):
+    return sorted(str(p.relative_to(html)) for p in html.rglob("*.html")
+                  if not p.relative_to(html).parts[0].startswith("_") and p.name not in {"search.html", "genindex.html"})
+
+
+def test_every_page_renders(server, browser):
+    base, html = server
+    pages = _pages(html)
+    assert "chapters/01_hopfield.html" in pages
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    link_targets = set()
+    for rel in pages:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        external, failed = [], []
+        page.on("request", lambda r: external.append(r.url)
+                if urlparse(r.url).hostname not in ("127.0.0.1", None) and not r.url.startswith("data:") else None)
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        url = urljoin(base, rel)
+        response = page.goto(url, wait_until="load")
+        if response is None or response.status != 200:
+            problems.append(f"{rel}: HTTP {response and response.status}")
+            continue
+        page.wait_for_function("() => !window.MathJax || !MathJax.startup || MathJax.startup.promise"
+                               " .then(() => true)", timeout=30_000)
+        page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+        page.screenshot(path=str(SCREENSHOTS / (rel.replace("/", "__").replace(".html", ".png"))), full_page=True)
+        report = page.evaluate(
+            """() => ({
+                broken_images: [...document.images].filter(i => !i.complete || i.naturalWidth === 0)
+                                  .map(i => i.src.slice(0, 80)),
+                math_errors: [...document.querySelectorAll('mjx-merror, .MathJax_Error')].map(e => e.textContent),
+                raw_math: document.querySelectorAll('.math').length,
+                typeset: document.querySelectorAll('mjx-container').length,
+                errors: [...document.querySelectorAll('.output.error, .output.traceback, .traceback')].length,
+                text: document.body.innerText,
+                links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+            })"""
+        )
+        if report["broken_images"]:
+            problems.append(f"{rel}: images did not load: {report['broken_images']}")
+        if report["math_errors"]:
+            problems.append(f"{rel}: MathJax errors: {report['math_errors'][:5]}")
+        if report["raw_math"] and not report["typeset"]:
+            problems.append(f"{rel}: {report['raw_math']} math blocks but none typeset by MathJax")
+        if report["errors"] or "Traceback (most recent call last)" in report["text"]:
+            problems.append(f"{rel}: a stored error or traceback is shown")
+        if external:
+            problems.append(f"{rel}: requests that need the network: {external[:5]}")
+        if failed:
+            problems.append(f"{rel}: failed requests: {failed[:5]}")
+        for link in report["links"]:
+            if link.startswith(base):
+                link_targets.add((rel, link))
+        page.close()
+
+    # Internal links: the target page exists and, if there is a fragment, the anchor exists.
+    anchors: dict[str, set[str]] = {}
+    for rel, link in sorted(link_targets):
+        target, fragment = urldefrag(link)
+        path = urlparse(target).path.lstrip("/") or "index.html"
+        if path.endswith("/"):
+            path += "index.html"
+        file = html / path
+        if not file.exists():
+            problems.append(f"{rel}: broken link to {link}")
+            continue
+        if fragment and file.suffix == ".html":
+            if path not in anchors:
+                import re
+                anchors[path] = set(re.findall(r'id="([^"]+)"', file.read_text()))
+            if fragment not in anchors[path]:
+                problems.append(f"{rel}: link to missing anchor {link}")
+    assert not problems, "\n".join(problems)
