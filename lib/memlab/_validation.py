@@ -1,0 +1,183 @@
+"""Shared input-validation helpers for :mod:`memlab`.
+
+Every helper either returns a normalised value or raises ``TypeError`` (wrong
+kind of object) / ``ValueError`` (right kind, wrong value) with a message that
+states both what was received and what is expected.  They are private to the
+package (no API stability promise) but are reused by every public module so
+that error messages are uniform.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_generator",
+    "check_int",
+    "check_positive_int",
+    "check_nonneg_int",
+    "check_finite_float",
+    "check_nonneg_float",
+    "check_fraction",
+    "check_pm1_array",
+    "check_nonneg_float_array",
+]
+
+
+def _describe(value) -> str:
+    """Short description of ``value`` for error messages."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} (type {type(value).__name__})"
+
+
+def check_generator(rng, name: str = "rng") -> np.random.Generator:
+    """Require a :class:`numpy.random.Generator`.
+
+    Legacy ``RandomState`` objects, integer seeds and ``None`` are refused so
+    that every random draw in the library is reproducible from one Generator.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{name} must be a numpy.random.Generator (e.g. "
+            f"np.random.default_rng(seed)); got {_describe(rng)}"
+        )
+    return rng
+
+
+def check_int(value, name: str) -> int:
+    """Require an integral scalar (Python int or NumPy integer, not bool)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer; got a boolean {value!r}")
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {_describe(value)}")
+    return int(value)
+
+
+def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    """Require an integer ``>= minimum`` (default 1)."""
+    value = check_int(value, name)
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
+    return value
+
+
+def check_nonneg_int(value, name: str) -> int:
+    """Require an integer ``>= 0``."""
+    return check_positive_int(value, name, minimum=0)
+
+
+def check_finite_float(value, name: str) -> float:
+    """Require a finite real scalar; returns it as ``float``."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number; got a boolean {value!r}")
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {_describe(value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    return value
+
+
+def check_nonneg_float(value, name: str) -> float:
+    """Require a finite real scalar ``>= 0``."""
+    value = check_finite_float(value, name)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0; got {value}")
+    return value
+
+
+def check_fraction(
+    value,
+    name: str,
+    low: float = 0.0,
+    high: float = 1.0,
+    *,
+    closed_low: bool = True,
+    closed_high: bool = True,
+) -> float:
+    """Require a finite real scalar in an interval (closed by default)."""
+    value = check_finite_float(value, name)
+    ok_low = value >= low if closed_low else value > low
+    ok_high = value <= high if closed_high else value < high
+    if not (ok_low and ok_high):
+        lb = "[" if closed_low else "("
+        rb = "]" if closed_high else ")"
+        raise ValueError(f"{name} must lie in {lb}{low}, {high}{rb}; got {value}")
+    return value
+
+
+def check_pm1_array(values, name: str, ndims=(1, 2)) -> np.ndarray:
+    """Require an array whose entries are exactly -1 or +1.
+
+    Parameters
+    ----------
+    values : array_like
+        Integer or floating array.  Booleans, complex numbers and objects are
+        refused with ``TypeError``.
+    name : str
+        Name used in error messages.
+    ndims : tuple of int
+        Allowed numbers of dimensions.
+
+    Returns
+    -------
+    numpy.ndarray
+        C-contiguous ``int8`` copy (or view, if already ``int8`` contiguous).
+    """
+    arr = np.asarray(values)
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(
+            f"{name} must be an integer or float array of -1/+1 values; "
+            f"got dtype {arr.dtype}"
+        )
+    if arr.ndim not in ndims:
+        allowed = " or ".join(str(d) for d in ndims)
+        raise ValueError(
+            f"{name} must be a {allowed}-dimensional array; got {arr.ndim} "
+            f"dimension(s) with shape {arr.shape}"
+        )
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
+    bad = (arr != 1) & (arr != -1)
+    if bad.any():
+        index = tuple(int(i) for i in np.unravel_index(np.argmax(bad), arr.shape))
+        shown = index[0] if len(index) == 1 else index
+        raise ValueError(
+            f"{name} must contain only -1 and +1; found value {arr[index].item()!r} "
+            f"at index {shown}"
+        )
+    return np.ascontiguousarray(arr, dtype=np.int8)
+
+
+def check_nonneg_float_array(values, name: str) -> np.ndarray:
+    """Require a real array of finite values ``>= 0``; returns ``float64``."""
+    arr = np.asarray(values)
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(f"{name} must be real number(s); got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        index = np.unravel_index(np.argmax(~np.isfinite(arr)), arr.shape)
+        raise ValueError(
+            f"{name} must be finite and >= 0; found {arr[index]} at index "
+            f"{tuple(int(i) for i in index)}"
+        )
+    if np.any(arr < 0):
+        index = np.unravel_index(np.argmax(arr < 0), arr.shape)
+        raise ValueError(
+            f"{name} must be finite and >= 0; found {arr[index]} at index "
+            f"{tuple(int(i) for i in index)}"
+        )
+    return arr
