@@ -757,3 +757,97 @@ def test_public_api_listed():
         assert hasattr(hf, name)
         assert not name.startswith("_")
     assert hf.Trajectory._fields == ("overlaps", "states")
+
+
+# ---------------------------------------------------------------------------
+# async_energy_trace, final_period, crossing_load
+# ---------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), p=st.integers(1, 12), n=st.integers(2, 40))
+def test_async_energy_trace_never_rises_and_matches_dense_energy(seed, p, n):
+    rng = np.random.default_rng(seed)
+    xi = pm1(rng, (p, n))
+    s0 = pm1(rng, (n,))
+    trace = hf.async_energy_trace(xi, s0, 3, np.random.default_rng(seed))
+    assert trace.energy.shape == (3 * n + 1,) and trace.flipped.shape == (3 * n,)
+    assert np.all(np.diff(trace.energy) <= 1e-12)
+    # the energy changes exactly at flips, and each flip strictly lowers it or ties (h = 0 never flips)
+    assert np.all(np.diff(trace.energy)[trace.flipped] < 0)
+    assert np.all(np.diff(trace.energy)[~trace.flipped] == 0)
+    assert trace.energy[0] == pytest.approx(dense_energy(xi, s0), abs=1e-9)
+    assert trace.energy[-1] == pytest.approx(dense_energy(xi, trace.states), abs=1e-9)
+    # replay the same update order with the dense couplings: same energies, same final state
+    order = hf._draw_permutations(np.random.default_rng(seed), 3, n).ravel()
+    w = dense_int_couplings(xi)
+    s = s0.astype(np.int64).copy()
+    for k, i in enumerate(order):
+        h = int(w[i] @ s)
+        s[i] = 1 if h > 0 else (-1 if h < 0 else s[i])
+        assert trace.energy[k + 1] == pytest.approx(dense_energy(xi, s), abs=1e-9)
+    assert np.array_equal(trace.states, s)
+
+
+def test_async_energy_trace_reaches_fixed_point():
+    rng = np.random.default_rng(3)
+    xi = hf.random_patterns(10, 200, rng)
+    s0 = pm1(rng, (200,))
+    trace = hf.async_energy_trace(xi, s0, 6, rng)
+    assert not trace.flipped[-200:].any()
+    assert hf.final_period(xi, trace.states) == 1
+
+
+def test_async_energy_trace_validation():
+    rng = np.random.default_rng(0)
+    xi = hf.random_patterns(3, 10, rng)
+    with pytest.raises(ValueError, match="single state"):
+        hf.async_energy_trace(xi, pm1(rng, (2, 10)), 1, rng)
+    with pytest.raises(TypeError, match="Generator"):
+        hf.async_energy_trace(xi, pm1(rng, (10,)), 1, 0)
+    with pytest.raises(ValueError, match="n_sweeps"):
+        hf.async_energy_trace(xi, pm1(rng, (10,)), 0, rng)
+
+
+def test_final_period_detects_fixed_points_and_two_cycles():
+    rng = np.random.default_rng(1)
+    xi = hf.random_patterns(5, 100, rng)
+    assert hf.final_period(xi, xi[0]) == 1
+    # P = 1 and a state orthogonal to the pattern: h = -s/N, so s -> -s -> s
+    xi2 = np.array([[1, 1, 1, 1, -1, -1, -1, -1]], dtype=np.int8)
+    s = np.array([1, -1, 1, -1, 1, -1, 1, -1], dtype=np.int8)
+    assert list(hf.final_period(xi2, np.stack([s, -s, xi2[0]]))) == [2, 2, 1]
+    # a random state far from convergence has period 0 (or it happens to be settled)
+    st_rand = pm1(rng, (200, 100))
+    periods = hf.final_period(xi, st_rand)
+    settled = hf.simulate(xi, st_rand, 60).states
+    assert set(np.unique(periods)) <= {0, 1, 2}
+    assert np.all(hf.final_period(xi, settled) > 0)
+
+
+def test_final_period_finds_cycles_that_sync_dynamics_produce():
+    rng = np.random.default_rng(0)
+    xi = hf.random_patterns(20, 200, rng)
+    starts = pm1(rng, (400, 200))
+    final = hf.simulate(xi, starts, 60).states
+    period = hf.final_period(xi, final)
+    assert np.all(period > 0)
+    assert np.any(period == 2), "no 2-cycles at alpha = 0.1, N = 200 from 400 random starts"
+    for k in np.flatnonzero(period == 2)[:5]:
+        one = hf.simulate(xi, final[k], 1).states
+        two = hf.simulate(xi, one, 1).states
+        assert not np.array_equal(one, final[k]) and np.array_equal(two, final[k])
+
+
+def test_crossing_load():
+    assert hf.crossing_load([0.1, 0.2, 0.3], [1.0, 0.6, 0.2], 0.5) == pytest.approx(0.225)
+    assert math.isnan(hf.crossing_load([0.1, 0.2, 0.3], [1.0, 0.9, 0.8], 0.5))
+    assert math.isnan(hf.crossing_load([0.1, 0.2, 0.3], [0.4, 0.3, 0.2], 0.5))
+    # the first downward crossing is used
+    assert hf.crossing_load([1, 2, 3, 4], [1.0, 0.0, 1.0, 0.0], 0.5) == pytest.approx(1.5)
+    with pytest.raises(ValueError, match="increasing"):
+        hf.crossing_load([0.2, 0.1], [1, 0], 0.5)
+    with pytest.raises(ValueError, match="same length"):
+        hf.crossing_load([0.1, 0.2], [1, 0, 0], 0.5)
+    with pytest.raises(ValueError, match="finite"):
+        hf.crossing_load([0.1, 0.2], [1, np.nan], 0.5)

@@ -264,16 +264,28 @@ def hebbian_weights(patterns) -> np.ndarray:
         Symmetric, zero diagonal.
     """
     xi = _check_patterns(patterns).astype(np.float64)
-    w = xi.T @ xi
+    w = _exact_matmul(xi.T, xi)
     w /= xi.shape[1]
     np.fill_diagonal(w, 0.0)
     return w
 
 
+def _exact_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for integer-valued float arrays (validated ±1 data and their overlaps).
+
+    The result is a sum of small integers and exact. Multithreaded OpenBLAS kernels can
+    nevertheless leave a spurious floating-point "invalid" flag behind, which numpy reports as
+    ``RuntimeWarning: invalid value encountered in matmul`` (seen intermittently on 2-core
+    machines); no NaN can arise from these inputs, so the flag is ignored here.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        return a @ b
+
+
 def _unnormalised_overlaps(xi: np.ndarray, s: np.ndarray) -> np.ndarray:
     """``M = s xi^T`` as exact integers stored in float64 (s is 1-D or 2-D)."""
     dt = np.float32 if xi.shape[1] < _F32_EXACT else np.float64
-    m = s.astype(dt) @ xi.astype(dt).T  # |partial sums| <= N: exact
+    m = _exact_matmul(s.astype(dt), xi.astype(dt).T)  # |partial sums| <= N: exact
     return m.astype(np.float64)
 
 
@@ -475,7 +487,7 @@ def _run_sync(xi, s0, n_steps, cue):
     xi_t = None  # (N, P) int8 transpose, made on first use by _apply_flips
 
     s = s0.copy()
-    m = s.astype(fdt) @ x.T  # (B, P); |partial sums| <= N < 2**24: exact
+    m = _exact_matmul(s.astype(fdt), x.T)  # (B, P); |partial sums| <= N < 2**24: exact
     rec = _Recorder(n_steps, batch, n_patterns, n_neurons, cue)
     rec.record(0, np.arange(batch), m)
     s_prev = s.copy()  # state at t-1 (for the 2-cycle test / periodic fill)
@@ -488,11 +500,11 @@ def _run_sync(xi, s0, n_steps, cue):
         # N h = M xi - P s.  Partial sums of M xi are bounded by sum_mu |M_mu|.
         bound = float(np.max(np.sum(np.abs(m_a), axis=1))) + n_patterns
         if bound < _F32_EXACT or fdt == np.float64:
-            field = m_a @ x
+            field = _exact_matmul(m_a, x)
         else:
             if x64 is None:
                 x64 = xi.astype(np.float64)
-            field = m_a.astype(np.float64) @ x64
+            field = _exact_matmul(m_a.astype(np.float64), x64)
         field -= n_patterns * s_a.astype(field.dtype)
         s_new = np.where(field > 0, np.int8(1), np.where(field < 0, np.int8(-1), s_a))
         n_flips = np.count_nonzero(s_new != s_a)
@@ -503,7 +515,7 @@ def _run_sync(xi, s0, n_steps, cue):
             m_new = np.ascontiguousarray(m_a)
             _apply_flips(xi_t, s_a, s_new, m_new)
         else:
-            m_new = s_new.astype(fdt) @ x.T
+            m_new = _exact_matmul(s_new.astype(fdt), x.T)
 
         fixed = np.all(s_new == s_a, axis=1)
         cycle = np.all(s_new == s_prev[active], axis=1) if t >= 2 else np.zeros_like(fixed)
