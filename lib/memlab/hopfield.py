@@ -341,6 +341,34 @@ def energy(patterns, states):
 # --------------------------------------------------------------------------
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _update_neuron(xi_t, s, m_unnorm, i):  # pragma: no cover - numba
+    """Zero-temperature update of neuron ``i`` of one state, in place.
+
+    N h_i = sum_mu xi_i^mu M_mu - P s_i (exact integer arithmetic); s_i <- sgn(h_i), kept if
+    h_i = 0. On a flip the unnormalised overlaps are updated, M_mu += (s_new - s_old) xi_i^mu,
+    at O(P) cost. Returns True if the neuron flipped.
+    """
+    n_patterns = xi_t.shape[1]
+    h = np.int64(0)
+    for mu in range(n_patterns):
+        h += xi_t[i, mu] * m_unnorm[mu]
+    s_old = np.int64(s[i])
+    h -= n_patterns * s_old
+    s_new = s_old
+    if h > 0:
+        s_new = 1
+    elif h < 0:
+        s_new = -1
+    if s_new == s_old:
+        return False
+    s[i] = s_new
+    delta = s_new - s_old  # +-2
+    for mu in range(n_patterns):
+        m_unnorm[mu] += delta * xi_t[i, mu]
+    return True
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def _async_sweep(xi_t, states, m_unnorm, perms, trials):  # pragma: no cover - numba
     """One asynchronous sweep for each trial in ``trials`` (in place).
@@ -354,30 +382,15 @@ def _async_sweep(xi_t, states, m_unnorm, perms, trials):  # pragma: no cover - n
     Returns the number of flips per swept trial, shape (A,).
     """
     n_neurons = states.shape[1]
-    n_patterns = xi_t.shape[1]
     n_active = trials.shape[0]
     flips = np.zeros(n_active, dtype=np.int64)
     for a in prange(n_active):
         b = trials[a]
         n_flips = 0
+        s_b = states[b]
+        m_b = m_unnorm[b]
         for k in range(n_neurons):
-            i = perms[a, k]
-            # N h_i = sum_mu xi_i^mu M_mu - P s_i   (exact integer arithmetic)
-            h = np.int64(0)
-            for mu in range(n_patterns):
-                h += xi_t[i, mu] * m_unnorm[b, mu]
-            s_old = np.int64(states[b, i])
-            h -= n_patterns * s_old
-            s_new = s_old
-            if h > 0:
-                s_new = 1
-            elif h < 0:
-                s_new = -1
-            if s_new != s_old:
-                states[b, i] = s_new
-                delta = s_new - s_old  # +-2
-                for mu in range(n_patterns):
-                    m_unnorm[b, mu] += delta * xi_t[i, mu]
+            if _update_neuron(xi_t, s_b, m_b, perms[a, k]):
                 n_flips += 1
         flips[a] = n_flips
     return flips
@@ -922,23 +935,10 @@ def _async_energy_kernel(xi_t, s, m_unnorm, order, energy, flipped):  # pragma: 
         e -= m_unnorm[mu] * m_unnorm[mu] / (2.0 * n_neurons)
     energy[0] = e
     for k in range(order.shape[0]):
-        i = order[k]
-        h = np.int64(0)
-        for mu in range(n_patterns):
-            h += xi_t[i, mu] * m_unnorm[mu]
-        s_old = np.int64(s[i])
-        h -= n_patterns * s_old
-        s_new = s_old
-        if h > 0:
-            s_new = 1
-        elif h < 0:
-            s_new = -1
-        if s_new != s_old:
-            s[i] = s_new
+        if _update_neuron(xi_t, s, m_unnorm, order[k]):
             flipped[k] = True
             e = 0.5 * n_patterns
             for mu in range(n_patterns):
-                m_unnorm[mu] += (s_new - s_old) * xi_t[i, mu]
                 e -= m_unnorm[mu] * m_unnorm[mu] / (2.0 * n_neurons)
         energy[k + 1] = e
 
