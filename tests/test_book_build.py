@@ -7,9 +7,11 @@ and any request that would need the network.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import shutil
+import re
 import threading
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
@@ -41,22 +43,22 @@ def test_mathjax_is_served_locally(book_build):
     assert (html / "_static" / "mathjax" / "tex-chtml.js").exists()
 
 
-@pytest.fixture(scope="module")
-def server(book_build):
-    proc, html = book_build
-    if proc.returncode != 0:
-        pytest.fail("book build failed; see test_book_builds_without_warnings")
-    handler = functools.partial(_QuietHandler, directory=str(html))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/", html
-    httpd.shutdown()
-
-
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path):
+    """Serve ``directory`` on 127.0.0.1 (a free port) for the duration of the block."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -72,43 +74,54 @@ def browser():
 
 def _pages(html: Path):
     return sorted(str(p.relative_to(html)) for p in html.rglob("*.html")
-                  if not p.relative_to(html).parts[0].startswith("_") and p.name not in {"search.html", "genindex.html"})
+                  if not p.relative_to(html).parts[0].startswith("_")
+                  and p.name not in {"search.html", "genindex.html"})
 
 
-def test_every_page_renders(server, browser):
-    base, html = server
-    pages = _pages(html)
-    assert "chapters/01_hopfield.html" in pages
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    problems = []
-    link_targets = set()
-    for rel in pages:
+_REDIRECT = re.compile(r'<meta http-equiv="refresh" content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
+
+_REPORT_JS = """() => ({
+    broken_images: [...document.images].filter(i => !i.complete || i.naturalWidth === 0)
+                      .map(i => i.src.slice(0, 80)),
+    math_errors: [...document.querySelectorAll('mjx-merror, .MathJax_Error')].map(e => e.textContent),
+    raw_math: document.querySelectorAll('.math').length,
+    typeset: document.querySelectorAll('mjx-container').length,
+    errors: [...document.querySelectorAll('.output.error, .output.traceback, .traceback')].length,
+    text: document.body.innerText,
+    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+})"""
+
+
+def check_site(browser, html: Path, base: str, screenshots: Path | None = None) -> list[str]:
+    """Open every page of the site in ``html`` (served at ``base``); return the problems found.
+
+    Problems: a page that does not load, an image that did not load, a MathJax error, math that
+    was not typeset, a stored error or traceback, a request that needs the network, a failed
+    request, an internal link to a missing page or anchor.
+    """
+    problems, link_targets = [], set()
+    for rel in _pages(html):
+        redirect = _REDIRECT.search((html / rel).read_text())
+        if redirect:  # e.g. index.html -> intro.html: check the target, do not render
+            link_targets.add((rel, urljoin(urljoin(base, rel), redirect.group(1))))
+            continue
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         external, failed = [], []
         page.on("request", lambda r: external.append(r.url)
-                if urlparse(r.url).hostname not in ("127.0.0.1", None) and not r.url.startswith("data:") else None)
+                if urlparse(r.url).hostname not in ("127.0.0.1", None) and not r.url.startswith("data:")
+                else None)
         page.on("requestfailed", lambda r: failed.append(r.url))
-        url = urljoin(base, rel)
-        response = page.goto(url, wait_until="load")
+        response = page.goto(urljoin(base, rel), wait_until="load")
         if response is None or response.status != 200:
             problems.append(f"{rel}: HTTP {response and response.status}")
+            page.close()
             continue
-        page.wait_for_function("() => !window.MathJax || !MathJax.startup || MathJax.startup.promise"
-                               " .then(() => true)", timeout=30_000)
         page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
-        page.screenshot(path=str(SCREENSHOTS / (rel.replace("/", "__").replace(".html", ".png"))), full_page=True)
-        report = page.evaluate(
-            """() => ({
-                broken_images: [...document.images].filter(i => !i.complete || i.naturalWidth === 0)
-                                  .map(i => i.src.slice(0, 80)),
-                math_errors: [...document.querySelectorAll('mjx-merror, .MathJax_Error')].map(e => e.textContent),
-                raw_math: document.querySelectorAll('.math').length,
-                typeset: document.querySelectorAll('mjx-container').length,
-                errors: [...document.querySelectorAll('.output.error, .output.traceback, .traceback')].length,
-                text: document.body.innerText,
-                links: [...document.querySelectorAll('a[href]')].map(a => a.href),
-            })"""
-        )
+        if screenshots is not None:
+            screenshots.mkdir(parents=True, exist_ok=True)
+            name = rel.replace("/", "__").replace(".html", ".png")
+            page.screenshot(path=str(screenshots / name), full_page=True)
+        report = page.evaluate(_REPORT_JS)
         if report["broken_images"]:
             problems.append(f"{rel}: images did not load: {report['broken_images']}")
         if report["math_errors"]:
@@ -121,9 +134,7 @@ def test_every_page_renders(server, browser):
             problems.append(f"{rel}: requests that need the network: {external[:5]}")
         if failed:
             problems.append(f"{rel}: failed requests: {failed[:5]}")
-        for link in report["links"]:
-            if link.startswith(base):
-                link_targets.add((rel, link))
+        link_targets.update((rel, link) for link in report["links"] if link.startswith(base))
         page.close()
 
     # Internal links: the target page exists and, if there is a fragment, the anchor exists.
@@ -139,8 +150,43 @@ def test_every_page_renders(server, browser):
             continue
         if fragment and file.suffix == ".html":
             if path not in anchors:
-                import re
                 anchors[path] = set(re.findall(r'id="([^"]+)"', file.read_text()))
             if fragment not in anchors[path]:
                 problems.append(f"{rel}: link to missing anchor {link}")
+    return problems
+
+
+def test_every_page_renders(book_build, browser):
+    proc, html = book_build
+    if proc.returncode != 0:
+        pytest.fail("book build failed; see test_book_builds_without_warnings")
+    assert "chapters/01_hopfield.html" in _pages(html)
+    with serve(html) as base:
+        problems = check_site(browser, html, base, screenshots=SCREENSHOTS)
     assert not problems, "\n".join(problems)
+    assert (SCREENSHOTS / "chapters__01_hopfield.png").exists()
+
+
+def test_site_checker_catches_broken_pages(browser, tmp_path):
+    """The checker itself must fail on each kind of defect it is meant to catch."""
+    (tmp_path / "good.html").write_text('<html><body><p id="here">fine</p></body></html>')
+    (tmp_path / "bad.html").write_text(
+        "<html><body>"
+        '<img src="missing.png">'
+        "<pre>Traceback (most recent call last):\n  ZeroDivisionError</pre>"
+        "<mjx-merror>Undefined control sequence \\foo</mjx-merror>"
+        '<a href="nowhere.html">dead link</a>'
+        '<a href="good.html#not-an-anchor">dead anchor</a>'
+        '<a href="good.html#here">live anchor</a>'
+        "</body></html>"
+    )
+    with serve(tmp_path) as base:
+        problems = check_site(browser, tmp_path, base)
+    text = "\n".join(problems)
+    assert not any(p.startswith("good.html") for p in problems), text
+    assert "images did not load" in text
+    assert "stored error or traceback" in text
+    assert "MathJax errors" in text
+    assert "broken link to" in text and "nowhere.html" in text
+    assert "missing anchor" in text and "not-an-anchor" in text
+    assert "#here" not in text
