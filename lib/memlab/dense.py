@@ -45,9 +45,11 @@ from memlab._validation import (
     check_generator,
     check_nonneg_float_array,
     check_nonneg_int,
-    check_pm1_array,
     check_positive_int,
 )
+from memlab._validation import check_cue_index as _check_cue_index
+from memlab._validation import check_patterns as _check_patterns
+from memlab._validation import check_states as _check_states
 from memlab.hopfield import random_patterns
 
 __all__ = [
@@ -81,31 +83,6 @@ _BLOCK_ELEMENTS = 2**22
 # --------------------------------------------------------------------------
 # validation helpers specific to this module
 # --------------------------------------------------------------------------
-
-
-def _check_patterns(patterns) -> np.ndarray:
-    shape = np.shape(patterns)
-    if len(shape) == 2:
-        if shape[0] < 1:
-            raise ValueError(
-                f"patterns must contain at least one pattern (P >= 1, shape (P, N)); "
-                f"got shape {shape}"
-            )
-        if shape[1] < 2:
-            raise ValueError(
-                f"patterns must have at least 2 neurons (N >= 2, shape (P, N)); got shape {shape}"
-            )
-    return check_pm1_array(patterns, "patterns", ndims=(2,))
-
-
-def _check_states(states, n_neurons: int, name: str) -> np.ndarray:
-    s = check_pm1_array(states, name, ndims=(1, 2))
-    if s.shape[-1] != n_neurons:
-        raise ValueError(
-            f"{name} has {s.shape[-1]} neurons (last axis, shape {s.shape}) but patterns have "
-            f"N={n_neurons}; expected the last axis to equal N"
-        )
-    return s
 
 
 def _check_order(n) -> int:
@@ -163,36 +140,6 @@ def _check_load(n_patterns: int, n_neurons: int, n: int, alpha: float) -> None:
             f"coupling scale g/sqrt(alpha); pass alpha = P/N^n = {n_patterns / n_neurons**n:.6g} "
             f"or draw round(alpha N^n) patterns"
         )
-
-
-def _check_cue_index(cue_index, n_patterns: int, batch: int | None) -> np.ndarray:
-    """Return cue indices as an int64 array of length ``batch`` (1 if single)."""
-    arr = np.asarray(cue_index)
-    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(
-            f"cue_index must be an integer (or an integer array of length B); got "
-            f"{cue_index!r} with dtype {arr.dtype}"
-        )
-    if arr.ndim == 0:
-        arr = np.full(1 if batch is None else batch, int(arr), dtype=np.int64)
-    elif batch is None:
-        raise ValueError(
-            f"cue_index must be a single integer for a single initial state of shape (N,); got "
-            f"an array of shape {arr.shape}"
-        )
-    elif arr.shape != (batch,):
-        raise ValueError(
-            f"cue_index must be an integer or an integer array of shape (B,)=({batch},); got "
-            f"shape {arr.shape}"
-        )
-    arr = arr.astype(np.int64)
-    bad = (arr < 0) | (arr >= n_patterns)
-    if bad.any():
-        raise ValueError(
-            f"cue_index must lie in [0, P-1] = [0, {n_patterns - 1}]; found "
-            f"{int(arr[np.argmax(bad)])}"
-        )
-    return arr
 
 
 # --------------------------------------------------------------------------

@@ -42,6 +42,9 @@ from memlab._validation import (
     check_pm1_array,
     check_positive_int,
 )
+from memlab._validation import check_cue_index as _check_cue_index
+from memlab._validation import check_patterns as _check_patterns
+from memlab._validation import check_states as _check_states
 
 __all__ = [
     "Trajectory",
@@ -95,66 +98,10 @@ class Trajectory(NamedTuple):
 # --------------------------------------------------------------------------
 
 
-def _check_patterns(patterns) -> np.ndarray:
-    shape = np.shape(patterns)
-    if len(shape) == 2:
-        if shape[0] < 1:
-            raise ValueError(
-                f"patterns must contain at least one pattern (P >= 1, shape (P, N)); "
-                f"got shape {shape}"
-            )
-        if shape[1] < 2:
-            raise ValueError(
-                f"patterns must have at least 2 neurons (N >= 2, shape (P, N)); "
-                f"got shape {shape}"
-            )
-    return check_pm1_array(patterns, "patterns", ndims=(2,))
-
-
-def _check_states(states, n_neurons: int, name: str) -> np.ndarray:
-    s = check_pm1_array(states, name, ndims=(1, 2))
-    if s.shape[-1] != n_neurons:
-        raise ValueError(
-            f"{name} has {s.shape[-1]} neurons (last axis, shape {s.shape}) but "
-            f"patterns have N={n_neurons}; expected the last axis to equal N"
-        )
-    return s
-
-
 def _check_update(update) -> str:
     if not isinstance(update, str) or update not in _UPDATE_RULES:
         raise ValueError(f"update must be 'sync' or 'async', got {update!r}")
     return update
-
-
-def _check_cue_index(cue_index, n_patterns: int, batch: int | None) -> np.ndarray:
-    """Return cue indices as an int64 array of length ``batch`` (1 if single)."""
-    arr = np.asarray(cue_index)
-    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(
-            f"cue_index must be an integer (or an integer array of length B); "
-            f"got {cue_index!r} with dtype {arr.dtype}"
-        )
-    if arr.ndim == 0:
-        arr = np.full(1 if batch is None else batch, int(arr), dtype=np.int64)
-    elif batch is None:
-        raise ValueError(
-            f"cue_index must be a single integer for a single initial state of "
-            f"shape (N,); got an array of shape {arr.shape}"
-        )
-    elif arr.shape != (batch,):
-        raise ValueError(
-            f"cue_index must be an integer or an integer array of shape (B,)="
-            f"({batch},); got shape {arr.shape}"
-        )
-    arr = arr.astype(np.int64)
-    bad = (arr < 0) | (arr >= n_patterns)
-    if bad.any():
-        raise ValueError(
-            f"cue_index must lie in [0, P-1] = [0, {n_patterns - 1}]; found "
-            f"{int(arr[np.argmax(bad)])}"
-        )
-    return arr
 
 
 # --------------------------------------------------------------------------
