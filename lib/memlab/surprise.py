@@ -1,0 +1,1368 @@
+r"""Learning in volatile environments with the Bayes factor surprise.
+
+Algorithms of Liakoni, Modirshanechi, Gerstner & Brea, *Learning in volatile
+environments with the Bayes factor surprise*, Neural Computation 33(2), 2021
+(arXiv:1907.02936), written from the published update equations.
+
+Generative model
+----------------
+A hidden parameter :math:`\Theta_t` generates observations
+:math:`Y_t \sim P_Y(\cdot\mid\Theta_t)`.  :math:`\Theta_1 \sim \pi^{(0)}` and for
+:math:`t \ge 2`, with probability :math:`p_c` (a *change*) :math:`\Theta_t` is
+redrawn from :math:`\pi^{(0)}`, otherwise :math:`\Theta_t = \Theta_{t-1}`.
+
+* Gaussian task: :math:`Y_t \sim \mathcal N(\Theta_t, \sigma^2)` with known
+  :math:`\sigma` and prior :math:`\pi^{(0)} = \mathcal N(\mu_0, \sigma_0^2)`
+  (default :math:`\mu_0 = 0`, :math:`\sigma_0 = 1`).
+* Categorical task: :math:`Y_t \in \{0, \dots, K-1\}` with probabilities
+  :math:`\mathbf p_t`, prior :math:`\pi^{(0)} = \mathrm{Dir}(s \mathbf 1_K)`.
+
+Conventions
+-----------
+* The belief :math:`\pi^{(t)}(\theta) = P(\Theta_t = \theta \mid y_{1:t})`;
+  the first observation is processed with :math:`\pi^{(0)}` as belief, so
+  :math:`S_{BF} = 1` at the first step.
+* ``estimates[t]`` is the posterior mean made **after** observing
+  ``observations[t]`` and is scored against the parameter that generated it.
+* Bayes factor surprise and adaptation rate
+
+  .. math:: S_{BF}(y; \pi^{(t)}) = \frac{P(y; \pi^{(0)})}{P(y; \pi^{(t)})},
+            \qquad \gamma = \frac{m S_{BF}}{1 + m S_{BF}},
+            \qquad m = \frac{p_c}{1 - p_c},
+
+  with :math:`P(y; \pi) = \int P_Y(y \mid \theta)\pi(\theta)\,d\theta`.  Both are
+  computed in log space, :math:`\gamma = \mathrm{sigmoid}(\log m + \log S_{BF})`;
+  results carry ``log_surprise`` (natural log) and ``gamma``.
+* Conjugate bookkeeping.  A Gaussian belief on the mean is stored as a
+  pseudo-count :math:`\nu` and a sum :math:`s`: mean :math:`s/\nu`, variance
+  :math:`\sigma^2/\nu`, predictive :math:`\mathcal N(y; s/\nu, \sigma^2(1 + 1/\nu))`;
+  the prior is :math:`\nu_0 = \sigma^2/\sigma_0^2`, :math:`s_0 = \mu_0\nu_0`; integrating
+  :math:`y` is :math:`s \mathrel{+}= y`, :math:`\nu \mathrel{+}= 1`.  A Dirichlet belief
+  :math:`\boldsymbol\alpha` predicts :math:`P(y) = \alpha_y/\sum_k\alpha_k`, integrates
+  by :math:`\alpha_y \mathrel{+}= 1` and estimates :math:`\boldsymbol\alpha/\sum_k\alpha_k`.
+* Every algorithm takes exactly one of ``sigma`` (Gaussian task; optional
+  ``mu0``, ``sigma0``) or ``concentration`` together with ``n_categories``
+  (categorical task).  Gaussian observations are finite reals, categorical
+  observations integer labels ``0 .. K-1``.
+
+Public functions are pure; all randomness comes from an explicit
+:class:`numpy.random.Generator`.  Per-step loops run in numba kernels.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from memlab._validation import (
+    check_finite_float,
+    check_fraction,
+    check_generator,
+    check_positive_int,
+)
+
+__all__ = [
+    "GaussianTask",
+    "CategoricalTask",
+    "BeliefTrace",
+    "RunLengthBelief",
+    "gaussian_task",
+    "categorical_task",
+    "surprise_gamma",
+    "exact_bayes",
+    "exact_bayes_belief",
+    "message_passing",
+    "particle_filter",
+    "var_smile",
+    "leaky_integrator",
+    "nassar",
+    "grid_filter",
+    "mean_squared_error",
+    "published_mse",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_DEFAULT_TOL = 1e-16
+_NASSAR_VARIANTS = (2010, 2012)
+_PUBLISHED_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "references" / "liakoni2021"
+
+
+# --------------------------------------------------------------------------
+# result types
+# --------------------------------------------------------------------------
+
+
+class GaussianTask(NamedTuple):
+    """Result of :func:`gaussian_task`.
+
+    Attributes
+    ----------
+    observations : numpy.ndarray of float64, shape (T,)
+    means : numpy.ndarray of float64, shape (T,)
+        Hidden mean :math:`\\theta_t` that generated ``observations[t]``.
+    changes : numpy.ndarray of bool, shape (T,)
+        ``True`` where the mean was (re)drawn; ``changes[0]`` is always ``True``.
+    """
+
+    observations: np.ndarray
+    means: np.ndarray
+    changes: np.ndarray
+
+
+class CategoricalTask(NamedTuple):
+    """Result of :func:`categorical_task`.
+
+    Attributes
+    ----------
+    observations : numpy.ndarray of int64, shape (T,)
+        Category labels in ``0 .. K-1``.
+    probabilities : numpy.ndarray of float64, shape (T, K)
+        Hidden probability vector :math:`\\mathbf p_t` that generated ``observations[t]``.
+    changes : numpy.ndarray of bool, shape (T,)
+        ``True`` where the probabilities were (re)drawn; ``changes[0]`` is always ``True``.
+    """
+
+    observations: np.ndarray
+    probabilities: np.ndarray
+    changes: np.ndarray
+
+
+class BeliefTrace(NamedTuple):
+    """Output of every learner.
+
+    Attributes
+    ----------
+    estimates : numpy.ndarray of float64, shape (T,) or (T, K)
+        Posterior mean of the mean (Gaussian) or of the probability vector
+        (categorical) after each observation.
+    log_surprise : numpy.ndarray of float64, shape (T,), or None
+        :math:`\\log S_{BF}(y_t; \\pi^{(t-1)})` (natural log) of the learner's own
+        belief; ``None`` for learners without one (leaky integration).
+    gamma : numpy.ndarray of float64, shape (T,), or None
+        Adaptation rate :math:`\\gamma_t = \\mathrm{sigmoid}(\\log m + \\log S_{BF})`.
+    n_components : numpy.ndarray of int64, shape (T,), or None
+        Number of live run-length messages after each step (exact Bayes and
+        message passing only).
+    """
+
+    estimates: np.ndarray
+    log_surprise: np.ndarray | None = None
+    gamma: np.ndarray | None = None
+    n_components: np.ndarray | None = None
+
+    @property
+    def surprise(self):
+        """:math:`S_{BF} = \\exp(\\log S_{BF})`; may overflow to ``inf`` for tiny sigma."""
+        if self.log_surprise is None:
+            return None
+        with np.errstate(over="ignore"):
+            return np.exp(self.log_surprise)
+
+
+class RunLengthBelief(NamedTuple):
+    """Exact posterior as a mixture over run lengths (:func:`exact_bayes_belief`).
+
+    :math:`\\pi^{(t)}(\\theta) = \\sum_k w_k \\pi_k(\\theta)` with one conjugate component
+    per run length, ordered from the longest run to the shortest.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray of float64, shape (n,)
+        Mixture weights, summing to 1.
+    means, variances : numpy.ndarray of float64, shape (n,), or None
+        Gaussian components :math:`\\mathcal N(\\theta; \\text{mean}, \\text{variance})`.
+    alphas : numpy.ndarray of float64, shape (n, K), or None
+        Dirichlet components :math:`\\mathrm{Dir}(\\boldsymbol\\alpha_k)`.
+    """
+
+    weights: np.ndarray
+    means: np.ndarray | None
+    variances: np.ndarray | None
+    alphas: np.ndarray | None
+
+
+class _Model(NamedTuple):
+    categorical: bool
+    sigma: float
+    mu0: float
+    sigma0: float
+    n_categories: int
+    concentration: float
+
+
+# --------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------
+
+
+def _check_positive_float(value, name: str) -> float:
+    value = check_finite_float(value, name)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0; got {value}")
+    return value
+
+
+def _check_p_change(p_change, name: str = "p_change") -> float:
+    return check_fraction(p_change, name, 0.0, 1.0, closed_low=False, closed_high=False)
+
+
+def _check_model(sigma, concentration, n_categories, mu0, sigma0) -> _Model:
+    if (sigma is None) == (concentration is None):
+        raise ValueError(
+            "give exactly one of sigma (Gaussian task) or concentration (categorical "
+            f"task, with n_categories); got sigma={sigma!r}, concentration={concentration!r}"
+        )
+    if sigma is not None:
+        if n_categories is not None:
+            raise ValueError(
+                f"n_categories is only used with concentration (categorical task); got "
+                f"n_categories={n_categories!r} together with sigma={sigma!r}"
+            )
+        return _Model(
+            False,
+            _check_positive_float(sigma, "sigma"),
+            check_finite_float(mu0, "mu0"),
+            _check_positive_float(sigma0, "sigma0"),
+            0,
+            0.0,
+        )
+    if n_categories is None:
+        raise ValueError("the categorical task needs n_categories (an integer >= 2)")
+    return _Model(
+        True,
+        0.0,
+        0.0,
+        1.0,
+        check_positive_int(n_categories, "n_categories", minimum=2),
+        _check_positive_float(concentration, "concentration"),
+    )
+
+
+def _check_observations(observations, model: _Model) -> np.ndarray:
+    arr = np.asarray(observations)
+    if model.categorical:
+        if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
+            raise TypeError(
+                f"categorical observations must be integer category labels in 0..K-1; got "
+                f"dtype {arr.dtype} (convert with .astype(int) if the values are integral)"
+            )
+    elif arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(f"Gaussian observations must be real numbers; got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(
+            f"observations must be a 1-D sequence of shape (T,); got shape {arr.shape}"
+        )
+    if arr.size == 0:
+        raise ValueError("observations must contain at least one observation; got an empty sequence")
+    if model.categorical:
+        k = model.n_categories
+        bad = (arr < 0) | (arr >= k)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"observations must be category labels in 0..{k - 1} (n_categories={k}); "
+                f"found {arr[i].item()!r} at index {i}"
+            )
+        return np.ascontiguousarray(arr, dtype=np.int64)
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        i = int(np.argmin(finite))
+        raise ValueError(f"observations must be finite; found {arr[i]} at index {i}")
+    return arr
+
+
+def _check_m(m) -> float:
+    if isinstance(m, (bool, np.bool_)):
+        raise TypeError(f"m must be a real number; got a boolean {m!r}")
+    try:
+        value = float(m)
+    except (TypeError, ValueError):
+        raise TypeError(f"m must be a real number >= 0 (inf allowed); got {m!r}") from None
+    if math.isnan(value) or value < 0:
+        raise ValueError(f"m must be >= 0 (inf allowed); got {value}")
+    return value
+
+
+def _log_m(m: float) -> float:
+    if m == 0.0:
+        return -math.inf
+    return math.log(m)
+
+
+def _log_m_from_p(p: float) -> float:
+    return math.log(p) - math.log1p(-p)
+
+
+# --------------------------------------------------------------------------
+# tasks
+# --------------------------------------------------------------------------
+
+
+def _draw_changes(n_steps, p_change, rng):
+    changes = rng.random(n_steps) < p_change
+    changes[0] = True
+    index = np.cumsum(changes) - 1
+    return changes, index
+
+
+def gaussian_task(n_steps, sigma, p_change, rng, *, mu0=0.0, sigma0=1.0) -> GaussianTask:
+    r"""Observations from the Gaussian change-point task.
+
+    :math:`\theta_1 \sim \mathcal N(\mu_0, \sigma_0^2)`; for :math:`t \ge 2`, with
+    probability :math:`p_c` a fresh :math:`\theta_t \sim \mathcal N(\mu_0, \sigma_0^2)`,
+    else :math:`\theta_t = \theta_{t-1}`; :math:`y_t \sim \mathcal N(\theta_t, \sigma^2)`.
+
+    Parameters
+    ----------
+    n_steps : int
+        Number of observations ``T >= 1``.
+    sigma : float
+        Observation noise :math:`\sigma > 0`.
+    p_change : float
+        Change probability :math:`p_c \in [0, 1]`.
+    rng : numpy.random.Generator
+    mu0, sigma0 : float, optional
+        Prior mean and standard deviation (default 0 and 1).
+
+    Returns
+    -------
+    GaussianTask
+        ``(observations, means, changes)``.
+    """
+    n_steps = check_positive_int(n_steps, "n_steps")
+    sigma = _check_positive_float(sigma, "sigma")
+    p_change = check_fraction(p_change, "p_change")
+    check_generator(rng)
+    mu0 = check_finite_float(mu0, "mu0")
+    sigma0 = _check_positive_float(sigma0, "sigma0")
+    changes, index = _draw_changes(n_steps, p_change, rng)
+    draws = mu0 + sigma0 * rng.standard_normal(int(index[-1]) + 1)
+    means = draws[index]
+    observations = means + sigma * rng.standard_normal(n_steps)
+    return GaussianTask(observations, means, changes)
+
+
+def categorical_task(n_steps, n_categories, concentration, p_change, rng) -> CategoricalTask:
+    r"""Observations from the categorical change-point task.
+
+    :math:`\mathbf p_1 \sim \mathrm{Dir}(s\mathbf 1_K)`; for :math:`t \ge 2`, with
+    probability :math:`p_c` a fresh :math:`\mathbf p_t \sim \mathrm{Dir}(s\mathbf 1_K)`,
+    else :math:`\mathbf p_t = \mathbf p_{t-1}`; :math:`y_t \sim \mathrm{Cat}(\mathbf p_t)`.
+
+    Parameters
+    ----------
+    n_steps : int
+        Number of observations ``T >= 1``.
+    n_categories : int
+        Number of categories ``K >= 2`` (the paper uses 5).
+    concentration : float
+        Dirichlet concentration ("stochasticity") :math:`s > 0`.
+    p_change : float
+        Change probability :math:`p_c \in [0, 1]`.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    CategoricalTask
+        ``(observations, probabilities, changes)``.
+    """
+    n_steps = check_positive_int(n_steps, "n_steps")
+    k = check_positive_int(n_categories, "n_categories", minimum=2)
+    concentration = _check_positive_float(concentration, "concentration")
+    p_change = check_fraction(p_change, "p_change")
+    check_generator(rng)
+    changes, index = _draw_changes(n_steps, p_change, rng)
+    draws = rng.dirichlet(np.full(k, concentration), size=int(index[-1]) + 1)
+    probabilities = draws[index]
+    cumulative = np.cumsum(draws, axis=1)[index]
+    u = rng.random(n_steps)
+    labels = (u[:, None] >= cumulative[:, :-1]).sum(axis=1)
+    # guard against rounding in the cumulative sum: never emit a zero-probability label
+    zero = probabilities[np.arange(n_steps), labels] == 0.0
+    if zero.any():
+        labels[zero] = np.argmax(probabilities[zero], axis=1)
+    return CategoricalTask(labels.astype(np.int64), probabilities, changes)
+
+
+# --------------------------------------------------------------------------
+# numba helpers
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _log_sigmoid_pair(x):  # pragma: no cover - numba
+    """Return ``(log sigmoid(x), log(1 - sigmoid(x)))`` without overflow (x may be +-inf)."""
+    if x >= 0.0:
+        e = math.log1p(math.exp(-x))
+        return -e, -x - e
+    e = math.log1p(math.exp(x))
+    return x - e, -e
+
+
+@njit(cache=True)
+def _gauss_logpdf(y, mean, var):  # pragma: no cover - numba
+    d = y - mean
+    return -0.5 * (_LOG_2PI + math.log(var) + d * d / var)
+
+
+def surprise_gamma(log_surprise, m):
+    r"""Adaptation rate :math:`\gamma = m S/(1 + m S)` from :math:`\log S`, overflow-free.
+
+    Computed as :math:`\gamma = \mathrm{sigmoid}(\log m + \log S)`.
+
+    Parameters
+    ----------
+    log_surprise : float or array_like
+        Natural log of the Bayes factor surprise (finite or +-inf).
+    m : float
+        Surprise weight :math:`m \ge 0` (``inf`` allowed); :math:`m = p_c/(1-p_c)`
+        for exact Bayes.
+
+    Returns
+    -------
+    float or numpy.ndarray of float64
+    """
+    m = _check_m(m)
+    x = np.asarray(log_surprise, dtype=np.float64) + _log_m(m)
+    with np.errstate(over="ignore"):
+        out = np.where(x >= 0, 1.0 / (1.0 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x))))
+    return float(out) if out.ndim == 0 else out
+
+
+# --------------------------------------------------------------------------
+# exact Bayes and message passing (run-length mixtures)
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _drop_and_normalise(lw, n, log_tol, max_n, rows_a, rows_b):  # pragma: no cover - numba
+    """Drop components with log-weight < log_tol, then the smallest until n <= max_n.
+
+    ``rows_a`` (n,) and ``rows_b`` (n, d) are compacted along with ``lw``; returns
+    the new ``n``.  Surviving log-weights are renormalised to sum to one.
+    """
+    keep = 0
+    for k in range(n):
+        if lw[k] >= log_tol:
+            if keep != k:
+                lw[keep] = lw[k]
+                rows_a[keep] = rows_a[k]
+                for j in range(rows_b.shape[1]):
+                    rows_b[keep, j] = rows_b[k, j]
+            keep += 1
+    n = keep
+    while n > max_n:
+        kmin = 0
+        for k in range(1, n):
+            if lw[k] < lw[kmin]:
+                kmin = k
+        for k in range(kmin, n - 1):
+            lw[k] = lw[k + 1]
+            rows_a[k] = rows_a[k + 1]
+            for j in range(rows_b.shape[1]):
+                rows_b[k, j] = rows_b[k + 1, j]
+        n -= 1
+    mx = -math.inf
+    for k in range(n):
+        if lw[k] > mx:
+            mx = lw[k]
+    acc = 0.0
+    for k in range(n):
+        acc += math.exp(lw[k] - mx)
+    lse = mx + math.log(acc)
+    for k in range(n):
+        lw[k] -= lse
+    return n
+
+
+@njit(cache=True)
+def _grow(a, rows):  # pragma: no cover - numba
+    """Copy of the 1-D or 2-D array ``a`` with ``rows`` rows (the first ones kept)."""
+    shape = (rows,) + a.shape[1:]
+    out = np.empty(shape, dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(cache=True)
+def _runlength_gauss(y, var, mu0, sigma0, log_m, log_tol, max_n, lw, s, nu,
+                     est, log_s, gam, ncomp):  # pragma: no cover - numba
+    """Run-length message passing, Gaussian task; ``nu`` is stored as ``nu[:, 0]``."""
+    nu0 = var / (sigma0 * sigma0)
+    s0 = mu0 * nu0
+    pv0 = var + sigma0 * sigma0
+    n = 1
+    lw[0] = 0.0
+    s[0] = s0
+    nu[0, 0] = nu0
+    for t in range(y.shape[0]):
+        yt = y[t]
+        l0 = _gauss_logpdf(yt, mu0, pv0)
+        mx = -math.inf
+        for k in range(n):
+            nk = nu[k, 0]
+            lw[k] += _gauss_logpdf(yt, s[k] / nk, var + var / nk)
+            if lw[k] > mx:
+                mx = lw[k]
+        acc = 0.0
+        for k in range(n):
+            acc += math.exp(lw[k] - mx)
+        lpt = mx + math.log(acc)  # log P(y; pi^(t))
+        ls = l0 - lpt
+        lg, l1g = _log_sigmoid_pair(log_m + ls)
+        log_s[t] = ls
+        gam[t] = math.exp(lg)
+        # integrate: (1 - gamma) w_k P(y; pi_k) / P(y; pi^(t)); reset: gamma
+        for k in range(n):
+            lw[k] += l1g - lpt
+        if n >= lw.shape[0]:  # room for the new run length
+            lw = _grow(lw, 2 * n)
+            s = _grow(s, 2 * n)
+            nu = _grow(nu, 2 * n)
+        lw[n] = lg
+        s[n] = s0
+        nu[n, 0] = nu0
+        n += 1
+        for k in range(n):
+            s[k] += yt
+            nu[k, 0] += 1.0
+        n = _drop_and_normalise(lw, n, log_tol, max_n, s, nu)
+        e = 0.0
+        for k in range(n):
+            e += math.exp(lw[k]) * s[k] / nu[k, 0]
+        est[t] = e
+        ncomp[t] = n
+    return n, lw, s, nu
+
+
+@njit(cache=True)
+def _runlength_cat(y, alpha0, log_m, log_tol, max_n, lw, asum, alpha,
+                   est, log_s, gam, ncomp):  # pragma: no cover - numba
+    """Run-length message passing, categorical task (Dirichlet components)."""
+    kc = alpha0.shape[0]
+    a0 = 0.0
+    for j in range(kc):
+        a0 += alpha0[j]
+    n = 1
+    lw[0] = 0.0
+    asum[0] = a0
+    for j in range(kc):
+        alpha[0, j] = alpha0[j]
+    for t in range(y.shape[0]):
+        yt = y[t]
+        l0 = math.log(alpha0[yt]) - math.log(a0)
+        mx = -math.inf
+        for k in range(n):
+            lw[k] += math.log(alpha[k, yt]) - math.log(asum[k])
+            if lw[k] > mx:
+                mx = lw[k]
+        acc = 0.0
+        for k in range(n):
+            acc += math.exp(lw[k] - mx)
+        lpt = mx + math.log(acc)
+        ls = l0 - lpt
+        lg, l1g = _log_sigmoid_pair(log_m + ls)
+        log_s[t] = ls
+        gam[t] = math.exp(lg)
+        for k in range(n):
+            lw[k] += l1g - lpt
+        if n >= lw.shape[0]:
+            lw = _grow(lw, 2 * n)
+            asum = _grow(asum, 2 * n)
+            alpha = _grow(alpha, 2 * n)
+        lw[n] = lg
+        asum[n] = a0
+        for j in range(kc):
+            alpha[n, j] = alpha0[j]
+        n += 1
+        for k in range(n):
+            alpha[k, yt] += 1.0
+            asum[k] += 1.0
+        n = _drop_and_normalise(lw, n, log_tol, max_n, asum, alpha)
+        for j in range(kc):
+            est[t, j] = 0.0
+        for k in range(n):
+            w = math.exp(lw[k]) / asum[k]
+            for j in range(kc):
+                est[t, j] += w * alpha[k, j]
+        ncomp[t] = n
+    return n, lw, asum, alpha
+
+
+def _run_runlength(y, model, p_change, log_tol, max_n):
+    t_len = y.shape[0]
+    cap = min(t_len, max_n, 256) + 2  # grown by doubling in the kernel when needed
+    lw = np.empty(cap)
+    log_s = np.empty(t_len)
+    gam = np.empty(t_len)
+    ncomp = np.empty(t_len, dtype=np.int64)
+    log_m = _log_m_from_p(p_change)
+    if model.categorical:
+        k = model.n_categories
+        alpha0 = np.full(k, model.concentration)
+        asum = np.empty(cap)
+        alpha = np.empty((cap, k))
+        est = np.empty((t_len, k))
+        n, lw, asum, alpha = _runlength_cat(y, alpha0, log_m, log_tol, max_n, lw, asum, alpha, est, log_s, gam, ncomp)
+        belief = RunLengthBelief(np.exp(lw[:n]), None, None, alpha[:n].copy())
+    else:
+        var = model.sigma ** 2
+        s = np.empty(cap)
+        nu = np.empty((cap, 1))
+        est = np.empty(t_len)
+        n, lw, s, nu = _runlength_gauss(y, var, model.mu0, model.sigma0, log_m, log_tol, max_n,
+                                        lw, s, nu, est, log_s, gam, ncomp)
+        belief = RunLengthBelief(np.exp(lw[:n]), s[:n] / nu[:n, 0], var / nu[:n, 0], None)
+    return BeliefTrace(est, log_s, gam, ncomp), belief
+
+
+def _check_tol(tol) -> float:
+    tol = check_finite_float(tol, "tol")
+    if not 0.0 <= tol < 1.0:
+        raise ValueError(f"tol must lie in [0, 1) (0 disables pruning); got {tol}")
+    return tol
+
+
+def exact_bayes(observations, p_change, *, sigma=None, concentration=None, n_categories=None,
+                mu0=0.0, sigma0=1.0, tol=_DEFAULT_TOL) -> BeliefTrace:
+    r"""Exact Bayesian filtering by run-length message passing (Adams & MacKay 2007).
+
+    The belief is a mixture over run lengths, :math:`\pi^{(t)} = \sum_k w_k \pi_k`,
+    one conjugate component per run length.  For each observation :math:`y`:
+
+    .. math::
+        S_{BF} = \frac{P(y; \pi^{(0)})}{\sum_k w_k P(y; \pi_k)}, \quad
+        \gamma = \mathrm{sigmoid}(\log m + \log S_{BF}), \quad m = \frac{p_c}{1-p_c},
+
+    .. math::
+        w_k \leftarrow (1-\gamma)\frac{w_k P(y; \pi_k)}{P(y; \pi^{(t)})}, \qquad
+        \text{append the prior component with weight } \gamma,
+
+    then :math:`y` is integrated into every component, components with
+    :math:`w_k < \mathrm{tol}` are dropped and the weights renormalised.  This is
+    the surprise-modulated mixture
+    :math:`\pi^{(t+1)} = (1-\gamma)\pi_B^{(t+1)} + \gamma P(\theta\mid y)` and
+    identical to the forward filter
+    :math:`\pi^{(t+1)} \propto P_Y(y\mid\theta)[(1-p_c)\pi^{(t)} + p_c\pi^{(0)}]`.
+    Weights are kept in log space.
+
+    Parameters
+    ----------
+    observations : array_like, shape (T,)
+        Real observations (Gaussian task) or integer labels ``0..K-1`` (categorical).
+    p_change : float
+        Change probability :math:`p_c` in the open interval (0, 1).
+    sigma : float, optional
+        Observation noise (Gaussian task).
+    concentration : float, optional
+        Dirichlet concentration :math:`s` (categorical task; needs ``n_categories``).
+    n_categories : int, optional
+        Number of categories ``K >= 2`` (categorical task).
+    mu0, sigma0 : float, optional
+        Gaussian prior :math:`\mathcal N(\mu_0, \sigma_0^2)` (default 0, 1).
+    tol : float, optional
+        Pruning threshold on the weights in ``[0, 1)``; default ``1e-16``; 0 keeps
+        every run length.
+
+    Returns
+    -------
+    BeliefTrace
+        ``estimates``, ``log_surprise``, ``gamma`` and ``n_components``.
+    """
+    model = _check_model(sigma, concentration, n_categories, mu0, sigma0)
+    y = _check_observations(observations, model)
+    p_change = _check_p_change(p_change)
+    tol = _check_tol(tol)
+    log_tol = math.log(tol) if tol > 0 else -math.inf
+    return _run_runlength(y, model, p_change, log_tol, y.shape[0] + 1)[0]
+
+
+def exact_bayes_belief(observations, p_change, *, sigma=None, concentration=None,
+                       n_categories=None, mu0=0.0, sigma0=1.0, tol=_DEFAULT_TOL) -> RunLengthBelief:
+    r"""Run-length mixture :math:`\pi^{(T)}` after the last observation.
+
+    Same algorithm and parameters as :func:`exact_bayes`; returns the posterior
+    itself instead of the trace of estimates.  ``observations`` may be empty, in
+    which case the prior is returned (a single component of weight 1).
+
+    Returns
+    -------
+    RunLengthBelief
+    """
+    model = _check_model(sigma, concentration, n_categories, mu0, sigma0)
+    p_change = _check_p_change(p_change)
+    tol = _check_tol(tol)
+    if np.size(observations) == 0 and np.ndim(observations) == 1:
+        if model.categorical:
+            alphas = np.full((1, model.n_categories), model.concentration)
+            return RunLengthBelief(np.ones(1), None, None, alphas)
+        return RunLengthBelief(np.ones(1), np.array([model.mu0]), np.array([model.sigma0 ** 2]), None)
+    y = _check_observations(observations, model)
+    log_tol = math.log(tol) if tol > 0 else -math.inf
+    return _run_runlength(y, model, p_change, log_tol, y.shape[0] + 1)[1]
+
+
+def message_passing(observations, p_change, n_messages, *, sigma=None, concentration=None,
+                    n_categories=None, mu0=0.0, sigma0=1.0) -> BeliefTrace:
+    r"""MP\ :sub:`N`: run-length message passing truncated to ``N`` messages.
+
+    Identical to :func:`exact_bayes` (with ``tol = 0``) except the pruning step:
+    while more than :math:`N` components exist, the single smallest-weight
+    component is dropped and the weights renormalised (a variant of Fearnhead &
+    Liu 2007).  MP\ :sub:`1` is a deterministic hard-decision learner; for
+    :math:`N \ge T + 1` nothing is ever dropped and the result equals exact Bayes.
+
+    Parameters
+    ----------
+    observations, p_change, sigma, concentration, n_categories, mu0, sigma0
+        As in :func:`exact_bayes`.
+    n_messages : int
+        Maximum number of messages ``N >= 1``.
+
+    Returns
+    -------
+    BeliefTrace
+    """
+    model = _check_model(sigma, concentration, n_categories, mu0, sigma0)
+    y = _check_observations(observations, model)
+    p_change = _check_p_change(p_change)
+    n_messages = check_positive_int(n_messages, "n_messages")
+    return _run_runlength(y, model, p_change, -math.inf, n_messages)[0]
+
+
+# --------------------------------------------------------------------------
+# particle filter
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _pf_step_weights(w, lp, l0, log_m):  # pragma: no cover - numba
+    """Update particle weights in place; returns (log S_BF, log gamma)."""
+    n = w.shape[0]
+    mx = -math.inf
+    for i in range(n):
+        if w[i] > 0.0 and lp[i] > mx:
+            mx = lp[i]
+    acc = 0.0
+    for i in range(n):
+        acc += w[i] * math.exp(lp[i] - mx)
+    lpt = mx + math.log(acc)
+    ls = l0 - lpt
+    lg, l1g = _log_sigmoid_pair(log_m + ls)
+    g = math.exp(lg)
+    tot = 0.0
+    for i in range(n):
+        w[i] *= math.exp(l1g + lp[i] - lpt) + g
+        tot += w[i]
+    for i in range(n):
+        w[i] /= tot
+    return ls, lg
+
+
+@njit(cache=True)
+def _resample_index(w, rng):  # pragma: no cover - numba
+    """Multinomial resampling if N_eff = 1/sum(w^2) <= N/2; returns indices or empty array."""
+    n = w.shape[0]
+    sq = 0.0
+    for i in range(n):
+        sq += w[i] * w[i]
+    if 1.0 / sq > 0.5 * n:
+        return np.empty(0, dtype=np.int64)
+    u = np.empty(n)
+    for i in range(n):
+        u[i] = rng.random()
+    u.sort()
+    idx = np.empty(n, dtype=np.int64)
+    c = w[0]
+    j = 0
+    for i in range(n):
+        while u[i] >= c and j < n - 1:
+            j += 1
+            c += w[j]
+        idx[i] = j
+    return idx
+
+
+@njit(cache=True)
+def _pf_gauss(y, var, mu0, sigma0, log_m, n_p, rng, est, log_s, gam):  # pragma: no cover - numba
+    nu0 = var / (sigma0 * sigma0)
+    s0 = mu0 * nu0
+    pv0 = var + sigma0 * sigma0
+    s = np.full(n_p, s0)
+    nu = np.full(n_p, nu0)
+    w = np.full(n_p, 1.0 / n_p)
+    lp = np.empty(n_p)
+    for t in range(y.shape[0]):
+        yt = y[t]
+        l0 = _gauss_logpdf(yt, mu0, pv0)
+        for i in range(n_p):
+            lp[i] = _gauss_logpdf(yt, s[i] / nu[i], var + var / nu[i])
+        ls, lg = _pf_step_weights(w, lp, l0, log_m)
+        log_s[t] = ls
+        gam[t] = math.exp(lg)
+        for i in range(n_p):  # switch to the prior with prob gamma(S_i, m)
+            gi, _ = _log_sigmoid_pair(log_m + l0 - lp[i])
+            if rng.random() < math.exp(gi):
+                s[i] = s0
+                nu[i] = nu0
+        idx = _resample_index(w, rng)
+        if idx.shape[0] > 0:
+            s = s[idx]
+            nu = nu[idx]
+            w[:] = 1.0 / n_p
+        e = 0.0
+        for i in range(n_p):
+            s[i] += yt
+            nu[i] += 1.0
+            e += w[i] * s[i] / nu[i]
+        est[t] = e
+
+
+@njit(cache=True)
+def _pf_cat(y, alpha0, log_m, n_p, rng, est, log_s, gam):  # pragma: no cover - numba
+    kc = alpha0.shape[0]
+    a0 = alpha0.sum()
+    alpha = np.empty((n_p, kc))
+    for i in range(n_p):
+        alpha[i, :] = alpha0
+    asum = np.full(n_p, a0)
+    w = np.full(n_p, 1.0 / n_p)
+    lp = np.empty(n_p)
+    for t in range(y.shape[0]):
+        yt = y[t]
+        l0 = math.log(alpha0[yt]) - math.log(a0)
+        for i in range(n_p):
+            lp[i] = math.log(alpha[i, yt]) - math.log(asum[i])
+        ls, lg = _pf_step_weights(w, lp, l0, log_m)
+        log_s[t] = ls
+        gam[t] = math.exp(lg)
+        for i in range(n_p):
+            gi, _ = _log_sigmoid_pair(log_m + l0 - lp[i])
+            if rng.random() < math.exp(gi):
+                alpha[i, :] = alpha0
+                asum[i] = a0
+        idx = _resample_index(w, rng)
+        if idx.shape[0] > 0:
+            alpha = alpha[idx]
+            asum = asum[idx]
+            w[:] = 1.0 / n_p
+        for j in range(kc):
+            est[t, j] = 0.0
+        for i in range(n_p):
+            alpha[i, yt] += 1.0
+            asum[i] += 1.0
+            f = w[i] / asum[i]
+            for j in range(kc):
+                est[t, j] += f * alpha[i, j]
+
+
+def particle_filter(observations, p_change, n_particles, rng, *, sigma=None, concentration=None,
+                    n_categories=None, mu0=0.0, sigma0=1.0) -> BeliefTrace:
+    r"""Particle filter pf\ :sub:`N`, Rao–Blackwellised over the change indicators.
+
+    Particle :math:`i` is a conjugate belief :math:`\pi_i` with weight :math:`w_i`
+    (initially all equal to the prior, :math:`w_i = 1/N`).  For each observation:
+
+    .. math::
+        S_{BF} = \frac{P(y; \pi^{(0)})}{\sum_j w_j P(y; \pi_j)}, \qquad
+        w_i \leftarrow w_i\Big[(1-\gamma)\frac{P(y; \pi_i)}{\sum_j w_j P(y; \pi_j)} + \gamma\Big],
+
+    with :math:`\gamma = \gamma(S_{BF}, m)`, :math:`m = p_c/(1-p_c)` (the weights stay
+    normalised).  Each particle then switches to the prior with probability
+    :math:`\gamma(S^{(i)}, m)`, :math:`S^{(i)} = P(y;\pi^{(0)})/P(y;\pi_i)` (the
+    optimal proposal); if :math:`N_\mathrm{eff} = 1/\sum_i w_i^2 \le N/2` the
+    particles are resampled multinomially and the weights reset to :math:`1/N`;
+    finally :math:`y` is integrated into every particle and the estimate is
+    :math:`\sum_i w_i\,\mathbb E_{\pi_i}[\theta]`.
+
+    Parameters
+    ----------
+    observations, p_change, sigma, concentration, n_categories, mu0, sigma0
+        As in :func:`exact_bayes`.
+    n_particles : int
+        Number of particles ``N >= 1``.
+    rng : numpy.random.Generator
+        Consumed by the switches and the resampling.
+
+    Returns
+    -------
+    BeliefTrace
+        ``estimates``, ``log_surprise`` and ``gamma`` of the particle mixture.
+    """
+    model = _check_model(sigma, concentration, n_categories, mu0, sigma0)
+    y = _check_observations(observations, model)
+    p_change = _check_p_change(p_change)
+    n_particles = check_positive_int(n_particles, "n_particles")
+    check_generator(rng)
+    log_m = _log_m_from_p(p_change)
+    t_len = y.shape[0]
+    log_s = np.empty(t_len)
+    gam = np.empty(t_len)
+    if model.categorical:
+        est = np.empty((t_len, model.n_categories))
+        alpha0 = np.full(model.n_categories, model.concentration)
+        _pf_cat(y, alpha0, log_m, n_particles, rng, est, log_s, gam)
+    else:
+        est = np.empty(t_len)
+        _pf_gauss(y, model.sigma ** 2, model.mu0, model.sigma0, log_m, n_particles, rng, est, log_s, gam)
+    return BeliefTrace(est, log_s, gam)
+
+
+# --------------------------------------------------------------------------
+# VarSMiLe
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _varsmile_gauss(y, var, mu0, sigma0, log_m, est, log_s, gam):  # pragma: no cover - numba
+    nu0 = var / (sigma0 * sigma0)
+    s0 = mu0 * nu0
+    pv0 = var + sigma0 * sigma0
+    s = s0
+    nu = nu0
+    for t in range(y.shape[0]):
+        yt = y[t]
+        ls = _gauss_logpdf(yt, mu0, pv0) - _gauss_logpdf(yt, s / nu, var + var / nu)
+        lg, l1g = _log_sigmoid_pair(log_m + ls)
+        g = math.exp(lg)
+        h = math.exp(l1g)
+        s = h * s + g * s0 + yt
+        nu = h * nu + g * nu0 + 1.0
+        log_s[t] = ls
+        gam[t] = g
+        est[t] = s / nu
+
+
+@njit(cache=True)
+def _varsmile_cat(y, alpha0, log_m, est, log_s, gam):  # pragma: no cover - numba
+    kc = alpha0.shape[0]
+    alpha = alpha0.copy()
+    a0 = alpha0.sum()
+    asum = a0
+    for t in range(y.shape[0]):
+        yt = y[t]
+        ls = (math.log(alpha0[yt]) - math.log(a0)) - (math.log(alpha[yt]) - math.log(asum))
+        lg, l1g = _log_sigmoid_pair(log_m + ls)
+        g = math.exp(lg)
+        h = math.exp(l1g)
+        asum = 0.0
+        for j in range(kc):
+            alpha[j] = h * alpha[j] + g * alpha0[j]
+        alpha[yt] += 1.0
+        for j in range(kc):
+            asum += alpha[j]
+        for j in range(kc):
+            est[t, j] = alpha[j] / asum
+        log_s[t] = ls
+        gam[t] = g
+
+
+def var_smile(observations, m, *, sigma=None, concentration=None, n_categories=None,
+              mu0=0.0, sigma0=1.0) -> BeliefTrace:
+    r"""Variational SMiLe: a single conjugate belief mixed with the prior by surprise.
+
+    With :math:`\gamma = \gamma(S_{BF}(y; \pi^{(t)}), m)`:
+
+    .. math::
+        \nu^{(t+1)} = (1-\gamma)\nu^{(t)} + \gamma\nu_0 + 1, \qquad
+        s^{(t+1)} = (1-\gamma)s^{(t)} + \gamma s_0 + y
+
+    (Gaussian; equivalently for :math:`\chi = s/\sigma`), and
+    :math:`\boldsymbol\alpha \leftarrow (1-\gamma)\boldsymbol\alpha + \gamma\boldsymbol\alpha_0 + \mathbf e_y`
+    (categorical).  The new belief is the normalised *geometric* mixture
+    :math:`\pi \propto (\pi_B^{(t+1)})^{1-\gamma} P(\theta\mid y)^{\gamma}`.
+    :math:`m \to 0` gives the stationary Bayesian posterior, :math:`m \to \infty`
+    the one-sample (reset) posterior.
+
+    Parameters
+    ----------
+    observations, sigma, concentration, n_categories, mu0, sigma0
+        As in :func:`exact_bayes`.
+    m : float
+        Surprise weight :math:`m \ge 0` (``inf`` allowed).  In the paper a free
+        parameter fitted per setting, typically larger than :math:`p_c/(1-p_c)`.
+
+    Returns
+    -------
+    BeliefTrace
+        ``estimates``, ``log_surprise`` and ``gamma``.
+    """
+    model = _check_model(sigma, concentration, n_categories, mu0, sigma0)
+    y = _check_observations(observations, model)
+    log_m = _log_m(_check_m(m))
+    t_len = y.shape[0]
+    log_s = np.empty(t_len)
+    gam = np.empty(t_len)
+    if model.categorical:
+        est = np.empty((t_len, model.n_categories))
+        _varsmile_cat(y, np.full(model.n_categories, model.concentration), log_m, est, log_s, gam)
+    else:
+        est = np.empty(t_len)
+        _varsmile_gauss(y, model.sigma ** 2, model.mu0, model.sigma0, log_m, est, log_s, gam)
+    return BeliefTrace(est, log_s, gam)
+
+
+# --------------------------------------------------------------------------
+# leaky integration
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _leaky_gauss(y, omega, est):  # pragma: no cover - numba
+    num = 0.0
+    den = 0.0
+    for t in range(y.shape[0]):
+        num = omega * num + y[t]
+        den = omega * den + 1.0
+        est[t] = num / den
+
+
+@njit(cache=True)
+def _leaky_cat(y, omega, conc, est):  # pragma: no cover - numba
+    kc = est.shape[1]
+    c = np.zeros(kc)
+    for t in range(y.shape[0]):
+        tot = 0.0
+        for j in range(kc):
+            c[j] *= omega
+        c[y[t]] += 1.0
+        for j in range(kc):
+            tot += c[j]
+        for j in range(kc):
+            est[t, j] = (conc + c[j]) / (kc * conc + tot)
+
+
+def leaky_integrator(observations, omega, *, n_categories=None, concentration=None) -> BeliefTrace:
+    r"""Leaky integration of observations with decay factor :math:`\omega`.
+
+    Gaussian task:
+    :math:`\hat\mu_t = \sum_{k\le t}\omega^{t-k}y_k \big/ \sum_{k\le t}\omega^{t-k}`
+    (no prior; ``sigma`` is not needed).  Categorical task (when ``n_categories``
+    is given): leaky counts :math:`c_j \leftarrow \omega c_j + [y_t = j]` and
+    :math:`\hat p_j = (s + c_j)/(K s + \sum_i c_i)` with the prior concentration
+    :math:`s`.  :math:`\omega = 1` is the stationary learner.
+
+    Parameters
+    ----------
+    observations : array_like, shape (T,)
+    omega : float
+        Decay factor in ``[0, 1]``.
+    n_categories : int, optional
+        ``K >= 2``; selects the categorical task.
+    concentration : float, optional
+        Prior concentration :math:`s > 0` (categorical task only, required there).
+
+    Returns
+    -------
+    BeliefTrace
+        ``estimates`` only (no surprise is defined).
+    """
+    omega = check_fraction(omega, "omega", 0.0, 1.0)
+    if n_categories is None:
+        if concentration is not None:
+            raise ValueError("concentration needs n_categories (categorical task)")
+        model = _Model(False, 1.0, 0.0, 1.0, 0, 0.0)
+    else:
+        if concentration is None:
+            raise ValueError("the categorical leaky integrator needs concentration (s > 0)")
+        model = _check_model(None, concentration, n_categories, 0.0, 1.0)
+    y = _check_observations(observations, model)
+    if model.categorical:
+        est = np.empty((y.shape[0], model.n_categories))
+        _leaky_cat(y, omega, model.concentration, est)
+    else:
+        est = np.empty(y.shape[0])
+        _leaky_gauss(y, omega, est)
+    return BeliefTrace(est)
+
+
+# --------------------------------------------------------------------------
+# Nassar et al. 2010 / 2012, modified for a Gaussian prior
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _nassar(y, var, mu0, sigma0, log_m, exact_variance, est, log_s, gam):  # pragma: no cover - numba
+    rho = var / (sigma0 * sigma0)
+    pv0 = var + sigma0 * sigma0
+    mu = mu0
+    r = 0.0
+    for t in range(y.shape[0]):
+        yt = y[t]
+        v = var / (rho + r)
+        ls = _gauss_logpdf(yt, mu0, pv0) - _gauss_logpdf(yt, mu, v + var)
+        lg, l1g = _log_sigmoid_pair(log_m + ls)
+        g = math.exp(lg)
+        h = math.exp(l1g)
+        d_b = mu + (yt - mu) / (rho + r + 1.0)
+        d_0 = mu0 + (yt - mu0) / (rho + 1.0)
+        if exact_variance:
+            dd = d_b - d_0
+            v_new = h * var / (rho + r + 1.0) + g * var / (rho + 1.0) + g * h * dd * dd
+            r = var / v_new - rho
+        else:
+            r = h * (r + 1.0) + g
+        mu = h * d_b + g * d_0
+        est[t] = mu
+        log_s[t] = ls
+        gam[t] = g
+
+
+def nassar(observations, hazard, *, sigma, variant=2012, mu0=0.0, sigma0=1.0) -> BeliefTrace:
+    r"""Nassar et al. learners (Nas10\*, Nas12\*) modified for a Gaussian prior (Gaussian task only).
+
+    The belief is :math:`\mathcal N(\mu_t, v_t)` with :math:`v_t = \sigma^2/(\rho + r_t)`,
+    :math:`\rho = \sigma^2/\sigma_0^2`, starting from :math:`\mu = \mu_0`, :math:`r = 0`.
+    :math:`S_{BF}` is computed from this belief and
+    :math:`\gamma = \gamma(S_{BF}, m)` with :math:`m = h/(1-h)` for the hazard :math:`h`.
+
+    .. math::
+        \mu_{t+1} = (1-\gamma)\Big[\mu_t + \frac{y-\mu_t}{\rho + r_t + 1}\Big]
+                  + \gamma\Big[\mu_0 + \frac{y-\mu_0}{\rho + 1}\Big].
+
+    * ``variant=2010`` (Nassar et al. 2010, J. Neurosci.):
+      :math:`r_{t+1} = (1-\gamma)(r_t + 1) + \gamma`.
+    * ``variant=2012`` (Nassar et al. 2012, Nat. Neurosci.): :math:`v_{t+1}` is the
+      exact variance of the two-component mixture,
+      :math:`(1-\gamma)\frac{\sigma^2}{\rho+r_t+1} + \gamma\frac{\sigma^2}{\rho+1}
+      + \gamma(1-\gamma)(\Delta_B-\Delta_0)^2` with :math:`\Delta_B, \Delta_0` the two
+      bracketed means, and :math:`r_{t+1} = \sigma^2/v_{t+1} - \rho`.
+
+    Parameters
+    ----------
+    observations : array_like of float, shape (T,)
+    hazard : float
+        Hazard rate in (0, 1) used inside :math:`m` (free parameter in the paper).
+    sigma : float
+        Observation noise.
+    variant : {2010, 2012}, optional
+        Default 2012.
+    mu0, sigma0 : float, optional
+        Gaussian prior (default 0, 1).
+
+    Returns
+    -------
+    BeliefTrace
+        ``estimates``, ``log_surprise`` and ``gamma``.
+    """
+    model = _check_model(sigma, None, None, mu0, sigma0)
+    y = _check_observations(observations, model)
+    hazard = _check_p_change(hazard, "hazard")
+    if isinstance(variant, (bool, np.bool_)) or variant not in _NASSAR_VARIANTS:
+        raise ValueError(f"variant must be 2010 or 2012; got {variant!r}")
+    t_len = y.shape[0]
+    est = np.empty(t_len)
+    log_s = np.empty(t_len)
+    gam = np.empty(t_len)
+    _nassar(y, model.sigma ** 2, model.mu0, model.sigma0, _log_m_from_p(hazard),
+            int(variant) == 2012, est, log_s, gam)
+    return BeliefTrace(est, log_s, gam)
+
+
+# --------------------------------------------------------------------------
+# brute-force grid filter (reference for tests)
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _grid_filter(y, theta, logp0, var, p_change, est, log_s, gam):  # pragma: no cover - numba
+    """Forward filter on the grid, in log space (no underflow for tiny sigma)."""
+    g_len = theta.shape[0]
+    mx = logp0.max()
+    acc = 0.0
+    for j in range(g_len):
+        acc += math.exp(logp0[j] - mx)
+    lp0 = logp0 - (mx + math.log(acc))
+    lpost = lp0.copy()
+    lprior = np.empty(g_len)
+    ll = np.empty(g_len)
+    log_m = math.log(p_change) - math.log1p(-p_change)
+    l_stay = math.log1p(-p_change)
+    l_move = math.log(p_change)
+    for t in range(y.shape[0]):
+        yt = y[t]
+        for j in range(g_len):
+            d = yt - theta[j]
+            ll[j] = -0.5 * d * d / var
+            # (1 - p_c) pi^(t) + p_c pi^(0), in log space
+            u = l_stay + lpost[j]
+            v = l_move + lp0[j]
+            if u > v:
+                lprior[j] = u + math.log1p(math.exp(v - u))
+            else:
+                lprior[j] = v + math.log1p(math.exp(u - v))
+        ma = -math.inf
+        mb = -math.inf
+        mc = -math.inf
+        for j in range(g_len):
+            ma = max(ma, lpost[j] + ll[j])
+            mb = max(mb, lp0[j] + ll[j])
+            mc = max(mc, lprior[j] + ll[j])
+        a = 0.0
+        b = 0.0
+        c = 0.0
+        for j in range(g_len):
+            a += math.exp(lpost[j] + ll[j] - ma)
+            b += math.exp(lp0[j] + ll[j] - mb)
+            c += math.exp(lprior[j] + ll[j] - mc)
+        ls = (mb + math.log(b)) - (ma + math.log(a))
+        lz = mc + math.log(c)
+        lg, _ = _log_sigmoid_pair(log_m + ls)
+        e = 0.0
+        for j in range(g_len):
+            lpost[j] = lprior[j] + ll[j] - lz
+            e += math.exp(lpost[j]) * theta[j]
+        est[t] = e
+        log_s[t] = ls
+        gam[t] = math.exp(lg)
+
+
+def grid_filter(observations, p_change, *, sigma, mu0=0.0, sigma0=1.0, n_grid=40001,
+                half_width=8.0) -> BeliefTrace:
+    r"""Brute-force Bayesian forward filter on a grid of the hidden mean (Gaussian task).
+
+    On the grid :math:`\theta_j = \mu_0 + \sigma_0 x_j`, :math:`x_j` equally spaced on
+    ``[-half_width, half_width]``, with discrete prior
+    :math:`\pi^{(0)}_j \propto \mathcal N(\theta_j; \mu_0, \sigma_0^2)`:
+
+    .. math::
+        \pi^{(t+1)}_j \propto \mathcal N(y; \theta_j, \sigma^2)
+        \big[(1-p_c)\pi^{(t)}_j + p_c \pi^{(0)}_j\big], \qquad
+        S_{BF} = \frac{\sum_j \pi^{(0)}_j \mathcal N(y;\theta_j,\sigma^2)}
+                      {\sum_j \pi^{(t)}_j \mathcal N(y;\theta_j,\sigma^2)}.
+
+    Cost :math:`O(T \cdot n_\mathrm{grid})`; used as an independent check of
+    :func:`exact_bayes`.  Accurate while the posterior is much wider than the
+    grid spacing.
+
+    Parameters
+    ----------
+    observations : array_like of float, shape (T,)
+    p_change : float
+        In (0, 1).
+    sigma, mu0, sigma0 : float
+        As in :func:`exact_bayes`.
+    n_grid : int, optional
+        Number of grid points ``>= 3`` (default 40001).
+    half_width : float, optional
+        Grid half width in units of :math:`\sigma_0` (default 8).
+
+    Returns
+    -------
+    BeliefTrace
+        ``estimates``, ``log_surprise`` and ``gamma``.
+    """
+    model = _check_model(sigma, None, None, mu0, sigma0)
+    y = _check_observations(observations, model)
+    p_change = _check_p_change(p_change)
+    n_grid = check_positive_int(n_grid, "n_grid", minimum=3)
+    half_width = _check_positive_float(half_width, "half_width")
+    theta = model.mu0 + model.sigma0 * np.linspace(-half_width, half_width, n_grid)
+    logp0 = -0.5 * ((theta - model.mu0) / model.sigma0) ** 2
+    t_len = y.shape[0]
+    est = np.empty(t_len)
+    log_s = np.empty(t_len)
+    gam = np.empty(t_len)
+    _grid_filter(y, theta, logp0, model.sigma ** 2, p_change, est, log_s, gam)
+    return BeliefTrace(est, log_s, gam)
+
+
+# --------------------------------------------------------------------------
+# evaluation and published numbers
+# --------------------------------------------------------------------------
+
+
+def mean_squared_error(estimates, truth) -> float:
+    r"""Mean squared error of estimates against the generating parameters.
+
+    Gaussian (1-D inputs): :math:`\frac1T\sum_t(\hat\theta_t-\theta_t)^2`.  Categorical
+    (2-D inputs, shape (T, K)): :math:`\frac1T\sum_t\sum_k(\hat p_{t,k}-p_{t,k})^2`, the
+    squared Euclidean distance summed over categories (not a KL divergence).
+
+    Parameters
+    ----------
+    estimates, truth : array_like, same shape (T,) or (T, K)
+
+    Returns
+    -------
+    float
+    """
+    e = np.asarray(estimates, dtype=np.float64)
+    x = np.asarray(truth, dtype=np.float64)
+    if e.shape != x.shape:
+        raise ValueError(
+            f"estimates and truth must have the same shape; got {e.shape} and {x.shape}"
+        )
+    if e.ndim not in (1, 2) or e.shape[0] == 0:
+        raise ValueError(
+            f"estimates must be a non-empty array of shape (T,) or (T, K); got shape {e.shape}"
+        )
+    d = (e - x) ** 2
+    if d.ndim == 2:
+        d = d.sum(axis=1)
+    return float(d.mean())
+
+
+_TASK_FILES = {"gaussian": ("gaussian", "sigma"), "categorical": ("multi", "stochasticity")}
+
+
+def published_mse(task="gaussian", algorithm="bayesfilter", directory=None) -> dict:
+    r"""Published mean squared errors of Liakoni et al. (2021), from the figure CSV files.
+
+    Reads ``<task>_heatmap_bayesfilter.csv`` (exact-Bayes MSE) or
+    ``<task>_heatmap_diff_<algorithm>.csv`` (:math:`\Delta\mathrm{MSE} =
+    \mathrm{MSE}(\text{algorithm}) - \mathrm{MSE}(\text{exact Bayes})`).  The
+    paper's setting: 10 seeds, :math:`T = 10^5` (:math:`10^6` for
+    :math:`p_c \le 10^{-3}`), 5 categories.
+
+    Parameters
+    ----------
+    task : {"gaussian", "categorical"}
+    algorithm : str, optional
+        ``"bayesfilter"`` (default) or a file's algorithm name, e.g. ``"pf20"``,
+        ``"smileextended"`` (VarSMiLe), ``"gsor20"``/``"tsor20"`` (MP20),
+        ``"gnassarNatN"`` (Nas12\*), ``"leaky"``.
+    directory : str or path-like, optional
+        Folder holding the CSV files; default ``<repo>/../shared/references/liakoni2021``.
+
+    Returns
+    -------
+    dict
+        ``{(sigma or s, p_c): value}`` with float keys.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the directory or the file does not exist.
+    """
+    if task not in _TASK_FILES:
+        raise ValueError(f"task must be 'gaussian' or 'categorical'; got {task!r}")
+    if not isinstance(algorithm, str) or not algorithm:
+        raise TypeError(f"algorithm must be a non-empty string; got {algorithm!r}")
+    folder = Path(_PUBLISHED_DIR if directory is None else directory)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"published data directory {str(folder)!r} not found; pass directory= pointing "
+            f"to the liakoni2021 folder (expected beside the repo at ../shared/references/liakoni2021)"
+        )
+    prefix, first = _TASK_FILES[task]
+    stem = "bayesfilter" if algorithm == "bayesfilter" else f"diff_{algorithm}"
+    path = folder / f"{prefix}_heatmap_{stem}.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"published data file {str(path)!r} not found")
+    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+    header = lines[0]
+    if len(header) != 3 or header[0] != first or header[1] != "changeprobability" \
+            or not header[2].endswith("_meanerror"):
+        raise ValueError(
+            f"unexpected header {header} in {path.name}; expected "
+            f"['{first}', 'changeprobability', '<name>_meanerror']"
+        )
+    return {(float(a), float(b)): float(c) for a, b, c in lines[1:]}
