@@ -88,7 +88,9 @@ __all__ = [
 _LOG_2PI = math.log(2.0 * math.pi)
 _DEFAULT_TOL = 1e-16
 _NASSAR_VARIANTS = (2010, 2012)
-_PUBLISHED_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "references" / "liakoni2021"
+# The published figure data (CSV, MIT licence, from the authors' repository) ship with the
+# package, so that chapters also run in Binder and Colab; see data/liakoni2021/README.md.
+_PUBLISHED_DIR = Path(__file__).resolve().parent / "data" / "liakoni2021"
 
 
 # --------------------------------------------------------------------------
@@ -1330,7 +1332,8 @@ def published_mse(task="gaussian", algorithm="bayesfilter", directory=None) -> d
         ``"smileextended"`` (VarSMiLe), ``"gsor20"``/``"tsor20"`` (MP20),
         ``"gnassarNatN"`` (Nas12\*), ``"leaky"``.
     directory : str or path-like, optional
-        Folder holding the CSV files; default ``<repo>/../shared/references/liakoni2021``.
+        Folder holding the CSV files; default: the copy shipped with the package,
+        ``memlab/data/liakoni2021``.
 
     Returns
     -------
@@ -1350,7 +1353,7 @@ def published_mse(task="gaussian", algorithm="bayesfilter", directory=None) -> d
     if not folder.is_dir():
         raise FileNotFoundError(
             f"published data directory {str(folder)!r} not found; pass directory= pointing "
-            f"to the liakoni2021 folder (expected beside the repo at ../shared/references/liakoni2021)"
+            f"to the liakoni2021 folder (shipped with memlab as memlab/data/liakoni2021)"
         )
     prefix, first = _TASK_FILES[task]
     stem = "bayesfilter" if algorithm == "bayesfilter" else f"diff_{algorithm}"

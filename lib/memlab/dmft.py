@@ -1,0 +1,625 @@
+r"""Dynamical mean-field theory (DMFT) of the graded dense associative memory.
+
+Model (Clark 2026, "Transient dynamics of associative memory models", arXiv:2506.05303), the
+same as :func:`memlab.dense.simulate`: ``N`` neurons, ``P = alpha N^n`` patterns
+:math:`\xi^\mu \in \{\pm1\}^N`, :math:`\phi = \tanh`, self-couplings included,
+
+.. math::
+    x_i(t) = (1-\Delta t)\, x_i(t-1)
+             + \Delta t\, \frac{g}{\sqrt\alpha} \sum_\mu \xi_i^\mu\, m_\mu(t-1)^n,
+    \qquad m_\mu(t) = \frac1N \sum_i \xi_i^\mu \phi(x_i(t)),
+
+started at :math:`x_i(0) = a\,\xi_i^1 + z_i`, :math:`a = \bar a g`,
+:math:`z_i \sim \mathcal N(0, g^2 - a^2)`.  Time index ``0`` is the initial state (as in
+``dense.simulate``); every array below covers ``t = 0..T`` (``T = n_steps``).
+
+Single-site process (one condensed pattern, :math:`\sigma_\xi = 1`)
+
+.. math::
+    x_0(t) = (1-\Delta t)\, x_0(t-1) + \Delta t \Big[ \frac{g}{\sqrt\alpha}\, \xi_0\, m(t-1)^n
+             + \eta_0(t-1) + \sum_{t'=0}^{t-1} F(t-1, t')\, \phi_0(t') \Big],
+
+with :math:`\eta_0` Gaussian, zero mean, covariance :math:`C_\eta`, and the closure
+
+* ``n = 1``: :math:`A = I - \frac{g}{\sqrt\alpha} S_\phi`,
+  :math:`C_\eta = g^2 A^{-1} C_\phi A^{-T}`, :math:`F = g\sqrt\alpha\, A^{-1}`.  ``S_phi`` is
+  strictly causal, so :math:`A^{-1}` is lower triangular with unit diagonal and
+  :math:`F(t,t) = g\sqrt\alpha` is the instantaneous self-coupling (the diagonal
+  :math:`T_{ii} = \alpha` of the Hebbian matrix): it multiplies :math:`\phi_0(t-1)` in the
+  update of :math:`x_0(t)`, exactly like the self-input of ``dense.simulate``;
+* even ``n``: :math:`C_\eta = g^2 P_{n,n}`,
+  :math:`F = g^2 \left[ n(n-1)\, D[S_\phi \circ P_{n,n-2}] + n^2\, S_\phi \circ P_{n-1,n-1} \right]`,
+  where :math:`P_{k,l}(t,t') = E[u(t)^k u(t')^l]` for a zero-mean Gaussian process ``u`` with
+  covariance :math:`C_\phi` (Isserlis, :func:`_gauss_moment`) and :math:`D[X]` is the diagonal
+  matrix of the row sums of ``X`` (an instantaneous term).  In the static limit
+  :math:`\sum_{t'} F(t,t') = n (2n-1)!!\, g^2 S C^{n-1}`, as in :func:`memlab.dense.fixed_point`.
+
+Order parameters: :math:`C_\phi(t,t') = \langle \phi_0(t)\phi_0(t') \rangle`,
+:math:`m(t) = \langle \xi_0 \phi_0(t) \rangle`,
+:math:`S_\phi(t,s) = \langle \partial\phi_0(t)/\partial I_0(s) \rangle`, where a source
+:math:`I_0(s)` is added next to :math:`\eta_0(s)` (it first acts on :math:`x_0(s+1)`).
+
+Causality: row ``t`` of :math:`C_\eta` and :math:`F` depends only on :math:`C_\phi, S_\phi`
+on times ``<= t``, and ``x_0(t)`` only on rows ``< t``.  :func:`solve` therefore offers the
+paper's damped fixed-point iteration (``method="iterate"``) and an exact single forward pass
+(``method="forward"``, the default).  Both use one fixed set of random numbers per sample
+(the standard normals behind :math:`\eta_0` and :math:`z_0`, and :math:`\xi_0`), so they
+converge to the same Monte-Carlo estimate.
+
+Odd ``n > 1`` is refused: its input variance grows with ``N``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange
+from scipy.linalg import solve_triangular
+from scipy.special import ndtri
+
+from memlab._validation import (
+    check_finite_float,
+    check_fraction,
+    check_generator,
+    check_positive_int,
+)
+
+__all__ = [
+    "DMFTSolution",
+    "RecoveryCurve",
+    "solve",
+    "transient_recovery_curve",
+]
+
+_MIN_SAMPLES = 100
+# Cholesky: relative jitter added to every pivot, and the relative tolerance below which a
+# negative pivot means that C_eta is not positive semidefinite.
+_JITTER = 1e-12
+_PSD_TOL = 1e-8
+# Novikov estimator: Cholesky pivots are floored at this fraction of sqrt(C_eta(s, s)) before the
+# back substitution, so that nearly singular field covariances do not amplify sampling noise.
+_NOVIKOV_RIDGE = 1e-2
+
+
+class DMFTSolution(NamedTuple):
+    """Result of :func:`solve`.  Time index ``0..T`` (``T = n_steps``); ``0`` is the start.
+
+    Attributes
+    ----------
+    m : numpy.ndarray, shape (T+1,)
+        Overlap :math:`m(t) = \\langle \\xi_0 \\phi_0(t) \\rangle`.
+    c_phi : numpy.ndarray, shape (T+1, T+1)
+        :math:`C_\\phi(t,t')`.
+    s_phi : numpy.ndarray, shape (T+1, T+1)
+        Response :math:`S_\\phi(t,s)` (strictly lower triangular).
+    m_bar : numpy.ndarray, shape (T+1,)
+        :math:`\\bar m(t) = m(t) / \\sqrt{C_\\phi(t,t)}`.
+    energy : numpy.ndarray, shape (T+1,)
+        :math:`\\varepsilon(t)` (see :func:`solve`).
+    c_eta : numpy.ndarray, shape (T+1, T+1)
+        Covariance of the Gaussian field :math:`\\eta_0`.
+    f_mat : numpy.ndarray, shape (T+1, T+1)
+        Memory kernel :math:`F(t,t')` (lower triangular, diagonal = instantaneous term).
+    iterations : int
+        Outer iterations (``1`` for the forward pass).
+    residual : float
+        Largest change of ``m, C_phi, S_phi`` in the last iteration (``0.0`` for forward).
+    converged : bool
+    wall_time : float
+        Seconds spent in :func:`solve`.
+    """
+
+    m: np.ndarray
+    c_phi: np.ndarray
+    s_phi: np.ndarray
+    m_bar: np.ndarray
+    energy: np.ndarray
+    c_eta: np.ndarray
+    f_mat: np.ndarray
+    iterations: int
+    residual: float
+    converged: bool
+    wall_time: float
+
+
+class RecoveryCurve(NamedTuple):
+    """Result of :func:`transient_recovery_curve`; one entry per initial alignment.
+
+    Attributes
+    ----------
+    init_overlaps : numpy.ndarray
+        The requested :math:`\\bar a`.
+    m_bar_init : numpy.ndarray
+        :math:`\\bar m(0)` of the DMFT (what the paper puts on the x axis).
+    m_bar_max : numpy.ndarray
+        :math:`\\max_t \\bar m(t)`.
+    t_opt : numpy.ndarray of int
+        Step index of the maximum (multiply by ``dt`` for the time).
+    """
+
+    init_overlaps: np.ndarray
+    m_bar_init: np.ndarray
+    m_bar_max: np.ndarray
+    t_opt: np.ndarray
+
+
+# --------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------
+
+
+def _check_positive(value, name: str) -> float:
+    value = check_finite_float(value, name)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0; got {value}")
+    return value
+
+
+def _check_theory_order(n) -> int:
+    n = check_positive_int(n, "n (interaction order)", minimum=1)
+    if n > 1 and n % 2 == 1:
+        raise ValueError(
+            f"the DMFT covers n = 1 and even n; got odd n={n}: odd n > 1 has an input "
+            f"variance that grows with N, so there is no N-independent theory"
+        )
+    return n
+
+
+def _check_choice(value, name, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}; got {value!r}")
+    return value
+
+
+# --------------------------------------------------------------------------
+# closure: C_eta and F from C_phi, S_phi
+# --------------------------------------------------------------------------
+
+
+def _double_factorial(k: int) -> int:
+    out = 1
+    for j in range(k, 0, -2):
+        out *= j
+    return out
+
+
+def _gauss_moment(k: int, l: int, a, b, c):
+    r"""``E[u^k v^l]`` for zero-mean jointly Gaussian ``(u, v)``, elementwise.
+
+    ``a = Var u``, ``b = Var v``, ``c = Cov(u, v)`` (arrays broadcast).  Isserlis/Wick: pair
+    ``j`` of the ``u``'s with ``j`` of the ``v``'s and the rest among themselves,
+
+    .. math::
+        E[u^k v^l] = \sum_{j} \binom{k}{j}\binom{l}{j} j!\, c^j\,
+                     (k-j-1)!!\, a^{(k-j)/2}\, (l-j-1)!!\, b^{(l-j)/2},
+
+    summed over ``j <= min(k, l)`` with ``k - j`` and ``l - j`` even (:math:`(-1)!! = 1`).
+    """
+    a, b, c = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float),
+                                  np.asarray(c, float))
+    out = np.zeros(a.shape)
+    for j in range(min(k, l) + 1):
+        if (k - j) % 2 or (l - j) % 2:
+            continue
+        coef = (math.comb(k, j) * math.comb(l, j) * math.factorial(j)
+                * _double_factorial(k - j - 1) * _double_factorial(l - j - 1))
+        out += coef * c**j * a ** ((k - j) // 2) * b ** ((l - j) // 2)
+    return out
+
+
+def _closure(n, g, alpha, c_phi, s_phi):
+    """``(C_eta, F)`` on the block given (square, leading times).  Cost ``O(T^3)``."""
+    k = c_phi.shape[0]
+    if n == 1:
+        a_mat = np.eye(k) - (g / math.sqrt(alpha)) * s_phi
+        a_inv = solve_triangular(a_mat, np.eye(k), lower=True, unit_diagonal=True)
+        c_eta = (g * g) * (a_inv @ c_phi @ a_inv.T)
+        return 0.5 * (c_eta + c_eta.T), (g * math.sqrt(alpha)) * a_inv
+    d = np.diag(c_phi)
+    var_t, var_s = d[:, None], d[None, :]
+    c_eta = (g * g) * _gauss_moment(n, n, var_t, var_s, c_phi)
+    p_nm2 = _gauss_moment(n, n - 2, var_t, var_s, c_phi)
+    p_mm = _gauss_moment(n - 1, n - 1, var_t, var_s, c_phi)
+    f_mat = (n * n) * s_phi * p_mm
+    f_mat[np.diag_indices(k)] += n * (n - 1) * np.sum(s_phi * p_nm2, axis=1)
+    return c_eta, (g * g) * f_mat
+
+
+def _cholesky_rows(c_eta, chol, r0, r1):
+    """Fill rows ``r0..r1-1`` of the lower Cholesky factor ``chol`` of ``c_eta`` in place.
+
+    Rows ``< r0`` must already be filled (they do not change when later rows are added, which
+    is what makes the forward pass possible).  A relative jitter ``_JITTER`` is added to each
+    pivot; a pivot below ``-_PSD_TOL`` times the diagonal raises ValueError.
+    """
+    for r in range(r0, r1):
+        if r > 0:
+            row = solve_triangular(chol[:r, :r], c_eta[r, :r], lower=True, check_finite=False)
+            chol[r, :r] = row
+            pivot = c_eta[r, r] - row @ row
+        else:
+            pivot = c_eta[0, 0]
+        scale = max(abs(c_eta[r, r]), 1e-300)
+        if not np.isfinite(pivot) or pivot < -_PSD_TOL * scale:
+            raise ValueError(
+                f"C_eta is not positive semidefinite (Cholesky pivot {pivot:.3e} at time {r}, "
+                f"diagonal {c_eta[r, r]:.3e}); the order parameters are inconsistent - try "
+                f"more samples, more damping or a smaller dt"
+            )
+        chol[r, r] = math.sqrt(max(pivot, 0.0) + _JITTER * scale)
+
+
+# --------------------------------------------------------------------------
+# single-site integration + response recursion
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _advance(t_start, t_stop, x, phi, dphi, xi0, eta, f_mat, signal, dt, s_x,
+             with_response):  # pragma: no cover - numba
+    r"""Advance all samples from ``t_start`` to ``t_stop`` (in place), parallel over samples.
+
+    x, phi, dphi, eta : (M, T+1); xi0 : (M,); f_mat : (T+1, T+1); signal[t] =
+    :math:`\frac{g}{\sqrt\alpha} m(t)^n`; s_x : (M, T+1, T+1) with :math:`S_x(t,s)` at
+    ``[j, t, s]``, zero for ``s >= t``.  Response recursion (Clark 2026, Sec. III E)
+
+    .. math::
+        S_x(t,s) = (1-\Delta t) S_x(t-1,s) + \Delta t \Big[ \sum_{t'=s}^{t-1} F(t-1,t')
+                   \phi'(x(t')) S_x(t',s) + \delta_{t-1,s} \Big].
+
+    Cost per sample and step ``t``: ``O(t)`` for the state, ``O(t^2)`` for the response.
+    """
+    n_samples = x.shape[0]
+    for j in prange(n_samples):
+        acc = np.empty(t_stop + 1)
+        for t in range(t_start + 1, t_stop + 1):
+            r = t - 1
+            h = signal[r] * xi0[j] + eta[j, r]
+            for tp in range(r + 1):
+                h += f_mat[r, tp] * phi[j, tp]
+            xv = (1.0 - dt) * x[j, r] + dt * h
+            x[j, t] = xv
+            p = math.tanh(xv)
+            phi[j, t] = p
+            dphi[j, t] = 1.0 - p * p
+            if with_response:
+                for s in range(r + 1):
+                    acc[s] = 0.0
+                for tp in range(1, r + 1):
+                    w = f_mat[r, tp] * dphi[j, tp]
+                    for s in range(tp):
+                        acc[s] += w * s_x[j, tp, s]
+                for s in range(r + 1):
+                    s_x[j, t, s] = (1.0 - dt) * s_x[j, r, s] + dt * acc[s]
+                s_x[j, t, r] += dt
+
+
+@njit(cache=True, nogil=True)
+def _response_rows(dphi, s_x, t_start, t_stop, out):  # pragma: no cover - numba
+    r"""``out[t, s] = mean_j dphi[j, t] s_x[j, t, s]`` for ``t_start <= t < t_stop``, ``s < t``.
+
+    :math:`S_\phi(t,s) = \langle \phi'(x_0(t)) S_x(t,s) \rangle`; loops over samples outside
+    so that each sample's contiguous row of ``s_x`` is read once.  Cost ``O(M t)`` per row.
+    """
+    n_samples = dphi.shape[0]
+    for t in range(t_start, t_stop):
+        for s in range(t):
+            out[t, s] = 0.0
+        for j in range(n_samples):
+            w = dphi[j, t]
+            for s in range(t):
+                out[t, s] += w * s_x[j, t, s]
+        for s in range(t):
+            out[t, s] /= n_samples
+
+
+def _advance_numpy(t_start, t_stop, x, phi, dphi, xi0, eta, f_mat, signal, dt, s_x,
+                   with_response):
+    """Plain NumPy version of :func:`_advance` (vectorised over samples; for benchmarks)."""
+    for t in range(t_start + 1, t_stop + 1):
+        r = t - 1
+        h = signal[r] * xi0 + eta[:, r] + phi[:, : r + 1] @ f_mat[r, : r + 1]
+        x[:, t] = (1.0 - dt) * x[:, r] + dt * h
+        phi[:, t] = np.tanh(x[:, t])
+        dphi[:, t] = 1.0 - phi[:, t] ** 2
+        if with_response:
+            w = f_mat[r, : r + 1] * dphi[:, : r + 1]
+            acc = np.einsum("jt,jts->js", w, s_x[:, : r + 1, : r + 1])
+            s_x[:, t, : r + 1] = (1.0 - dt) * s_x[:, r, : r + 1] + dt * acc
+            s_x[:, t, r] += dt
+
+
+def _single_site_energy(x, phi):
+    """``F(phi) = x phi - log cosh x`` with ``phi = tanh x`` (stable log cosh)."""
+    a = np.abs(x)
+    return x * phi - (a + np.log1p(np.exp(-2.0 * a)) - math.log(2.0))
+
+
+class _Samples:
+    """Fixed random numbers and trajectories of the ``M`` single-site samples."""
+
+    def __init__(self, n_samples, n_steps, g, init_overlap, rng, with_recursion):
+        m_, t1 = n_samples, n_steps + 1
+        # stratified sampling: xi0 = +1 for the first ceil(M/2) samples and -1 for the rest;
+        # within each sign group the standard normal behind z0 is drawn from equal-probability
+        # strata, u_k = Phi^-1((k + U_k)/K) (removes most sampling noise of m at early times)
+        half = (m_ + 1) // 2
+        self.xi0 = np.where(np.arange(m_) < half, 1.0, -1.0)
+        u = np.empty(m_)
+        for lo, hi in ((0, half), (half, m_)):
+            k = hi - lo
+            u[lo:hi] = ndtri((rng.permutation(k) + rng.random(k)) / k)
+        a = init_overlap * g
+        z0 = u * math.sqrt(max(g * g - a * a, 0.0))
+        self.zeta = rng.standard_normal((m_, t1))
+        self.x = np.zeros((m_, t1))
+        self.x[:, 0] = a * self.xi0 + z0
+        self.phi = np.zeros((m_, t1))
+        self.phi[:, 0] = np.tanh(self.x[:, 0])
+        self.dphi = np.zeros((m_, t1))
+        self.dphi[:, 0] = 1.0 - self.phi[:, 0] ** 2
+        self.eta = np.zeros((m_, t1))
+        self.s_x = np.zeros((m_, t1, t1)) if with_recursion else np.zeros((1, 1, 1))
+        # functions of (xi0, z0) only: independent of zeta, used as control variates
+        x0, p0 = self.x[:, 0], self.phi[:, 0]
+        self.control_basis = np.column_stack(
+            [np.ones(m_), self.xi0, x0, p0, self.xi0 * x0, self.xi0 * p0, x0 * p0]
+        )
+
+
+def _novikov_row(smp, chol, t, m_t):
+    r"""``S_phi(t, :t)`` from Gaussian integration by parts (Novikov / Stein).
+
+    With :math:`\eta = L\zeta` (Cholesky), :math:`\langle \phi_0(t)\zeta(k) \rangle =
+    \sum_{s} L(s,k) S_\phi(t,s)`, i.e. :math:`G = L^T S_\phi(t,:)`, equivalently
+    :math:`C_\eta S_\phi(t,:)^T = L G` on times ``< t``.  Solved as the ridge system
+    :math:`(C_\eta + \lambda I) S^T = L G` with :math:`\lambda = ` ``_NOVIKOV_RIDGE`` times the
+    mean of :math:`\mathrm{diag}\, C_\eta` (near-singular :math:`C_\eta` would otherwise amplify
+    the sampling noise; the ridge biases entries towards 0 by up to ~10-20 %).  Before
+    correlating, :math:`\phi_0(t)` is regressed on functions of :math:`(\xi_0, z_0)`, which are
+    independent of :math:`\zeta` (control variates).  Cost ``O(M t + t^3)``.
+    """
+    basis = smp.control_basis
+    coef = np.linalg.lstsq(basis, smp.phi[:, t], rcond=None)[0]
+    resid = smp.phi[:, t] - basis @ coef
+    grad = resid @ smp.zeta[:, :t] / resid.shape[0]
+    low = chol[:t, :t]
+    c_eta = low @ low.T
+    ridge = _NOVIKOV_RIDGE * np.mean(np.diagonal(c_eta))
+    c_eta[np.diag_indices(t)] += ridge
+    return np.linalg.solve(c_eta, low @ grad)
+
+
+def solve(n, g, alpha, dt, n_steps, init_overlap, n_samples, *, method="forward", rng,
+          damping=0.0, tol=1e-9, max_iter=200, response="recursion") -> DMFTSolution:
+    r"""Solve the DMFT of the graded dense associative memory by Monte Carlo over sites.
+
+    ``M = n_samples`` single-site trajectories (see the module docstring for the equations)
+    are driven by fixed random numbers: :math:`\xi_0 = \pm 1` (half each),
+    :math:`z_0 \sim \mathcal N(0, g^2 - a^2)` (stratified: one draw per equal-probability
+    stratum within each half) and standard normals :math:`\zeta` with
+    :math:`\eta_0 = L\zeta`, :math:`L L^T = C_\eta` (Cholesky with a relative jitter of
+    1e-12; a pivot below -1e-8 times the diagonal raises ValueError).  Averages over the
+    samples give :math:`m`, :math:`C_\phi` and :math:`S_\phi`.
+
+    ``method="forward"`` (default): one pass in time; at step ``t`` the closure is evaluated on
+    the ``t x t`` block of past order parameters, one Cholesky row is added, the samples are
+    advanced by one step and row ``t`` of :math:`m, C_\phi, S_\phi` is estimated.  Exact
+    (no outer iteration), cost ``O(M T^3)`` with the recursion (``O(M T^2)`` with Novikov)
+    plus ``O(T^4)`` for the closure (``n = 1``: a triangular inverse per step).
+
+    ``method="iterate"`` (Clark 2026, Sec. III E): start from :math:`C_\phi(t,t') =
+    C_\phi(0,0)(1+\delta_{tt'})/2`, :math:`m(t) = m(0)`, :math:`S_\phi = 0`; each iteration evaluates the closure
+    on all times, integrates all ``M`` trajectories, re-estimates the order parameters and
+    mixes, :math:`X \leftarrow \gamma X_{\rm old} + (1-\gamma) X_{\rm new}`
+    (``gamma = damping``), until the largest change is below ``tol``.  Cost per iteration
+    ``O(M T^3)`` (recursion) or ``O(M T^2)`` (Novikov), plus ``O(T^3)``.  With fixed random
+    numbers and ``damping = 0`` causality makes it exact after at most ``T + 1`` iterations,
+    at the same fixed point as the forward pass.  If it has not converged after ``max_iter``
+    iterations a ``RuntimeWarning`` is issued and ``converged=False`` is returned.
+
+    Response estimators:
+
+    * ``"recursion"``: the forward recursion for :math:`S_x(t,s)` of :func:`_advance`,
+      :math:`S_\phi(t,s) = \langle \phi'(x_0(t)) S_x(t,s) \rangle`; exact per sample, memory
+      ``8 M (T+1)^2`` bytes.
+    * ``"novikov"``: Gaussian integration by parts,
+      :math:`\langle \phi_0(t)\eta_0(s) \rangle = \sum_{s'} C_\eta(s,s') S_\phi(t,s')`, solved
+      with the Cholesky factor (:func:`_novikov_row`); cheaper but noisier, especially where
+      :math:`C_\eta` is nearly singular.
+
+    Energy (the paper's DMFT form; :math:`\langle\eta_0(t)^2\rangle = C_\eta(t,t)` is used for
+    ``n = 1`` and the sample mean of :math:`\eta_0(t)\phi_0(t)` for even ``n``):
+
+    .. math::
+        \varepsilon(t) = -\begin{cases} \frac{\sqrt\alpha}{2g} \langle\eta_0(t)^2\rangle & n=1\\
+        \langle\eta_0(t)\phi_0(t)\rangle & n \text{ even} \end{cases}
+        - \frac{g}{(n+1)\sqrt\alpha} m(t)^{n+1} + \langle F(\phi_0(t)) \rangle,
+        \quad F(\phi) = x\phi - \log\cosh x.
+
+    Parameters
+    ----------
+    n : int
+        Interaction order, 1 or even.
+    g : float
+        Gain ``> 0``.
+    alpha : float
+        Load ``> 0``.
+    dt : float
+        Time step in ``(0, 1]``.
+    n_steps : int
+        Number of steps ``T >= 1``.
+    init_overlap : float
+        Initial alignment :math:`\bar a \in [0, 1]` (:math:`a = \bar a g`).
+    n_samples : int
+        Number of single-site samples ``M >= 100``.
+    method : {"forward", "iterate"}
+    rng : numpy.random.Generator
+    damping : float in [0, 1)
+        Memory factor :math:`\gamma` of ``"iterate"``.
+    tol : float > 0
+        Convergence threshold of ``"iterate"`` (max abs change of ``m, C_phi, S_phi``).
+    max_iter : int >= 1
+    response : {"recursion", "novikov"}
+
+    Returns
+    -------
+    DMFTSolution
+    """
+    t_wall = time.perf_counter()
+    n = _check_theory_order(n)
+    g = _check_positive(g, "g (gain)")
+    alpha = _check_positive(alpha, "alpha (load)")
+    dt = check_fraction(dt, "dt", 0.0, 1.0, closed_low=False)
+    n_steps = check_positive_int(n_steps, "n_steps", minimum=1)
+    init_overlap = check_fraction(init_overlap, "init_overlap", 0.0, 1.0)
+    n_samples = check_positive_int(n_samples, "n_samples", minimum=_MIN_SAMPLES)
+    method = _check_choice(method, "method", {"forward", "iterate"})
+    response = _check_choice(response, "response", {"recursion", "novikov"})
+    check_generator(rng)
+    damping = check_fraction(damping, "damping", 0.0, 1.0, closed_high=False)
+    tol = _check_positive(tol, "tol")
+    max_iter = check_positive_int(max_iter, "max_iter", minimum=1)
+
+    smp = _Samples(n_samples, n_steps, g, init_overlap, rng, response == "recursion")
+    if method == "forward":
+        out = _forward(smp, n, g, alpha, dt, n_steps, response)
+    else:
+        out = _iterate(smp, n, g, alpha, dt, n_steps, response, damping, tol, max_iter)
+    m, c_phi, s_phi, chol, iterations, residual, converged = out
+
+    c_eta, f_mat = _closure(n, g, alpha, c_phi, s_phi)
+    if n == 1:
+        field_term = (math.sqrt(alpha) / (2.0 * g)) * np.diag(c_eta)
+    else:
+        _cholesky_rows(c_eta, chol, n_steps, n_steps + 1)  # row T (not needed before)
+        eta = smp.zeta @ chol.T
+        field_term = np.mean(eta * smp.phi, axis=0)
+    energy = (-field_term - (g / ((n + 1) * math.sqrt(alpha))) * m ** (n + 1)
+              + np.mean(_single_site_energy(smp.x, smp.phi), axis=0))
+    m_bar = m / np.sqrt(np.diag(c_phi))
+    return DMFTSolution(m, c_phi, s_phi, m_bar, energy, c_eta, f_mat, iterations, residual,
+                        converged, time.perf_counter() - t_wall)
+
+
+def _forward(smp, n, g, alpha, dt, n_steps, response):
+    t1 = n_steps + 1
+    m_samples = smp.x.shape[0]
+    scale = g / math.sqrt(alpha)
+    recursion = response == "recursion"
+    m = np.zeros(t1)
+    c_phi = np.zeros((t1, t1))
+    s_phi = np.zeros((t1, t1))
+    chol = np.zeros((t1, t1))
+    f_full = np.zeros((t1, t1))
+    signal = np.zeros(t1)
+    m[0] = smp.xi0 @ smp.phi[:, 0] / m_samples
+    c_phi[0, 0] = smp.phi[:, 0] @ smp.phi[:, 0] / m_samples
+    for t in range(1, t1):
+        r = t - 1
+        # closure on times 0..r (rows 0..r are final)
+        c_eta, f_blk = _closure(n, g, alpha, c_phi[:t, :t], s_phi[:t, :t])
+        f_full[r, :t] = f_blk[r]
+        _cholesky_rows(c_eta, chol, r, t)
+        smp.eta[:, r] = smp.zeta[:, :t] @ chol[r, :t]
+        signal[r] = scale * m[r] ** n
+        _advance(r, t, smp.x, smp.phi, smp.dphi, smp.xi0, smp.eta, f_full, signal, dt,
+                 smp.s_x, recursion)
+        m[t] = smp.xi0 @ smp.phi[:, t] / m_samples
+        row = smp.phi[:, : t + 1].T @ smp.phi[:, t] / m_samples
+        c_phi[t, : t + 1] = row
+        c_phi[: t + 1, t] = row
+        if recursion:
+            _response_rows(smp.dphi, smp.s_x, t, t + 1, s_phi)
+        else:
+            s_phi[t, :t] = _novikov_row(smp, chol, t, m[t])
+    return m, c_phi, s_phi, chol, 1, 0.0, True
+
+
+def _iterate(smp, n, g, alpha, dt, n_steps, response, damping, tol, max_iter):
+    t1 = n_steps + 1
+    m_samples = smp.x.shape[0]
+    scale = g / math.sqrt(alpha)
+    recursion = response == "recursion"
+    m = np.full(t1, smp.xi0 @ smp.phi[:, 0] / m_samples)
+    # initial guess: C_phi(t,t') = C_phi(0,0) (1 + delta_tt') / 2 keeps C_eta well conditioned
+    c_phi = (0.5 * smp.phi[:, 0] @ smp.phi[:, 0] / m_samples) * (1.0 + np.eye(t1))
+    s_phi = np.zeros((t1, t1))
+    residual = math.inf
+    converged = False
+    iterations = 0
+    chol = np.zeros((t1, t1))
+    for iterations in range(1, max_iter + 1):
+        c_eta, f_mat = _closure(n, g, alpha, c_phi, s_phi)
+        chol = np.zeros((t1, t1))
+        _cholesky_rows(c_eta, chol, 0, t1)
+        smp.eta[:] = smp.zeta @ chol.T
+        signal = scale * m**n
+        _advance(0, n_steps, smp.x, smp.phi, smp.dphi, smp.xi0, smp.eta,
+                 np.ascontiguousarray(f_mat), signal, dt, smp.s_x, recursion)
+        m_new = smp.xi0 @ smp.phi / m_samples
+        c_new = smp.phi.T @ smp.phi / m_samples
+        s_new = np.zeros((t1, t1))
+        if recursion:
+            _response_rows(smp.dphi, smp.s_x, 1, t1, s_new)
+        else:
+            for t in range(1, t1):
+                s_new[t, :t] = _novikov_row(smp, chol, t, m_new[t])
+        residual = max(np.max(np.abs(m_new - m)), np.max(np.abs(c_new - c_phi)),
+                       np.max(np.abs(s_new - s_phi)))
+        m = damping * m + (1.0 - damping) * m_new
+        c_phi = damping * c_phi + (1.0 - damping) * c_new
+        s_phi = damping * s_phi + (1.0 - damping) * s_new
+        if residual < tol:
+            converged = True
+            break
+    if not converged:
+        warnings.warn(
+            f"DMFT iteration did not converge: largest change {residual:.3e} > tol={tol:g} "
+            f"after max_iter={max_iter} iterations; returning converged=False (increase "
+            f"max_iter, or lower damping)", RuntimeWarning, stacklevel=3,
+        )
+    return m, c_phi, s_phi, chol, iterations, float(residual), converged
+
+
+def transient_recovery_curve(n, g, alpha, init_overlaps, dt, n_steps, n_samples,
+                             rng) -> RecoveryCurve:
+    r"""Transient-recovery curve :math:`\bar m_{\max}(\bar m_{\rm init})` (Clark 2026, Fig. 3).
+
+    For each initial alignment :math:`\bar a` the DMFT is solved by :func:`solve` (forward
+    pass, recursion response) and :math:`\max_t \bar m(t)` and its step index
+    :math:`t_{\rm opt} = \arg\max_t \bar m(t)` are recorded.  Cost: ``len(init_overlaps)``
+    solves, each ``O(M T^3)``.
+
+    Parameters
+    ----------
+    n, g, alpha, dt, n_steps, n_samples, rng
+        As in :func:`solve`.
+    init_overlaps : float or array_like
+        Initial alignments in ``[0, 1]``.
+
+    Returns
+    -------
+    RecoveryCurve
+        ``(init_overlaps, m_bar_init, m_bar_max, t_opt)``.
+    """
+    arr = np.atleast_1d(np.asarray(init_overlaps))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(
+            f"init_overlaps must be a number or a non-empty 1-d array; got shape {arr.shape}"
+        )
+    check_generator(rng)
+    overlaps = np.array([check_fraction(v, "init_overlaps entry", 0.0, 1.0) for v in arr])
+    m_init = np.empty(overlaps.size)
+    m_max = np.empty(overlaps.size)
+    t_opt = np.empty(overlaps.size, dtype=np.int64)
+    for k, a_bar in enumerate(overlaps):
+        sol = solve(n, g, alpha, dt, n_steps, a_bar, n_samples, rng=rng)
+        m_init[k] = sol.m_bar[0]
+        t_opt[k] = int(np.argmax(sol.m_bar))
+        m_max[k] = sol.m_bar[t_opt[k]]
+    return RecoveryCurve(overlaps, m_init, m_max, t_opt)
