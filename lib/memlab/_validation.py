@@ -20,6 +20,7 @@ __all__ = [
     "check_positive_int",
     "check_nonneg_int",
     "check_finite_float",
+    "check_positive_float",
     "check_nonneg_float",
     "check_fraction",
     "check_pm1_array",
@@ -87,6 +88,14 @@ def check_finite_float(value, name: str) -> float:
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite; got {value}")
+    return value
+
+
+def check_positive_float(value, name: str) -> float:
+    """Require a finite real scalar ``> 0``."""
+    value = check_finite_float(value, name)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0; got {value}")
     return value
 
 

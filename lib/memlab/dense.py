@@ -40,7 +40,6 @@ from scipy.optimize import brentq, minimize_scalar
 from scipy.special import expit
 
 from memlab._validation import (
-    check_finite_float,
     check_fraction,
     check_generator,
     check_nonneg_float_array,
@@ -50,7 +49,8 @@ from memlab._validation import (
 from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import check_patterns as _check_patterns
 from memlab._validation import check_states as _check_states
-from memlab.hopfield import random_patterns
+from memlab._validation import check_positive_float as _check_positive
+from memlab.hopfield import _init_overlaps, random_patterns
 
 __all__ = [
     "CriticalCapacity",
@@ -98,13 +98,6 @@ def _check_theory_order(n) -> int:
             f"input variance that grows with N, so there is no N-independent theory"
         )
     return n
-
-
-def _check_positive(value, name: str) -> float:
-    value = check_finite_float(value, name)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0; got {value}")
-    return value
 
 
 def _check_preactivations(values, n_neurons: int, name: str) -> np.ndarray:
@@ -166,20 +159,6 @@ def _difference_table(n_patterns: int, n_neurons: int, n: int) -> np.ndarray:
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _int_overlaps(xi_t, states):  # pragma: no cover - numba
-    """Unnormalised overlaps ``M[b, mu] = sum_i xi_i^mu s_i`` (int64, exact)."""
-    n_neurons, n_patterns = xi_t.shape
-    n_states = states.shape[0]
-    m = np.zeros((n_states, n_patterns), dtype=np.int64)
-    for b in prange(n_states):
-        for i in range(n_neurons):
-            s_i = np.int64(states[b, i])
-            for mu in range(n_patterns):
-                m[b, mu] += s_i * xi_t[i, mu]
-    return m
-
-
-@njit(cache=True, parallel=True, nogil=True)
 def _binary_fields(xi_t, states, m, gtab, offset):  # pragma: no cover - numba
     """``D[b, i] = sum_mu xi_i^mu G(M_mu - xi_i^mu s_i)`` for all states and neurons (int64).
 
@@ -221,7 +200,7 @@ def _stable_flags(xi_t, states, m, gtab, offset):  # pragma: no cover - numba
 
 
 def _fields(xi_t, batch, gtab, n_neurons):
-    m = _int_overlaps(xi_t, batch)
+    m = _init_overlaps(xi_t, batch)
     return _binary_fields(xi_t, batch, m, gtab, n_neurons)
 
 
@@ -348,7 +327,7 @@ def _fixed_point_fraction(n_patterns, n_neurons, n_test, rng, gtab):
     xi = random_patterns(n_patterns, n_neurons, rng)
     xi_t = np.ascontiguousarray(xi.T)
     test = xi[: min(n_test, n_patterns)]
-    m = _int_overlaps(xi_t, test)
+    m = _init_overlaps(xi_t, test)
     return float(np.mean(_stable_flags(xi_t, test, m, gtab, n_neurons)))
 
 

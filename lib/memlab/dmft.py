@@ -62,11 +62,12 @@ from scipy.linalg import solve_triangular
 from scipy.special import ndtri
 
 from memlab._validation import (
-    check_finite_float,
     check_fraction,
     check_generator,
     check_positive_int,
 )
+from memlab._validation import check_positive_float as _check_positive
+from memlab.dense import _double_factorial, _single_site_energy
 
 __all__ = [
     "DMFTSolution",
@@ -152,13 +153,6 @@ class RecoveryCurve(NamedTuple):
 # --------------------------------------------------------------------------
 
 
-def _check_positive(value, name: str) -> float:
-    value = check_finite_float(value, name)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0; got {value}")
-    return value
-
-
 def _check_theory_order(n) -> int:
     n = check_positive_int(n, "n (interaction order)", minimum=1)
     if n > 1 and n % 2 == 1:
@@ -178,13 +172,6 @@ def _check_choice(value, name, choices):
 # --------------------------------------------------------------------------
 # closure: C_eta and F from C_phi, S_phi
 # --------------------------------------------------------------------------
-
-
-def _double_factorial(k: int) -> int:
-    out = 1
-    for j in range(k, 0, -2):
-        out *= j
-    return out
 
 
 def _gauss_moment(k: int, l: int, a, b, c):
@@ -331,12 +318,6 @@ def _advance_numpy(t_start, t_stop, x, phi, dphi, xi0, eta, f_mat, signal, dt, s
             acc = np.einsum("jt,jts->js", w, s_x[:, : r + 1, : r + 1])
             s_x[:, t, : r + 1] = (1.0 - dt) * s_x[:, r, : r + 1] + dt * acc
             s_x[:, t, r] += dt
-
-
-def _single_site_energy(x, phi):
-    """``F(phi) = x phi - log cosh x`` with ``phi = tanh x`` (stable log cosh)."""
-    a = np.abs(x)
-    return x * phi - (a + np.log1p(np.exp(-2.0 * a)) - math.log(2.0))
 
 
 class _Samples:

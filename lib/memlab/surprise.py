@@ -58,6 +58,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from memlab._validation import check_positive_float as _check_positive_float
 from memlab._validation import (
     check_finite_float,
     check_fraction,
@@ -199,13 +200,6 @@ class _Model(NamedTuple):
 # --------------------------------------------------------------------------
 # validation
 # --------------------------------------------------------------------------
-
-
-def _check_positive_float(value, name: str) -> float:
-    value = check_finite_float(value, name)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0; got {value}")
-    return value
 
 
 def _check_p_change(p_change, name: str = "p_change") -> float:
