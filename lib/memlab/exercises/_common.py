@@ -1,0 +1,49 @@
+"""Shared pieces of the exercise checks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ExerciseFailure(AssertionError):
+    """The student's answer is wrong; the message says what to fix."""
+
+
+def fail(message: str) -> None:
+    """Raise :class:`ExerciseFailure` with a helpful ``message``."""
+    raise ExerciseFailure(message)
+
+
+def require(condition: bool, message: str) -> None:
+    """Fail with ``message`` unless ``condition`` holds."""
+    if not bool(condition):
+        fail(message)
+
+
+def passed(message: str) -> bool:
+    """Print the verdict of a successful check and return ``True``."""
+    print(f"Correct: {message}")
+    return True
+
+
+def as_array(value, name: str, *, shape=None, dtype=float) -> np.ndarray:
+    """Convert a student's return value to an array, failing helpfully if that is impossible."""
+    if value is None:
+        fail(f"{name} is None: did you forget the `return` statement?")
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        fail(f"{name} could not be read as an array of numbers ({exc}).")
+    if shape is not None and arr.shape != tuple(shape):
+        fail(f"{name} has shape {arr.shape}, expected {tuple(shape)}.")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        fail(f"{name} contains NaN or infinite values.")
+    return arr
+
+
+def unpack(value, n: int, name: str) -> tuple:
+    """Check that a student's function returned an ``n``-tuple."""
+    if not isinstance(value, (tuple, list)) or len(value) != n:
+        kind = type(value).__name__
+        fail(f"{name} should return {n} values (a tuple), but it returned a {kind}.")
+    return tuple(value)
