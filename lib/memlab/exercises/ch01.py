@@ -1,0 +1,135 @@
+"""Checks for the coding exercises of Chapter 1 (Hopfield networks and their capacity)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import hopfield as hf
+from ._common import as_array, fail, passed, require, unpack
+
+
+def _reference_sweep(weights, state, order):
+    s = state.astype(float).copy()
+    for i in order:
+        h = weights[i] @ s
+        if h != 0:
+            s[i] = np.sign(h)
+    return s
+
+
+def _synchronous_step(weights, state):
+    h = weights @ state.astype(float)
+    return np.where(h != 0, np.sign(h), state)
+
+
+def check_async_sweep(async_sweep, *, hidden: bool = False) -> bool:
+    """Check ``async_sweep(weights, state, order) -> (new_state, energies)``.
+
+    The energies must be :math:`E_k = -\\tfrac12 \\mathbf s_k^\\top W \\mathbf s_k` after each of
+    the ``len(order)`` updates, never increase, and the final state must be the asynchronous
+    sweep in the given order (a neuron with zero field keeps its state).
+    """
+    cases = [(100, 8, 0), (60, 3, 1)]
+    if hidden:
+        cases += [(200, 30, 2), (31, 12, 3), (50, 2, 4)]
+    for n_neurons, n_patterns, seed in cases:
+        rng = np.random.default_rng(1000 + seed)
+        patterns = hf.random_patterns(n_patterns, n_neurons, rng)
+        weights = hf.hebbian_weights(patterns)
+        state = rng.choice(np.array([-1, 1], dtype=np.int8), size=n_neurons)
+        order = rng.permutation(n_neurons)
+        if seed == 3:  # visit some neurons twice and skip others
+            order = rng.integers(0, n_neurons, size=2 * n_neurons)
+        state_before = state.copy()
+        new_state, energies = unpack(
+            async_sweep(weights, state, order), 2, "async_sweep(weights, state, order)"
+        )
+        require(
+            np.array_equal(state, state_before),
+            "async_sweep changed the `state` array it was given: work on a copy "
+            "(state.copy()) so the caller's state stays as it was.",
+        )
+        new_state = as_array(new_state, "the new state", shape=(n_neurons,))
+        energies = as_array(energies, "the energies", shape=(len(order),))
+        require(
+            np.all(np.isin(new_state, (-1, 1))),
+            "the new state contains values other than -1 and +1: set each neuron to the sign "
+            "of its field (and keep it when the field is exactly 0).",
+        )
+        steps_up = np.flatnonzero(np.diff(energies) > 1e-9)
+        if steps_up.size:
+            k = int(steps_up[0]) + 1
+            fail(
+                f"your energy increases at step {k} (from {energies[k - 1]:.3f} to "
+                f"{energies[k]:.3f}): check the sign of the field and that each neuron is set "
+                "to sign(h_i), not -sign(h_i)."
+            )
+        final_energy = -0.5 * new_state @ weights @ new_state
+        require(
+            np.isclose(energies[-1], final_energy, rtol=1e-9, atol=1e-9),
+            f"your last energy is {energies[-1]:.4f}, but -1/2 s^T W s of the state you return "
+            f"is {final_energy:.4f}: record the energy after each update, E = -1/2 s^T W s.",
+        )
+        expected = _reference_sweep(weights, state_before, order)
+        if not np.array_equal(new_state, expected):
+            if np.array_equal(new_state, _synchronous_step(weights, state_before)):
+                fail(
+                    "your sweep updates all neurons from the old state (a synchronous step): "
+                    "in an asynchronous sweep each field uses the neurons already updated."
+                )
+            wrong = int(np.flatnonzero(new_state != expected)[0])
+            fail(
+                f"after the sweep neuron {wrong} has the wrong sign: visit the neurons in the "
+                "given `order`, use the current state for each field, and keep a neuron's "
+                "state when its field is exactly 0."
+            )
+    return passed("the energy never increases and the sweep matches the asynchronous update.")
+
+
+def check_capacity_estimate(capacity_estimate, *, hidden: bool = False) -> bool:
+    """Check ``capacity_estimate(n_neurons, update, seed=0) -> alpha*``.
+
+    For N = 1000 the finite-size transition lies near 0.16 (Chapter 1); any estimate from a
+    reasonable number of trials falls in [0.13, 0.19], and synchronous and asynchronous dynamics
+    (same fixed points) agree within 0.02.
+    """
+    values = {}
+    for update in ("sync", "async"):
+        value = capacity_estimate(1000, update)
+        if value is None:
+            fail("capacity_estimate returned None: did you forget the `return` statement?")
+        try:
+            values[update] = float(value)
+        except (TypeError, ValueError):
+            fail(f"capacity_estimate should return one number, the load alpha*, not {value!r}.")
+        if not np.isfinite(values[update]):
+            fail(
+                f"capacity_estimate(1000, {update!r}) is {values[update]}: no load crossed the "
+                "level; use loads from about 0.08 to 0.2."
+            )
+        if values[update] > 1:
+            fail(
+                f"capacity_estimate(1000, {update!r}) = {values[update]:.3g} looks like a number "
+                "of patterns: return the load alpha = P/N."
+            )
+        require(
+            0.13 <= values[update] <= 0.19,
+            f"capacity_estimate(1000, {update!r}) = {values[update]:.3f}, but at N = 1000 half "
+            "of the trials should still retrieve (m > 0.9) up to alpha of about 0.16: check the "
+            "overlap threshold and that you start from the stored pattern.",
+        )
+    require(
+        abs(values["sync"] - values["async"]) <= 0.02,
+        f"synchronous ({values['sync']:.3f}) and asynchronous ({values['async']:.3f}) estimates "
+        "differ by more than 0.02: both updates have the same fixed points.",
+    )
+    if hidden:
+        other = float(capacity_estimate(1000, "async", seed=1))
+        require(
+            abs(other - values["async"]) <= 0.02,
+            "a different seed changes the estimate by more than 0.02: use more trials.",
+        )
+    return passed(
+        f"alpha*(N = 1000) = {values['sync']:.2f} (synchronous) and {values['async']:.2f} "
+        "(asynchronous), as expected near 0.16."
+    )

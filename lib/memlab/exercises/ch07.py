@@ -1,0 +1,72 @@
+"""Checks for the coding exercises of Chapter 7 (surprise-based learning)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import as_array, fail, passed, require
+
+
+def _reference(weights, log_p_particles, log_p_prior, p_change):
+    log_w = np.log(weights) + np.logaddexp(
+        np.log1p(-p_change) + log_p_particles, np.log(p_change) + log_p_prior
+    )
+    w = np.exp(log_w - log_w.max())
+    return w / w.sum()
+
+
+def check_particle_weights(particle_weights, *, hidden: bool = False) -> bool:
+    """Check ``particle_weights(weights, log_p_particles, log_p_prior, p_change)``.
+
+    :math:`w_i' \\propto w_i[(1-p_c)P(y;\\pi_i) + p_c P(y;\\pi^{(0)})]`, normalised, and finite
+    when every probability underflows in double precision.
+    """
+    rng = np.random.default_rng(7)
+    cases = [
+        (np.array([0.5, 0.3, 0.2]), np.array([-1.0, -3.0, -0.5]), -2.0, 0.1),
+        (rng.dirichlet(np.ones(20)), rng.normal(-2, 1, 20), -1.5, 0.01),
+    ]
+    if hidden:
+        cases += [
+            (np.full(5, 0.2), np.full(5, -3.0), -3.0, 0.5),
+            (rng.dirichlet(np.ones(50)), rng.normal(-5, 3, 50), -8.0, 0.2),
+        ]
+    for weights, log_p, log_p0, p_c in cases:
+        before = weights.copy()
+        new = particle_weights(weights, log_p, log_p0, p_c)
+        require(
+            np.array_equal(weights, before),
+            "particle_weights changed the weights it was given: return new weights instead.",
+        )
+        new = as_array(new, "the new weights", shape=weights.shape)
+        require(
+            np.isclose(new.sum(), 1.0),
+            f"your weights sum to {new.sum():.4g}: divide by their sum to normalise.",
+        )
+        expected = _reference(weights, log_p, log_p0, p_c)
+        if not np.allclose(new, expected, rtol=1e-8, atol=1e-12):
+            swapped = _reference(weights, log_p, log_p0, 1 - p_c)
+            if np.allclose(new, swapped, rtol=1e-8):
+                fail(
+                    "your weights use p_c and 1 - p_c the wrong way round: a particle keeps its "
+                    "belief with probability 1 - p_c and restarts from the prior with p_c."
+                )
+            fail(
+                "your weights differ from w_i [(1 - p_c) P(y; pi_i) + p_c P(y; pi_0)], "
+                "normalised: remember that log_p_particles and log_p_prior are logarithms."
+            )
+    weights, log_p, log_p0, p_c = cases[0]
+    tiny = particle_weights(weights, log_p - 2000.0, log_p0 - 2000.0, p_c)
+    tiny = np.asarray(tiny, dtype=float)
+    require(
+        np.all(np.isfinite(tiny)),
+        "with log-probabilities near -2000 your weights are NaN: exp(-2000) underflows to 0. "
+        "Work with logarithms and subtract the largest log weight before exponentiating "
+        "(the log-sum-exp trick).",
+    )
+    require(
+        np.allclose(tiny, _reference(weights, log_p, log_p0, p_c), rtol=1e-8),
+        "with log-probabilities near -2000 your weights change: they should not, since every "
+        "probability is scaled by the same factor.",
+    )
+    return passed("normalised, equal to the direct formula, and safe from underflow.")
