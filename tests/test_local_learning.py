@@ -1,0 +1,385 @@
+"""Tests for memlab.local_learning.
+
+The numba kernels are compared with plain-Python loops built from the public single-step
+functions (``rls_update``, ``reward_modulated_update``, ``clapp_update``), and
+``clapp_update`` itself with central finite differences of ``clapp_loss``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from memlab import local_learning as ll
+
+FAST = settings(max_examples=30, deadline=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# naive references
+# ---------------------------------------------------------------------------------------------
+
+
+def python_reservoir(res, target, n_steps, rng, mode, x0, *, eta0=5e-4, tau_eta=20.0,
+                     tau_avg=0.005, state_noise=0.05, expl_noise=0.5, every=2, drive=None):
+    """Step-by-step reference with the same noise draws (chunk size >= n_steps)."""
+    n = res.n_units
+    x, w = x0.copy(), np.zeros(n)
+    p = np.eye(n)
+    z_bar = perf_bar = 0.0
+    sn = rng.uniform(-state_noise, state_noise, (n_steps, n)) if state_noise > 0 else np.zeros((n_steps, n))
+    en = rng.uniform(-expl_noise, expl_noise, n_steps) if expl_noise > 0 else np.zeros(n_steps)
+    zs = []
+    for k in range(n_steps):
+        r = np.tanh(x) + sn[k]
+        zh = w @ r
+        z = zh + en[k]
+        f = target[k % len(target)]
+        if mode == "force" and k % every == 0:
+            p, w = ll.rls_update(p, w, r, f)
+        elif mode == "hebb":
+            perf = -(z - f) ** 2
+            eta = ll.learning_rate(k * res.dt, eta0, tau_eta)
+            w = w + ll.reward_modulated_update(r, z, z_bar, perf, perf_bar, eta)
+            beta = res.dt / tau_avg
+            z_bar += beta * (z - z_bar)
+            perf_bar += beta * (perf - perf_bar)
+        zs.append(z)
+        inp = res.gain * res.w_rec @ r + res.w_fb * z
+        if drive is not None:
+            inp = inp + drive[k % len(drive)]
+        x = x + res.dt / res.tau * (inp - x)
+    return np.array(zs), w, x
+
+
+@pytest.fixture(scope="module")
+def small():
+    rng = np.random.default_rng(3)
+    res = ll.make_reservoir(40, rng)
+    f = ll.periodic_target(0.2, res.dt, rng, n_harmonics=4)
+    drive = ll.backbone_input(ll.bump_backbone(0.2, res.dt, n_wm=10), 40, rng)
+    return res, f, drive
+
+
+# ---------------------------------------------------------------------------------------------
+# reservoir construction and inputs
+# ---------------------------------------------------------------------------------------------
+
+
+def test_reservoir_statistics_and_csr_match_dense():
+    res = ll.make_reservoir(400, np.random.default_rng(0))
+    w = res.w_rec
+    density = np.mean(w != 0)
+    assert abs(density - 0.1) < 0.01
+    assert abs(w[w != 0].var() * 0.1 * 400 - 1) < 0.1
+    assert np.all(np.abs(res.w_fb) <= 1)
+    r = np.random.default_rng(1).normal(size=400)
+    csr = np.array([res.data[res.indptr[i]:res.indptr[i + 1]] @ r[res.indices[res.indptr[i]:res.indptr[i + 1]]]
+                    for i in range(400)])
+    np.testing.assert_allclose(csr, w @ r, atol=1e-12)
+
+
+def test_periodic_target_is_normalised_and_periodic():
+    f = ll.periodic_target(2.0, 0.001, np.random.default_rng(5))
+    assert f.shape == (2000,)
+    assert np.isclose(np.max(np.abs(f)), 1.0)
+    # continuity across the period boundary: the jump f[0]-f[-1] is as small as a normal step
+    assert abs(f[0] - f[-1]) <= 2 * np.max(np.abs(np.diff(f)))
+
+
+@FAST
+@given(st.integers(2, 60), st.floats(0.1, 3.0))
+def test_bump_peaks_once_per_period_at_its_phase(n_wm, period):
+    dt = period / max(4 * n_wm, 40)
+    b = ll.bump_backbone(period, dt, n_wm=n_wm)
+    n_t = b.shape[0]
+    assert b.shape == (n_t, n_wm)
+    assert np.all((b > 0) & (b <= 1))
+    peaks = np.argmax(b, axis=0)
+    expected = np.arange(n_wm) * n_t / n_wm
+    dist = np.abs((peaks - expected + n_t / 2) % n_t - n_t / 2)
+    assert np.all(dist <= 1.0)
+
+
+def test_backbone_input_shape_and_sparsity():
+    b = ll.bump_backbone(1.0, 0.001)
+    inp = ll.backbone_input(b, 300, np.random.default_rng(0))
+    assert inp.shape == (1000, 300)
+    assert np.all(np.isfinite(inp))
+
+
+# ---------------------------------------------------------------------------------------------
+# single-step rules
+# ---------------------------------------------------------------------------------------------
+
+
+@FAST
+@given(st.integers(0, 10_000), st.integers(1, 12), st.floats(0.1, 10.0))
+def test_rls_update_is_sherman_morrison_and_reduces_error(seed, n, alpha):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, n))
+    p0 = np.linalg.inv(a @ a.T + np.eye(n)) / alpha
+    w, r, f = rng.normal(size=n), rng.normal(size=n), rng.normal()
+    p1, w1 = ll.rls_update(p0, w, r, f)
+    np.testing.assert_allclose(p1, np.linalg.inv(np.linalg.inv(p0) + np.outer(r, r)), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(p1, p1.T, atol=1e-12)
+    # the a-posteriori error is the a-priori error shrunk by 1/(1 + r'Pr) (< 1 in size)
+    e0, e1 = w @ r - f, w1 @ r - f
+    assert np.isclose(e1, e0 / (1 + r @ p0 @ r))
+    assert abs(e1) <= abs(e0) + 1e-12
+
+
+@FAST
+@given(st.integers(0, 10_000), st.integers(1, 20), st.integers(1, 3))
+def test_reward_update_gated_and_parallel_to_rates(seed, n, k):
+    rng = np.random.default_rng(seed)
+    r = rng.normal(size=n)
+    z, z_bar = rng.normal(size=k), rng.normal(size=k)
+    perf = rng.normal()
+    worse = ll.reward_modulated_update(r, z, z_bar, perf, perf + abs(rng.normal()), 0.1)
+    assert np.all(worse == 0)
+    equal = ll.reward_modulated_update(r, z, z_bar, perf, perf, 0.1)
+    assert np.all(equal == 0)
+    better = ll.reward_modulated_update(r, z, z_bar, perf, perf - 0.5, 0.1)
+    assert better.shape == (k, n)
+    np.testing.assert_allclose(better, 0.1 * np.outer(z - z_bar, r))
+    assert np.linalg.matrix_rank(better) <= 1
+    scalar = ll.reward_modulated_update(r, z[0], z_bar[0], perf, perf - 0.5, 0.1)
+    assert scalar.shape == (n,)
+
+
+def test_learning_rate_halves_at_tau_eta():
+    assert ll.learning_rate(20.0, 5e-4, 20.0) == pytest.approx(2.5e-4)
+    assert ll.learning_rate(0.0, 5e-4, 20.0) == pytest.approx(5e-4)
+    assert np.all(np.diff(ll.learning_rate(np.linspace(0, 100, 11))) < 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# kernels against python loops
+# ---------------------------------------------------------------------------------------------
+
+
+def test_force_kernel_matches_python_loop(small):
+    res, f, _ = small
+    x0 = np.random.default_rng(9).normal(0, 0.5, 40)
+    run = ll.train_force(res, f, 0.3, np.random.default_rng(2), x0=x0, update_every=2)
+    z_ref, w_ref, x_ref = python_reservoir(res, f, 300, np.random.default_rng(2), "force", x0,
+                                           state_noise=0, expl_noise=0, every=2)
+    np.testing.assert_allclose(run.z, z_ref, atol=1e-9)
+    np.testing.assert_allclose(run.w_out, w_ref, atol=1e-9)
+    np.testing.assert_allclose(run.x, x_ref, atol=1e-9)
+
+
+@pytest.mark.parametrize("with_drive", [False, True])
+def test_hebbian_kernel_matches_python_loop(small, with_drive):
+    res, f, drive = small
+    d = drive if with_drive else None
+    x0 = np.random.default_rng(9).normal(0, 0.5, 40)
+    run = ll.train_reward_hebbian(res, f, 0.5, np.random.default_rng(4), x0=x0, eta0=0.05,
+                                  tau_eta=0.1, backbone=d)
+    z_ref, w_ref, x_ref = python_reservoir(res, f, 500, np.random.default_rng(4), "hebb", x0,
+                                           eta0=0.05, tau_eta=0.1, drive=d)
+    np.testing.assert_allclose(run.z, z_ref, atol=1e-9)
+    np.testing.assert_allclose(run.w_out, w_ref, atol=1e-9)
+    assert np.any(run.w_out != 0)
+    np.testing.assert_allclose(run.weight_norm[-1], np.linalg.norm(w_ref), atol=1e-9)
+
+
+def test_free_run_is_deterministic_and_continues_phase(small):
+    res, f, drive = small
+    run = ll.train_reward_hebbian(res, f, 0.3, np.random.default_rng(1), backbone=drive)
+    a = ll.free_run(res, run, f, 0.2, backbone=drive)
+    b = ll.free_run(res, run, f, 0.2, backbone=drive)
+    np.testing.assert_array_equal(a.z, b.z)
+    assert a.step == run.step + 200
+    np.testing.assert_array_equal(a.w_out, run.w_out)
+
+
+# ---------------------------------------------------------------------------------------------
+# learning outcomes (the issue's specific tests)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_force_learns_a_sine():
+    rng = np.random.default_rng(0)
+    res = ll.make_reservoir(200, rng)
+    f = ll.sine_target(0.5, res.dt)
+    run = ll.train_force(res, f, 5.0, rng)
+    err, z, target = ll.test_error(res, run, f, 4)
+    assert err < 0.01
+    # before training (zero readout) the error is 1 (z = 0 against a zero-mean target)
+    assert ll.nmse(np.zeros_like(target), target) == pytest.approx(1.0, rel=1e-6)
+
+
+def test_backbone_rescues_hebbian_learning_on_a_long_target():
+    """Two seeds, 4-s target, 40 s of training, N = 200: WM helps by a large factor."""
+    with_wm, without = [], []
+    for seed in range(2):
+        rng = np.random.default_rng(seed)
+        res = ll.make_reservoir(200, rng)
+        f = ll.periodic_target(4.0, res.dt, rng)
+        bb = ll.backbone_input(ll.bump_backbone(4.0, res.dt), 200, rng)
+        for drive, out in ((bb, with_wm), (None, without)):
+            run = ll.train_reward_hebbian(res, f, 40.0, np.random.default_rng(seed + 100), backbone=drive)
+            out.append(ll.test_error(res, run, f, 2, backbone=drive)[0])
+    assert np.mean(with_wm) < 0.05, with_wm
+    assert np.mean(without) > 3 * np.mean(with_wm), (without, with_wm)
+
+
+# ---------------------------------------------------------------------------------------------
+# CLAPP
+# ---------------------------------------------------------------------------------------------
+
+
+def _fd_grad(fun, arr, h=1e-6):
+    g = np.zeros_like(arr)
+    for idx in np.ndindex(arr.shape):
+        a1, a2 = arr.copy(), arr.copy()
+        a1[idx] += h
+        a2[idx] -= h
+        g[idx] = (fun(a1) - fun(a2)) / (2 * h)
+    return g
+
+
+@FAST
+@given(st.integers(0, 100_000), st.sampled_from([-1, 1]), st.integers(2, 6), st.integers(2, 7))
+def test_clapp_update_equals_minus_loss_gradient(seed, y, h, d):
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=(h, d))
+    wp = rng.normal(size=(h, h)) * 0.3
+    x_prev, x = rng.normal(size=d), rng.normal(size=d)
+    # stay away from the ReLU and hinge kinks, where the gradient is not defined
+    assume(np.min(np.abs(w @ x)) > 1e-3 and np.min(np.abs(w @ x_prev)) > 1e-3)
+    u = ll.clapp_score(w, wp, x_prev, x)
+    assume(abs(1 - y * u) > 1e-3)
+    dw, dwp = ll.clapp_update(w, wp, x_prev, x, y)
+    gw = _fd_grad(lambda a: ll.clapp_loss(a, wp, x_prev, x, y), w)
+    gwp = _fd_grad(lambda a: ll.clapp_loss(w, a, x_prev, x, y), wp)
+    scale_w = max(np.abs(gw).max(), 1e-12)
+    scale_p = max(np.abs(gwp).max(), 1e-12)
+    assert np.abs(dw + gw).max() / scale_w < 1e-6 or np.abs(dw + gw).max() < 1e-9
+    assert np.abs(dwp + gwp).max() / scale_p < 1e-6 or np.abs(dwp + gwp).max() < 1e-9
+
+
+def test_clapp_update_nonzero_case_checked_explicitly():
+    """One hand-picked case with active units and an unmet margin: relative error < 1e-6."""
+    rng = np.random.default_rng(11)
+    w = np.abs(rng.normal(size=(3, 4)))
+    wp = np.abs(rng.normal(size=(3, 3))) * 0.1
+    x_prev, x = np.abs(rng.normal(size=4)), np.abs(rng.normal(size=4))
+    u = ll.clapp_score(w, wp, x_prev, x)
+    assert 1 + u > 0 and u > 0  # y = -1 with u > 0: margin violated, gradient non-zero
+    dw, dwp = ll.clapp_update(w, wp, x_prev, x, -1)
+    gw = _fd_grad(lambda a: ll.clapp_loss(a, wp, x_prev, x, -1), w)
+    gwp = _fd_grad(lambda a: ll.clapp_loss(w, a, x_prev, x, -1), wp)
+    assert np.abs(dw).max() > 0.01
+    assert np.abs(dw + gw).max() / np.abs(gw).max() < 1e-6
+    assert np.abs(dwp + gwp).max() / np.abs(gwp).max() < 1e-6
+
+
+def test_clapp_update_is_zero_when_margin_met():
+    w = np.eye(3, 4) * 2
+    wp = np.eye(3)
+    x = np.array([1.0, 1.0, 0.0, 0.0])
+    assert ll.clapp_score(w, wp, x, x) == pytest.approx(8.0)
+    dw, dwp = ll.clapp_update(w, wp, x, x, +1)  # y u = 8 > 1
+    assert np.all(dw == 0) and np.all(dwp == 0)
+    assert ll.clapp_loss(w, wp, x, x, +1) == 0.0
+    assert ll.clapp_loss(w, wp, x, x, -1) == pytest.approx(9.0)
+
+
+def test_clapp_kernel_matches_python_loop():
+    rng = np.random.default_rng(2)
+    protos = ll.object_prototypes(rng, dim=8, n_signal=3)
+    stream = ll.object_stream(protos, 300, rng)
+    w0, p0 = ll.init_clapp(8, 4, rng)
+    w, p, agree = ll.train_clapp(w0, p0, stream, eta=0.01)
+    wr, pr = w0.copy(), p0.copy()
+    for t in range(1, 300):
+        u = ll.clapp_score(wr, pr, stream.x[t - 1], stream.x[t])
+        assert agree[t - 1] == float(u * stream.y[t] > 0)
+        dw, dp = ll.clapp_update(wr, pr, stream.x[t - 1], stream.x[t], stream.y[t])
+        wr, pr = wr + 0.01 * dw, pr + 0.01 * dp
+    np.testing.assert_allclose(w, wr, atol=1e-10)
+    np.testing.assert_allclose(p, pr, atol=1e-10)
+
+
+def test_object_stream_saccades_change_object():
+    rng = np.random.default_rng(0)
+    protos = ll.object_prototypes(rng)
+    s = ll.object_stream(protos, 5000, rng)
+    change = s.objects[1:] != s.objects[:-1]
+    np.testing.assert_array_equal(change, s.y[1:] == -1)
+    assert abs(change.mean() - 0.5) < 0.03
+    assert np.all(protos[:, 5:] == 0)
+    # nuisance dimensions dominate the input variance
+    assert s.x[:, 5:].var(axis=0).sum() > 5 * s.x[:, :5].var(axis=0).sum()
+
+
+def test_clapp_training_beats_random_encoder():
+    acc_clapp, acc_rand = [], []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        protos = ll.object_prototypes(rng)
+        stream = ll.object_stream(protos, 60_000, rng)
+        tr, te = ll.object_stream(protos, 2000, rng), ll.object_stream(protos, 2000, rng)
+        w0, p0 = ll.init_clapp(20, 6, rng)
+        w, _, _ = ll.train_clapp(w0, p0, stream)
+        for weights, out in ((w, acc_clapp), (w0, acc_rand)):
+            out.append(ll.decoding_accuracy(ll.encode(weights, tr.x), tr.objects,
+                                            ll.encode(weights, te.x), te.objects))
+    assert np.median(acc_clapp) >= 0.7
+    assert np.median(acc_clapp) >= np.median(acc_rand) + 0.3
+
+
+def test_decoding_accuracy_perfect_and_chance():
+    labels = np.repeat(np.arange(4), 50)
+    feats = np.eye(4)[labels] * 3.0
+    assert ll.decoding_accuracy(feats, labels, feats, labels) == 1.0
+    noise = np.random.default_rng(0).normal(size=(200, 3))
+    acc = ll.decoding_accuracy(noise[:100], labels[:100], noise[100:], labels[100:])
+    assert acc < 0.6
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input
+# ---------------------------------------------------------------------------------------------
+
+
+def test_bad_input_raises_clear_errors(small):
+    res, f, drive = small
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError, match="Generator"):
+        ll.make_reservoir(10, 0)
+    with pytest.raises(ValueError, match="n_units"):
+        ll.make_reservoir(1, rng)
+    with pytest.raises(ValueError, match="dt must not exceed tau"):
+        ll.make_reservoir(10, rng, dt=0.1, tau=0.05)
+    with pytest.raises(ValueError, match="p_connect"):
+        ll.make_reservoir(10, rng, p_connect=0.0)
+    with pytest.raises(ValueError, match="backbone must have shape"):
+        ll.train_reward_hebbian(res, f, 0.1, rng, backbone=np.zeros((len(f), 3)))
+    with pytest.raises(ValueError, match="one target period"):
+        ll.train_reward_hebbian(res, f, 0.1, rng, backbone=drive[:-1])
+    with pytest.raises(ValueError, match="finite"):
+        ll.train_force(res, np.full(10, np.nan), 0.1, rng)
+    with pytest.raises(TypeError, match="Reservoir"):
+        ll.train_force("res", f, 0.1, rng)
+    with pytest.raises(ValueError, match="duration"):
+        ll.train_force(res, f, -1.0, rng)
+    with pytest.raises(ValueError, match="shape"):
+        ll.rls_update(np.eye(3), np.zeros(4), np.zeros(4), 0.0)
+    with pytest.raises(ValueError, match="y must be"):
+        ll.clapp_update(np.ones((2, 3)), np.eye(2), np.ones(3), np.ones(3), 0.5)
+    with pytest.raises(ValueError, match="W_pred"):
+        ll.clapp_loss(np.ones((2, 3)), np.eye(3), np.ones(3), np.ones(3), 1)
+    with pytest.raises(TypeError, match="ObjectStream"):
+        ll.train_clapp(np.ones((2, 3)), np.eye(2), np.ones((5, 3)))
+    with pytest.raises(TypeError, match="integer class labels"):
+        ll.decoding_accuracy(np.ones((3, 2)), np.ones(3), np.ones((3, 2)), np.zeros(3, int))
+    with pytest.raises(ValueError, match="constant"):
+        ll.nmse(np.ones(5), np.ones(5))
+    with pytest.raises(TypeError, match="real numbers"):
+        ll.reward_modulated_update(np.array(["a"]), 1.0, 0.0, 0.0, 0.0, 0.1)
