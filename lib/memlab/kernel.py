@@ -1,0 +1,965 @@
+r"""Kernel memory networks (Iatropoulos, Brea & Gerstner 2022).
+
+Every neuron is trained separately to output its part of every stored pattern with the smallest
+possible weight norm in the feature space of a kernel :math:`\mathcal K`.
+
+Conventions
+-----------
+* ``patterns`` is an array :math:`X` of shape ``(P, N)``: row ``mu`` is the stored input
+  :math:`\mathbf x^\mu` (binary :math:`\pm1` or continuous).  ``targets`` (shape ``(P, N_out)``,
+  default ``patterns``) holds the outputs :math:`\mathbf y^\mu`; with the default the memory is
+  auto-associative and can be iterated.
+* Gram matrix :math:`K_{\mu\nu} = \mathcal K(\mathbf x^\mu, \mathbf x^\nu)`, kernel vector
+  :math:`\mathbf k(\mathbf x)_\mu = \mathcal K(\mathbf x^\mu, \mathbf x)`.
+* A fitted :class:`KernelMemory` computes the *fields*
+  :math:`\mathbf f(\mathbf x) = A^\top \mathbf k(\mathbf x)` with a coefficient matrix ``coef``
+  :math:`A` of shape ``(P, N_out)``:
+
+  ============== ==================================== =======================================
+  method         coefficients                         meaning
+  ============== ==================================== =======================================
+  interpolation  :math:`A = K^{-1} Y`                 minimum-norm kernel interpolation
+  svm            :math:`A_{\mu i} = \alpha_i^\mu y_i^\mu` hard-margin SVM without bias
+  hebbian        :math:`A = Y` (:math:`K^{-1}\to I`)  classical models (Hopfield, Krotov-Hopfield,
+                                                      Demircigil, Kanerva)
+  regression     :math:`A = Y`, :math:`\mathbf k/\mathbf 1^\top\mathbf k` Nadaraya-Watson; with the
+                                                      exponential kernel the softmax update
+  ============== ==================================== =======================================
+
+* Binary recall: :math:`x_i \leftarrow \operatorname{sgn} f_i(\mathbf x)`, synchronous, a neuron
+  whose field is exactly zero keeps its state.  Continuous recall:
+  :math:`\mathbf x \leftarrow \mathbf f(\mathbf x)`.
+* ``self_input=False`` gives each neuron ``i`` its own feature map of the *other* neurons,
+  :math:`\mathcal K(\mathbf x_{\setminus i}, \mathbf x'_{\setminus i})` (no self-connection), with
+  its own Gram matrix :math:`K^{(i)}`.  Only for dot-product kernels and auto-association.
+
+Dot-product kernels are functions of the raw dot product :math:`u = \mathbf x^\top\mathbf x'`
+scaled by ``scale`` :math:`s` (default :math:`1/N`, so that :math:`su` is the usual normalised
+overlap of :math:`\pm1` vectors).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
+
+import numpy as np
+import scipy.linalg as sla
+from scipy.optimize import nnls
+from scipy.special import betainc
+
+from memlab import _kernel_kernels as _kk
+from memlab._validation import (
+    check_finite_float,
+    check_generator,
+    check_nonneg_int,
+    check_positive_float,
+    check_positive_int,
+)
+
+__all__ = [
+    "Kernel",
+    "KernelMemory",
+    "linear_kernel",
+    "polynomial_kernel",
+    "dot_product_kernel",
+    "exponential_kernel",
+    "rbf_kernel",
+    "sdm_kernel",
+    "custom_kernel",
+    "gram_matrix",
+    "fit",
+    "fields",
+    "recall",
+    "flip_cues",
+    "retrieved_fraction",
+    "linear_weights",
+    "svm_coefficients",
+    "fixed_point_jacobians",
+    "spherical_patterns",
+    "random_addresses",
+    "sdm_activations",
+    "sdm_write",
+    "sdm_read",
+    "sdm_expected_kernel",
+    "sdm_shared_locations",
+    "cap_probability",
+    "separation_capacity",
+    "separation_capacity_median",
+]
+
+_METHODS = ("interpolation", "svm", "hebbian", "regression")
+_MIN_RCOND = 1e-12
+
+
+# --------------------------------------------------------------------------
+# kernels
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Kernel:
+    r"""A positive-definite kernel :math:`\mathcal K(\mathbf x, \mathbf x')`.
+
+    Create kernels with the factory functions (:func:`linear_kernel`, :func:`polynomial_kernel`,
+    :func:`dot_product_kernel`, :func:`exponential_kernel`, :func:`rbf_kernel`,
+    :func:`sdm_kernel`, :func:`custom_kernel`).  Calling ``kernel(a, b)`` with ``a`` of shape
+    ``(P, N)`` and ``b`` of shape ``(B, N)`` returns the ``(P, B)`` matrix
+    :math:`\mathcal K(\mathbf a_p, \mathbf b_q)`.
+    """
+
+    name: str
+    kind: str  # "dot", "rbf", "sdm", "custom"
+    profile: int = -1
+    scale: float | None = None
+    coefficients: tuple = ()
+    offset: float = 0.0
+    degree: int = 1
+    beta: float = 1.0
+    length_scale: float = 1.0
+    addresses: np.ndarray | None = field(default=None, repr=False)
+    threshold: float = 0.0
+    function: Callable | None = field(default=None, repr=False)
+
+    def _scale(self, n: int) -> float:
+        return 1.0 / n if self.scale is None else self.scale
+
+    def dot_profile(self, u, n: int) -> np.ndarray:
+        """``f(u)`` of a dot-product kernel at raw dot products ``u`` (``N = n`` neurons)."""
+        u = np.asarray(u, dtype=np.float64)
+        q = u / n if self.scale is None else self.scale * u
+        if self.profile == _kk.PROFILE_POLY:
+            out = np.zeros_like(q)
+            for a in reversed(self.coefficients):
+                out = out * q + a
+            return out
+        if self.profile == _kk.PROFILE_POWER:
+            return (q + self.offset) ** self.degree
+        if self.profile == _kk.PROFILE_EXP:
+            return np.exp(self.beta * q)
+        raise ValueError(f"kernel {self.name!r} is not a dot-product kernel")
+
+    def __call__(self, a, b) -> np.ndarray:
+        a = _as_points(a, "a")
+        b = _as_points(b, "b")
+        if a.shape[1] != b.shape[1]:
+            raise ValueError(
+                f"kernel inputs must have the same number of neurons; got shapes {a.shape} and "
+                f"{b.shape}"
+            )
+        return self._gram(a, b)
+
+    def _gram(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        n = a.shape[1]
+        if self.kind == "dot":
+            return self.dot_profile(a @ b.T, n)
+        if self.kind == "rbf":
+            sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
+            return np.exp(-np.maximum(sq, 0.0) / (2.0 * self.length_scale**2))
+        if self.kind == "sdm":
+            if n != self.addresses.shape[1]:
+                raise ValueError(
+                    f"the SDM kernel's addresses have N={self.addresses.shape[1]} neurons but the "
+                    f"inputs have N={n}"
+                )
+            fa = _activations(self.addresses, a, self.threshold)
+            fb = fa if b is a else _activations(self.addresses, b, self.threshold)
+            return fa @ fb.T
+        out = np.asarray(self.function(a, b), dtype=np.float64)
+        if out.shape != (a.shape[0], b.shape[0]):
+            raise ValueError(
+                f"custom kernel {self.name!r} returned shape {out.shape}; expected "
+                f"({a.shape[0]}, {b.shape[0]})"
+            )
+        if not np.all(np.isfinite(out)):
+            raise ValueError(f"custom kernel {self.name!r} returned NaN or infinite values")
+        return out
+
+
+def _as_points(x, name: str) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(f"{name} must be a real array; got dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"{name} must be a non-empty 2-D array of shape (rows, N); got {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def _check_scale(scale):
+    return None if scale is None else check_positive_float(scale, "scale")
+
+
+def linear_kernel(scale=None) -> Kernel:
+    r"""Linear kernel :math:`\mathcal K(\mathbf x, \mathbf x') = s\,\mathbf x^\top \mathbf x'`.
+
+    ``scale`` :math:`s > 0`, default :math:`1/N`.  With :math:`K^{-1}` it gives the projection
+    (pseudo-inverse) rule, with :math:`K^{-1} \to I` the Hebbian rule.
+    """
+    return Kernel("linear", "dot", _kk.PROFILE_POLY, _check_scale(scale), coefficients=(0.0, 1.0))
+
+
+def polynomial_kernel(degree, offset=0.0, scale=None) -> Kernel:
+    r"""Polynomial kernel :math:`\mathcal K(\mathbf x, \mathbf x') = (s\,\mathbf x^\top\mathbf x' + c)^p`.
+
+    Positive definite for integer ``degree`` :math:`p \ge 1` and ``offset`` :math:`c \ge 0`;
+    a negative offset is refused because the kernel is then not positive definite.
+    """
+    degree = check_positive_int(degree, "degree")
+    offset = check_finite_float(offset, "offset")
+    if offset < 0:
+        raise ValueError(
+            f"offset must be >= 0: (s x.x' + c)^p with c = {offset} < 0 is not a positive-definite "
+            f"kernel"
+        )
+    return Kernel(f"poly{degree}", "dot", _kk.PROFILE_POWER, _check_scale(scale), offset=offset,
+                  degree=degree)
+
+
+def dot_product_kernel(coefficients, scale=None, name="dot-product") -> Kernel:
+    r"""Power-series kernel :math:`\mathcal K(\mathbf x, \mathbf x') = \sum_k a_k (s\,\mathbf x^\top\mathbf x')^k`.
+
+    Positive definite when every coefficient :math:`a_k \ge 0` (each power of a positive-definite
+    kernel is one, Schur); a negative coefficient is refused.
+    """
+    coefs = np.asarray(coefficients, dtype=np.float64)
+    if coefs.ndim != 1 or coefs.size < 1:
+        raise ValueError(f"coefficients must be a non-empty 1-D sequence; got shape {coefs.shape}")
+    if not np.all(np.isfinite(coefs)):
+        raise ValueError("coefficients must be finite")
+    if np.any(coefs < 0):
+        k = int(np.argmax(coefs < 0))
+        raise ValueError(
+            f"coefficients must be >= 0 for a positive-definite kernel; a_{k} = {coefs[k]}"
+        )
+    if not np.any(coefs > 0):
+        raise ValueError("at least one coefficient must be > 0")
+    return Kernel(str(name), "dot", _kk.PROFILE_POLY, _check_scale(scale),
+                  coefficients=tuple(float(c) for c in coefs))
+
+
+def exponential_kernel(beta, scale=None) -> Kernel:
+    r"""Exponential kernel :math:`\mathcal K(\mathbf x, \mathbf x') = \exp(\beta s\,\mathbf x^\top\mathbf x')`.
+
+    ``beta > 0`` (for :math:`\beta < 0` the kernel is not positive definite).  On :math:`\pm1`
+    vectors it equals a Gaussian RBF kernel up to a constant factor.
+    """
+    beta = check_finite_float(beta, "beta")
+    if beta <= 0:
+        raise ValueError(
+            f"beta must be > 0: exp(beta s x.x') with beta = {beta} is not a positive-definite kernel"
+        )
+    return Kernel(f"exp(beta={beta:g})", "dot", _kk.PROFILE_EXP, _check_scale(scale), beta=beta)
+
+
+def rbf_kernel(length_scale) -> Kernel:
+    r"""Gaussian RBF kernel :math:`\mathcal K(\mathbf x, \mathbf x') = \exp(-\lVert\mathbf x-\mathbf x'\rVert^2 / 2\ell^2)`."""
+    ell = check_positive_float(length_scale, "length_scale")
+    return Kernel(f"rbf(l={ell:g})", "rbf", length_scale=ell)
+
+
+def sdm_kernel(addresses, radius=None, threshold=None) -> Kernel:
+    r"""Kernel of a sparse distributed memory (thresholded random features).
+
+    Feature :math:`m` is on when the input lies close to address :math:`\mathbf a_m`,
+    :math:`\varphi_m(\mathbf x) = \Theta(\mathbf a_m^\top \mathbf x - \theta)`, and
+    :math:`\mathcal K(\mathbf x, \mathbf x') = \sum_m \varphi_m(\mathbf x)\varphi_m(\mathbf x')`
+    counts the addresses active for both inputs.  Give either ``radius`` :math:`r` (binary
+    inputs: active when the Hamming distance :math:`d_H(\mathbf x, \mathbf a_m) \le r`, i.e.
+    :math:`\theta = N - 2r`) or ``threshold`` :math:`\theta` (any inputs).
+
+    Parameters
+    ----------
+    addresses : array_like, shape (M, N)
+    radius : int, optional
+    threshold : float, optional
+    """
+    a = _as_points(addresses, "addresses")
+    if (radius is None) == (threshold is None):
+        raise ValueError("give exactly one of radius (Hamming radius) and threshold (on a.x)")
+    if radius is not None:
+        radius = check_nonneg_int(radius, "radius")
+        theta = float(a.shape[1] - 2 * radius)
+        name = f"sdm(M={a.shape[0]}, r={radius})"
+    else:
+        theta = check_finite_float(threshold, "threshold")
+        name = f"sdm(M={a.shape[0]}, theta={theta:g})"
+    a = a.copy()
+    a.setflags(write=False)
+    return Kernel(name, "sdm", addresses=a, threshold=theta)
+
+
+def custom_kernel(function, name="custom") -> Kernel:
+    """A kernel given by ``function(a, b) -> (P, B) array``.
+
+    :func:`fit` checks that its Gram matrix on the stored patterns is symmetric and positive
+    definite and raises ``ValueError`` if it is not.
+    """
+    if not callable(function):
+        raise TypeError(f"function must be callable; got {type(function).__name__}")
+    return Kernel(str(name), "custom", function=function)
+
+
+def _check_kernel(kernel) -> Kernel:
+    if not isinstance(kernel, Kernel):
+        raise TypeError(
+            f"kernel must be a memlab.kernel.Kernel (e.g. polynomial_kernel(2)); got "
+            f"{type(kernel).__name__}"
+        )
+    return kernel
+
+
+def _activations(addresses: np.ndarray, x: np.ndarray, threshold: float) -> np.ndarray:
+    """``phi[b, m] = 1[a_m . x_b >= threshold]`` as float64 (0/1)."""
+    return (x @ addresses.T >= threshold).astype(np.float64)
+
+
+def gram_matrix(kernel, patterns) -> np.ndarray:
+    r"""Gram matrix :math:`K_{\mu\nu} = \mathcal K(\mathbf x^\mu, \mathbf x^\nu)`, shape (P, P)."""
+    kernel = _check_kernel(kernel)
+    x = _as_points(patterns, "patterns")
+    return kernel._gram(x, x)
+
+
+# --------------------------------------------------------------------------
+# fitting
+# --------------------------------------------------------------------------
+
+
+class KernelMemory(NamedTuple):
+    """A fitted kernel memory network (returned by :func:`fit`).
+
+    Attributes
+    ----------
+    patterns : (P, N) float64, the stored inputs :math:`X`.
+    targets : (P, N_out) float64, the outputs :math:`Y`.
+    kernel : Kernel
+    coef : (P, N_out) float64, column ``i`` holds neuron ``i``'s coefficients on
+        :math:`\\mathbf k(\\mathbf x)` (or on :math:`\\mathbf k^{(i)}` without self-input).
+    method : str
+    self_input : bool
+    binary : bool, whether the targets are +-1 (recall then applies the sign).
+    condition : float, condition number of :math:`K` (largest over neurons without
+        self-input); ``nan`` for ``hebbian`` and ``regression``.
+    """
+
+    patterns: np.ndarray
+    targets: np.ndarray
+    kernel: Kernel
+    coef: np.ndarray
+    method: str
+    self_input: bool
+    binary: bool
+    condition: float
+
+
+def _is_pm1(arr: np.ndarray) -> bool:
+    return bool(np.all((arr == 1) | (arr == -1)))
+
+
+def _factor(gram: np.ndarray, what: str = "K"):
+    """Cholesky factor of a Gram matrix, with clear errors; returns (factor, condition)."""
+    p = gram.shape[0]
+    scale = max(float(np.max(np.abs(gram))), 1e-300)
+    if not np.allclose(gram, gram.T, rtol=1e-10, atol=1e-12 * scale):
+        raise ValueError(f"the Gram matrix {what} is not symmetric: the kernel is not valid")
+    try:
+        c = sla.cholesky(gram, lower=False, check_finite=False)
+        ok = bool(np.all(np.diag(c) > 0))
+    except np.linalg.LinAlgError:
+        ok = False
+    if not ok:
+        lam = np.linalg.eigvalsh(gram)
+        if lam[0] < -1e-9 * max(abs(lam[-1]), 1.0):
+            raise ValueError(
+                f"the Gram matrix {what} has a negative eigenvalue ({lam[0]:.3g}): the kernel is "
+                f"not positive definite on these patterns"
+            )
+        rank = int(np.sum(lam > 1e-10 * lam[-1]))
+        raise ValueError(
+            f"the Gram matrix {what} is singular (numerical rank {rank} < P = {p}): the kernel's "
+            f"feature space is too small for {p} patterns (or two patterns coincide); store fewer "
+            f"patterns or use a richer kernel"
+        )
+    anorm = float(np.max(np.sum(np.abs(gram), axis=0)))
+    rcond, info = sla.lapack.dpocon(c, anorm)
+    if info != 0 or not rcond > _MIN_RCOND:
+        raise ValueError(
+            f"the Gram matrix {what} is singular to working precision (reciprocal condition "
+            f"number {rcond:.2g} < {_MIN_RCOND:g}): store fewer patterns or use a richer kernel"
+        )
+    return c, 1.0 / rcond
+
+
+def svm_coefficients(gram, labels) -> np.ndarray:
+    r"""Dual coefficients of the hard-margin SVM without bias.
+
+    Solves
+
+    .. math::
+        \max_{\boldsymbol\alpha \ge 0}\ \sum_\mu \alpha^\mu
+        - \tfrac12 \sum_{\mu\nu} \alpha^\mu \alpha^\nu y^\mu y^\nu K_{\mu\nu},
+
+    the dual of :math:`\min \tfrac12\lVert\mathbf w\rVert^2` subject to
+    :math:`y^\mu \mathbf w^\top\varphi(\mathbf x^\mu) \ge 1`.  With the Cholesky factor
+    :math:`Q = \operatorname{diag}(y) K \operatorname{diag}(y) = L L^\top` the dual is the
+    non-negative least-squares problem :math:`\min_{\alpha\ge0}\lVert L^\top\alpha - L^{-1}\mathbf 1\rVert`
+    (solved exactly by the active-set method of Lawson and Hanson), then polished by solving
+    :math:`Q_{SS}\boldsymbol\alpha_S = \mathbf 1` on the support set :math:`S`.  If every
+    :math:`y^\mu (K^{-1}\mathbf y)_\mu > 0`, the result is :math:`\alpha^\mu = y^\mu (K^{-1}\mathbf y)_\mu`
+    (every pattern is a support vector and the SVM is the interpolant).
+
+    Parameters
+    ----------
+    gram : array_like, shape (P, P), symmetric positive definite
+    labels : array_like of +-1, shape (P,)
+
+    Returns
+    -------
+    numpy.ndarray, shape (P,), all >= 0
+    """
+    k = _as_points(gram, "gram")
+    if k.shape[0] != k.shape[1]:
+        raise ValueError(f"gram must be square; got shape {k.shape}")
+    y = np.asarray(labels, dtype=np.float64)
+    if y.shape != (k.shape[0],):
+        raise ValueError(f"labels must have shape ({k.shape[0]},); got {y.shape}")
+    if not _is_pm1(y):
+        raise ValueError("labels must contain only -1 and +1 (the SVM is a classifier)")
+    return _svm(k, y)
+
+
+def _svm(k: np.ndarray, y: np.ndarray) -> np.ndarray:
+    q = k * np.outer(y, y)
+    c, _ = _factor(q, "K")  # q = c^T c with c upper triangular
+    ones = np.ones(len(y))
+    b = sla.solve_triangular(c, ones, trans="T")  # c^T b = 1
+    alpha, _ = nnls(c, b, maxiter=50 * len(y))
+    # polish on the support set: (Q alpha)_S = 1 there
+    for _ in range(5):
+        s = alpha > 1e-12 * max(1.0, alpha.max())
+        if not s.any():
+            break
+        a_s = np.linalg.solve(q[np.ix_(s, s)], ones[s])
+        if np.all(a_s > 0):
+            alpha = np.zeros_like(alpha)
+            alpha[s] = a_s
+        break
+    margins = q @ alpha
+    if np.any(margins < 1 - 1e-6):
+        raise RuntimeError(
+            f"SVM solver did not converge (smallest margin {margins.min():.6g} < 1)"
+        )
+    return alpha
+
+
+def _neuron_grams(kernel: Kernel, x: np.ndarray) -> np.ndarray:
+    """``K^{(i)}`` for every neuron: f(U - x_i x_i^T), shape (N, P, P)."""
+    u = x @ x.T
+    n = x.shape[1]
+    return np.stack([kernel.dot_profile(u - np.outer(x[:, i], x[:, i]), n) for i in range(n)])
+
+
+def fit(patterns, kernel, method="interpolation", *, targets=None, self_input=True) -> KernelMemory:
+    r"""Train every output neuron of a kernel memory network.
+
+    * ``"interpolation"``: minimum-norm weights with :math:`\mathbf w_i^\top\varphi(\mathbf x^\mu) =
+      y_i^\mu`, giving :math:`\mathbf f(\mathbf x) = Y^\top K^{-1}\mathbf k(\mathbf x)` (``coef``
+      :math:`= K^{-1}Y`); every stored pattern is then an exact fixed point.
+    * ``"svm"``: hard-margin SVM without bias per neuron (binary targets), ``coef``
+      :math:`A_{\mu i} = \alpha_i^\mu y_i^\mu` (see :func:`svm_coefficients`).
+    * ``"hebbian"``: :math:`K^{-1}` replaced by the identity, ``coef`` :math:`= Y`.
+    * ``"regression"``: normalised kernel regression,
+      :math:`\mathbf f(\mathbf x) = Y^\top\mathbf k(\mathbf x)/\mathbf 1^\top\mathbf k(\mathbf x)`
+      (Ramsauer et al.'s softmax update for the exponential kernel).
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+        Stored inputs, binary or continuous; must be distinct for interpolation and svm.
+    kernel : Kernel
+    method : {"interpolation", "svm", "hebbian", "regression"}
+    targets : array_like, shape (P, N_out), optional
+        Outputs (default: ``patterns``, auto-association).
+    self_input : bool
+        If False, neuron ``i`` sees only the other neurons (neuron-dependent feature map, no
+        self-connection; dot-product kernels and auto-association only).
+
+    Returns
+    -------
+    KernelMemory
+
+    Raises
+    ------
+    ValueError
+        On mismatched shapes, an unknown method, a Gram matrix that is singular or not positive
+        definite (interpolation, svm), or non-binary targets with ``svm``.
+    """
+    kernel = _check_kernel(kernel)
+    x = _as_points(patterns, "patterns")
+    if targets is None:
+        y = x.copy()
+    else:
+        y = _as_points(targets, "targets")
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"targets must have one row per pattern: patterns have P={x.shape[0]} rows, "
+                f"targets have {y.shape[0]} (shape {y.shape})"
+            )
+    if not isinstance(method, str) or method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}; got {method!r}")
+    if not isinstance(self_input, (bool, np.bool_)):
+        raise TypeError(f"self_input must be True or False; got {self_input!r}")
+    binary = _is_pm1(y)
+    if method == "svm" and not binary:
+        raise ValueError("method='svm' needs binary (+-1) targets; use 'interpolation' instead")
+    if kernel.kind == "sdm" and kernel.addresses.shape[1] != x.shape[1]:
+        raise ValueError(
+            f"the SDM kernel's addresses have N={kernel.addresses.shape[1]} neurons but the "
+            f"patterns have N={x.shape[1]}"
+        )
+    if not self_input:
+        if kernel.kind != "dot":
+            raise ValueError(
+                "self_input=False (neuron-dependent feature map) is implemented for dot-product "
+                f"kernels only, not for {kernel.name!r}"
+            )
+        if y.shape != x.shape:
+            raise ValueError("self_input=False needs auto-association (targets = patterns)")
+        if method == "regression":
+            raise ValueError("method='regression' needs self_input=True")
+    condition = float("nan")
+    if method in ("hebbian", "regression"):
+        if kernel.kind == "custom":
+            _factor_or_psd(kernel._gram(x, x))
+        coef = y.copy()
+    elif self_input:
+        gram = kernel._gram(x, x)
+        if method == "interpolation":
+            c, condition = _factor(gram)
+            coef = sla.cho_solve((c, False), y, check_finite=False)
+        else:
+            _, condition = _factor(gram)
+            coef = np.empty_like(y)
+            for i in range(y.shape[1]):
+                coef[:, i] = _svm(gram, y[:, i]) * y[:, i]
+    else:
+        grams = _neuron_grams(kernel, x)
+        coef = np.empty_like(y)
+        condition = 0.0
+        for i in range(y.shape[1]):
+            what = f"K^({i}) of neuron {i}"
+            if method == "interpolation":
+                c, cond = _factor(grams[i], what)
+                coef[:, i] = sla.cho_solve((c, False), y[:, i], check_finite=False)
+            else:
+                _, cond = _factor(grams[i], what)
+                coef[:, i] = _svm(grams[i], y[:, i]) * y[:, i]
+            condition = max(condition, cond)
+    return KernelMemory(x, y, kernel, coef, method, bool(self_input), binary, condition)
+
+
+def _factor_or_psd(gram):
+    """For custom kernels without K^{-1}: require a symmetric positive semi-definite Gram matrix."""
+    scale = max(float(np.max(np.abs(gram))), 1e-300)
+    if not np.allclose(gram, gram.T, rtol=1e-10, atol=1e-12 * scale):
+        raise ValueError("the Gram matrix K is not symmetric: the kernel is not valid")
+    lam = np.linalg.eigvalsh(gram)
+    if lam[0] < -1e-9 * max(abs(lam[-1]), 1.0):
+        raise ValueError(
+            f"the Gram matrix K has a negative eigenvalue ({lam[0]:.3g}): the kernel is not "
+            f"positive definite on these patterns"
+        )
+
+
+def _check_model(model) -> KernelMemory:
+    if not isinstance(model, KernelMemory):
+        raise TypeError(f"model must be a KernelMemory returned by fit(); got {type(model).__name__}")
+    return model
+
+
+def _states(model: KernelMemory, states, name="states") -> tuple[np.ndarray, bool]:
+    s = np.asarray(states)
+    single = s.ndim == 1
+    s2 = _as_points(np.atleast_2d(s), name) if s.ndim in (1, 2) else None
+    if s2 is None:
+        raise ValueError(f"{name} must have shape (N,) or (B, N); got {s.shape}")
+    n = model.patterns.shape[1]
+    if s2.shape[1] != n:
+        raise ValueError(
+            f"{name} has {s2.shape[1]} neurons (last axis, shape {s.shape}) but the stored "
+            f"patterns have N={n}"
+        )
+    return s2, single
+
+
+def _fields(model: KernelMemory, s: np.ndarray) -> np.ndarray:
+    x, kernel, coef = model.patterns, model.kernel, model.coef
+    if not model.self_input:
+        dots = s @ x.T
+        n = x.shape[1]
+        scale = 1.0 / n if kernel.scale is None else kernel.scale
+        coefs = np.asarray(kernel.coefficients if kernel.coefficients else (0.0,), dtype=np.float64)
+        return _kk.neuron_dependent_fields(
+            x, np.ascontiguousarray(s), np.ascontiguousarray(dots), np.ascontiguousarray(coef),
+            kernel.profile, scale, coefs, kernel.offset, kernel.degree, kernel.beta,
+        )
+    if model.method == "regression":
+        if kernel.kind == "dot" and kernel.profile == _kk.PROFILE_EXP:
+            n = x.shape[1]
+            scale = 1.0 / n if kernel.scale is None else kernel.scale
+            logits = kernel.beta * scale * (s @ x.T)
+            logits -= logits.max(axis=1, keepdims=True)
+            w = np.exp(logits)
+        else:
+            w = kernel._gram(s, x)
+        total = w.sum(axis=1, keepdims=True)
+        if np.any(total <= 0):
+            raise ValueError("kernel regression is undefined where all kernel values are zero")
+        return (w / total) @ coef
+    return kernel._gram(s, x) @ coef
+
+
+def fields(model, states) -> np.ndarray:
+    r"""Fields :math:`\mathbf f(\mathbf x)` of the network, shape ``(N_out,)`` or ``(B, N_out)``.
+
+    :math:`f_i(\mathbf x) = \sum_\mu A_{\mu i}\,\mathcal K(\mathbf x^\mu, \mathbf x)` (with
+    :math:`\mathbf x_{\setminus i}` in place of both arguments without self-input; divided by
+    :math:`\sum_\mu \mathcal K(\mathbf x^\mu, \mathbf x)` for ``regression``).
+    """
+    model = _check_model(model)
+    s, single = _states(model, states)
+    out = _fields(model, s)
+    return out[0] if single else out
+
+
+def recall(model, cues, n_steps=30) -> np.ndarray:
+    r"""Iterate the recurrent kernel memory network from ``cues``.
+
+    Binary targets: :math:`\mathbf x_{t+1} = \operatorname{sgn}(A^\top\mathbf k(\mathbf x_t))`,
+    e.g. :math:`\operatorname{sgn}(X^\top K^{-1}\mathbf k(\mathbf x_t))` for interpolation,
+    synchronous, a zero field keeps the state; stops early at a fixed point.
+    Continuous targets: :math:`\mathbf x_{t+1} = A^\top\mathbf k(\mathbf x_t)`, stops early when
+    the state no longer changes.
+
+    Parameters
+    ----------
+    model : KernelMemory (auto-associative)
+    cues : array_like, shape (N,) or (B, N)
+    n_steps : int >= 0
+
+    Returns
+    -------
+    numpy.ndarray, same shape as ``cues`` (int8 for binary models, float64 otherwise)
+    """
+    model = _check_model(model)
+    if model.targets.shape != model.patterns.shape:
+        raise ValueError("recall needs an auto-associative model (targets = patterns); use fields()")
+    s, single = _states(model, cues, "cues")
+    n_steps = check_nonneg_int(n_steps, "n_steps")
+    if model.binary:
+        s = np.where(s >= 0, 1.0, -1.0)
+    active = np.arange(s.shape[0])
+    for _ in range(n_steps):
+        if active.size == 0:
+            break
+        h = _fields(model, s[active])
+        if model.binary:
+            new = np.where(h > 0, 1.0, np.where(h < 0, -1.0, s[active]))
+        else:
+            new = h
+        changed = np.any(new != s[active], axis=1)
+        s[active] = new
+        active = active[changed]
+    out = s.astype(np.int8) if model.binary else s
+    return out[0] if single else out
+
+
+def flip_cues(patterns, n_flips, rng) -> np.ndarray:
+    """Copies of binary patterns with exactly ``n_flips`` distinct random bits flipped each."""
+    check_generator(rng)
+    x = np.asarray(patterns)
+    if x.ndim != 2 or not _is_pm1(x):
+        raise ValueError("patterns must be a 2-D array of -1/+1 values")
+    k = check_nonneg_int(n_flips, "n_flips")
+    n = x.shape[1]
+    if k > n:
+        raise ValueError(f"n_flips must be <= N = {n}; got {k}")
+    out = np.array(x, dtype=np.int8, copy=True)
+    if k:
+        cols = np.argsort(rng.random(out.shape), axis=1)[:, :k]
+        rows = np.arange(out.shape[0])[:, None]
+        out[rows, cols] *= -1
+    return out
+
+
+def retrieved_fraction(model, n_flips, rng, n_steps=30, n_cues=None) -> float:
+    """Fraction of stored binary patterns recalled exactly from cues with ``n_flips`` flipped bits.
+
+    Each of the first ``n_cues`` patterns (default all ``P``) is corrupted once
+    (:func:`flip_cues`), :func:`recall` runs at most ``n_steps`` steps, and the trial counts as a
+    success if the final state equals the stored pattern.
+    """
+    model = _check_model(model)
+    if not model.binary or model.targets.shape != model.patterns.shape:
+        raise ValueError("retrieved_fraction needs a binary auto-associative model")
+    p = model.patterns.shape[0]
+    n_cues = p if n_cues is None else min(check_positive_int(n_cues, "n_cues"), p)
+    xi = model.patterns[:n_cues].astype(np.int8)
+    out = recall(model, flip_cues(xi, n_flips, rng), n_steps)
+    return float(np.mean(np.all(out == xi, axis=1)))
+
+
+def linear_weights(model) -> np.ndarray:
+    r"""Weight matrix :math:`W` with :math:`\mathbf f(\mathbf x) = W\mathbf x` for the linear kernel.
+
+    :math:`W = s\,A^\top X` (shape ``(N_out, N)``), e.g. the projector
+    :math:`X^\top (XX^\top)^{-1} X` for interpolation and :math:`X^\top X/N` for ``hebbian``;
+    without self-input the diagonal is zero.
+    """
+    model = _check_model(model)
+    k = model.kernel
+    if not (k.kind == "dot" and k.profile == _kk.PROFILE_POLY and len(k.coefficients) == 2
+            and k.coefficients[0] == 0.0):
+        raise ValueError(f"linear_weights needs a linear kernel; got {k.name!r}")
+    if model.method == "regression":
+        raise ValueError("method='regression' is not linear in x")
+    n = model.patterns.shape[1]
+    w = model.coef.T @ model.patterns
+    if k.coefficients[1] != 1.0:
+        w = w * k.coefficients[1]
+    w = w / n if k.scale is None else w * k.scale
+    if not model.self_input:
+        np.fill_diagonal(w, 0.0)
+    return w
+
+
+def fixed_point_jacobians(model, indices=None) -> np.ndarray:
+    r"""Jacobians :math:`J = \partial\mathbf f/\partial\mathbf x` at stored patterns (continuous recall).
+
+    :math:`J = A^\top\,\partial\mathbf k/\partial\mathbf x`, with
+    :math:`\partial_{\mathbf x}\mathcal K(\mathbf x^\nu,\mathbf x) = \mathcal K(\mathbf x^\nu,\mathbf x)(\mathbf x^\nu-\mathbf x)/\ell^2`
+    for the RBF kernel and :math:`f'(u)\,s\,\mathbf x^\nu` for dot-product kernels.  A fixed
+    point is linearly stable when the spectral radius of :math:`J` is below 1.
+
+    Returns an array of shape ``(len(indices), N_out, N)``.
+    """
+    model = _check_model(model)
+    k = model.kernel
+    if not model.self_input or model.method == "regression":
+        raise ValueError("fixed_point_jacobians needs self_input=True and a non-regression method")
+    x = model.patterns
+    idx = np.arange(x.shape[0]) if indices is None else np.atleast_1d(np.asarray(indices))
+    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or np.any(idx < 0) or np.any(
+            idx >= x.shape[0]):
+        raise ValueError("indices must be pattern indices in [0, P-1]")
+    pts = x[idx]
+    if k.kind == "rbf":
+        kv = k._gram(x, pts)  # (P, m)
+        diff = x[None, :, :] - pts[:, None, :]  # (m, P, N)
+        return np.einsum("vi,vm,mvj->mij", model.coef, kv, diff) / k.length_scale**2
+    if k.kind == "dot":
+        n = x.shape[1]
+        scale = 1.0 / n if k.scale is None else k.scale
+        u = x @ pts.T
+        h = 1e-6 * max(1.0, float(np.max(np.abs(u))))
+        deriv = (k.dot_profile(u + h, n) - k.dot_profile(u - h, n)) / (2 * h)
+        return scale * np.einsum("vi,vm,vj->mij", model.coef, deriv, x)
+    raise ValueError(f"fixed_point_jacobians supports RBF and dot-product kernels, not {k.name!r}")
+
+
+# --------------------------------------------------------------------------
+# patterns and sparse distributed memory
+# --------------------------------------------------------------------------
+
+
+def spherical_patterns(n_patterns, n_neurons, rng) -> np.ndarray:
+    r"""``P`` independent points uniform on the unit sphere :math:`S^{N-1}`, shape (P, N)."""
+    check_generator(rng)
+    p = check_positive_int(n_patterns, "n_patterns")
+    n = check_positive_int(n_neurons, "n_neurons", minimum=2)
+    z = rng.standard_normal((p, n))
+    return z / np.linalg.norm(z, axis=1, keepdims=True)
+
+
+def random_addresses(n_addresses, n_neurons, rng) -> np.ndarray:
+    """``M`` uniform random binary addresses (hard locations) of an SDM, int8 of shape (M, N)."""
+    check_generator(rng)
+    m = check_positive_int(n_addresses, "n_addresses")
+    n = check_positive_int(n_neurons, "n_neurons", minimum=2)
+    return (2 * rng.integers(0, 2, size=(m, n), dtype=np.int8) - 1).astype(np.int8)
+
+
+def _sdm_args(addresses, radius, points, name):
+    a = np.asarray(addresses)
+    if a.ndim != 2 or not _is_pm1(a):
+        raise ValueError("addresses must be a 2-D array (M, N) of -1/+1 values")
+    r = check_nonneg_int(radius, "radius")
+    x = np.asarray(points)
+    single = x.ndim == 1
+    x = np.atleast_2d(x)
+    if x.ndim != 2 or not _is_pm1(x):
+        raise ValueError(f"{name} must be a (B, N) or (N,) array of -1/+1 values")
+    if x.shape[1] != a.shape[1]:
+        raise ValueError(
+            f"{name} have N={x.shape[1]} neurons but the addresses have N={a.shape[1]}"
+        )
+    return a.astype(np.float64), r, x.astype(np.float64), single
+
+
+def sdm_activations(addresses, radius, points) -> np.ndarray:
+    r"""Which hard locations a point activates: :math:`\varphi_m(\mathbf x) = \Theta(r - d_H(\mathbf x, \mathbf a_m))`.
+
+    Returns a bool array of shape ``(B, M)`` (``(M,)`` for a single point).
+    """
+    a, r, x, single = _sdm_args(addresses, radius, points, "points")
+    act = x @ a.T >= a.shape[1] - 2 * r  # d_H = (N - a.x)/2 <= r
+    return act[0] if single else act
+
+
+def sdm_write(addresses, radius, patterns, targets=None) -> np.ndarray:
+    r"""Kanerva's write: counters :math:`C_m = \sum_\mu \varphi_m(\mathbf x^\mu)\,\mathbf y^\mu`.
+
+    Returns int64 counters of shape ``(M, N_out)``; ``targets`` default to ``patterns``.
+    """
+    a, r, x, _ = _sdm_args(addresses, radius, patterns, "patterns")
+    y = x if targets is None else np.atleast_2d(np.asarray(targets, dtype=np.float64))
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"targets must have P={x.shape[0]} rows; got shape {y.shape}")
+    act = (x @ a.T >= a.shape[1] - 2 * r).astype(np.float64)
+    return np.rint(act.T @ y).astype(np.int64)
+
+
+def sdm_read(addresses, radius, counters, cues, threshold=True) -> np.ndarray:
+    r"""Kanerva's read: :math:`\operatorname{sgn}\sum_m \varphi_m(\mathbf x) C_m`.
+
+    With ``threshold=False`` the integer sums are returned (they equal
+    :math:`Y^\top\mathbf k(\mathbf x)` of the SDM kernel); with ``threshold=True`` their signs,
+    a zero sum reading as +1.
+    """
+    a, r, x, single = _sdm_args(addresses, radius, cues, "cues")
+    c = np.asarray(counters)
+    if c.ndim != 2 or c.shape[0] != a.shape[0]:
+        raise ValueError(f"counters must have shape (M={a.shape[0]}, N_out); got {c.shape}")
+    act = (x @ a.T >= a.shape[1] - 2 * r).astype(np.float64)
+    sums = np.rint(act @ c.astype(np.float64)).astype(np.int64)
+    out = np.where(sums >= 0, 1, -1).astype(np.int8) if threshold else sums
+    return out[0] if single else out
+
+
+def sdm_expected_kernel(distance, n_neurons, n_addresses, radius) -> np.ndarray:
+    r"""Expected SDM kernel for two points at Hamming distance ``d`` (random uniform addresses).
+
+    .. math::
+        \mathbb E\,\mathcal K(d) = \frac{M}{2^N}\sum_{a=0}^{d}\sum_{b=0}^{N-d}\binom da\binom{N-d}b
+        \,\mathbf 1[a+b\le r]\,\mathbf 1[d-a+b\le r],
+
+    where the address differs from :math:`\mathbf x` in :math:`a` of the :math:`d` coordinates
+    in which the two points differ and in :math:`b` of the :math:`N-d` others.  Computed in exact
+    integer arithmetic.
+
+    Returns float64 of the same shape as ``distance``.
+    """
+    n = check_positive_int(n_neurons, "n_neurons")
+    m = check_positive_int(n_addresses, "n_addresses")
+    r = check_nonneg_int(radius, "radius")
+    d = np.asarray(distance)
+    if not np.issubdtype(d.dtype, np.integer) or np.any(d < 0) or np.any(d > n):
+        raise ValueError(f"distance must be integer(s) in [0, N] = [0, {n}]")
+    out = np.empty(d.shape)
+    for idx, dd in np.ndenumerate(d):
+        dd = int(dd)
+        count = 0
+        for a in range(dd + 1):
+            for b in range(n - dd + 1):
+                if a + b <= r and dd - a + b <= r:
+                    count += math.comb(dd, a) * math.comb(n - dd, b)
+        out[idx] = m * count / 2**n
+    return out
+
+
+def sdm_shared_locations(addresses, radius, x, y) -> np.ndarray:
+    r"""Monte-Carlo SDM kernel: number of addresses within radius ``r`` of both ``x`` and ``y``.
+
+    :math:`\mathcal K(\mathbf x, \mathbf y) = \sum_m \varphi_m(\mathbf x)\varphi_m(\mathbf y)`
+    for each pair of rows, by a numba kernel that never stores the ``(B, M)`` activations.
+    """
+    a = np.asarray(addresses)
+    if a.ndim != 2 or not _is_pm1(a):
+        raise ValueError("addresses must be a 2-D array (M, N) of -1/+1 values")
+    r = check_nonneg_int(radius, "radius")
+    xs = np.atleast_2d(np.asarray(x))
+    ys = np.atleast_2d(np.asarray(y))
+    if xs.shape != ys.shape or xs.ndim != 2 or xs.shape[1] != a.shape[1]:
+        raise ValueError(
+            f"x and y must have the same shape (B, N) with N={a.shape[1]}; got {xs.shape} and "
+            f"{ys.shape}"
+        )
+    if not (_is_pm1(xs) and _is_pm1(ys)):
+        raise ValueError("x and y must contain only -1 and +1")
+    out = _kk.shared_locations(np.ascontiguousarray(a, dtype=np.int8),
+                               np.ascontiguousarray(xs, dtype=np.int8),
+                               np.ascontiguousarray(ys, dtype=np.int8), a.shape[1] - 2 * r)
+    return out if np.asarray(x).ndim == 2 else out[0]
+
+
+# --------------------------------------------------------------------------
+# continuous patterns: separation capacity of the modified Kanerva memory
+# --------------------------------------------------------------------------
+
+
+def cap_probability(overlap, n_neurons) -> float:
+    r"""Probability that two independent uniform unit vectors in :math:`\mathbb R^N` have overlap > c.
+
+    .. math:: q_N(c) = \tfrac12 I_{1-c^2}\!\left(\tfrac{N-1}{2}, \tfrac12\right) \quad (0\le c<1),
+
+    with the regularised incomplete beta function :math:`I` (the normalised area of a spherical cap).
+    """
+    c = check_finite_float(overlap, "overlap")
+    n = check_positive_int(n_neurons, "n_neurons", minimum=2)
+    if not 0.0 <= c < 1.0:
+        raise ValueError(f"overlap must lie in [0, 1); got {c}")
+    return float(0.5 * betainc((n - 1) / 2.0, 0.5, 1.0 - c * c))
+
+
+def separation_capacity_median(n_neurons, overlap) -> float:
+    r"""Median number of random unit patterns stored before the first pair has overlap > c.
+
+    Treating the :math:`\binom P2` pairs as independent (birthday problem),
+    :math:`\Pr(\text{all pairs separated}) \approx \exp[-\binom P2 q_N(c)]`, which is 1/2 at
+    :math:`P = \tfrac12 + \sqrt{\tfrac14 + 2\ln 2/q_N(c)}`.  For large :math:`N`,
+    :math:`\ln P \approx \tfrac N4\ln\frac{1}{1-c^2}`: exponential in :math:`N`.
+    """
+    q = cap_probability(overlap, n_neurons)
+    return float(0.5 + math.sqrt(0.25 + 2.0 * math.log(2.0) / q))
+
+
+def separation_capacity(n_neurons, overlap, rng, max_patterns=100_000, chunk=512) -> int:
+    r"""Draw random unit patterns one by one until one has overlap > c with an earlier one.
+
+    Returns the number of patterns drawn *before* that one (all pairwise overlaps :math:`\le c`),
+    or ``max_patterns`` if no close pair appeared.
+    """
+    check_generator(rng)
+    n = check_positive_int(n_neurons, "n_neurons", minimum=2)
+    c = check_finite_float(overlap, "overlap")
+    if not -1.0 < c < 1.0:
+        raise ValueError(f"overlap must lie in (-1, 1); got {c}")
+    max_patterns = check_positive_int(max_patterns, "max_patterns", minimum=2)
+    chunk = check_positive_int(chunk, "chunk")
+    stored = np.empty((0, n))
+    while stored.shape[0] < max_patterns:
+        new = spherical_patterns(chunk, n, rng)
+        g_old = new @ stored.T  # (chunk, P)
+        g_new = np.triu(new @ new.T, k=1).T  # g_new[j, i] for i < j
+        bad = (g_old > c).any(axis=1) | (g_new > c).any(axis=1)
+        if bad.any():
+            first = int(np.argmax(bad))
+            return min(stored.shape[0] + first, max_patterns)
+        stored = np.vstack([stored, new])
+    return max_patterns

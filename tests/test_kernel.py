@@ -1,0 +1,446 @@
+"""Tests for memlab.kernel.
+
+References used here are deliberately naive (explicit loops, dense weight matrices, brute-force
+enumeration), so that they share no code with the library.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.linalg import hadamard
+
+from memlab import dense
+from memlab import hopfield as hf
+from memlab import kernel as km
+
+FAST = settings(max_examples=25, deadline=None)
+
+
+def pm1(rng, p, n):
+    return hf.random_patterns(p, n, rng).astype(np.float64)
+
+
+def krotov_hopfield_kernel(n):
+    """G(u) = (u+1)^(n+1) - (u-1)^(n+1) as a dot-product kernel with raw scale 1."""
+    e = n + 1
+    coefs = [0.0] * e
+    for k in range(1, e + 1, 2):
+        coefs[e - k] += 2 * math.comb(e, k)
+    return km.dot_product_kernel(coefs, scale=1.0)
+
+
+# ---------------------------------------------------------------------------
+# kernels
+# ---------------------------------------------------------------------------
+
+
+def test_kernel_values_match_their_definitions():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(3, 5)), rng.normal(size=(4, 5))
+    u = a @ b.T
+    assert np.allclose(km.linear_kernel()(a, b), u / 5)
+    assert np.allclose(km.polynomial_kernel(3, offset=0.5, scale=0.1)(a, b), (0.1 * u + 0.5) ** 3)
+    assert np.allclose(km.exponential_kernel(2.0, scale=1.0)(a, b), np.exp(2 * u))
+    assert np.allclose(km.dot_product_kernel([1, 0, 2], scale=1.0)(a, b), 1 + 2 * u**2)
+    d2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
+    assert np.allclose(km.rbf_kernel(0.7)(a, b), np.exp(-d2 / (2 * 0.49)))
+
+
+def test_exponential_kernel_is_rbf_up_to_a_constant_on_binary_vectors():
+    rng = np.random.default_rng(1)
+    x = pm1(rng, 6, 10)
+    beta = 0.3
+    e = km.exponential_kernel(beta, scale=1.0)(x, x)
+    r = km.rbf_kernel(1 / math.sqrt(beta))(x, x)  # exp(-beta |x-x'|^2 / 2)
+    assert np.allclose(e, math.exp(beta * 10) * r)
+
+
+def test_sdm_kernel_counts_shared_addresses():
+    rng = np.random.default_rng(2)
+    addr = km.random_addresses(300, 12, rng)
+    x = pm1(rng, 5, 12)
+    k = km.sdm_kernel(addr, radius=4)(x, x)
+    naive = np.zeros((5, 5))
+    for i, j in itertools.product(range(5), range(5)):
+        for a in addr:
+            naive[i, j] += (np.sum(a != x[i]) <= 4) and (np.sum(a != x[j]) <= 4)
+    assert np.array_equal(k, naive)
+    mc = km.sdm_shared_locations(addr, 4, x.astype(np.int8), x[::-1].astype(np.int8))
+    assert np.array_equal(mc, np.diag(naive[:, ::-1]))
+
+
+@pytest.mark.parametrize(
+    "factory, message",
+    [
+        (lambda: km.polynomial_kernel(2, offset=-0.1), "not a positive-definite"),
+        (lambda: km.polynomial_kernel(2.5), "integer"),
+        (lambda: km.exponential_kernel(-1.0), "not a positive-definite"),
+        (lambda: km.dot_product_kernel([1.0, -0.5]), ">= 0"),
+        (lambda: km.rbf_kernel(0.0), "> 0"),
+        (lambda: km.sdm_kernel(np.ones((3, 4)), radius=1, threshold=0.0), "exactly one"),
+        (lambda: km.linear_kernel(scale=-1.0), "> 0"),
+    ],
+)
+def test_invalid_kernel_parameters_are_refused(factory, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        factory()
+
+
+# ---------------------------------------------------------------------------
+# interpolation: exact fixed points
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kernel",
+    [km.linear_kernel(), km.polynomial_kernel(2), km.polynomial_kernel(3, offset=1.0),
+     km.exponential_kernel(4.0)],
+    ids=["linear", "poly2", "poly3", "exp"],
+)
+def test_binary_patterns_are_exact_fixed_points(kernel):
+    rng = np.random.default_rng(3)
+    n, p = 24, 20 if kernel.name == "linear" else 150
+    xi = pm1(rng, p, n)
+    model = km.fit(xi, kernel)
+    assert np.max(np.abs(km.fields(model, xi) - xi)) < 1e-8
+    assert np.array_equal(km.recall(model, xi, 5), xi.astype(np.int8))
+
+
+def test_rbf_stores_many_more_continuous_patterns_than_neurons_as_fixed_points():
+    rng = np.random.default_rng(4)
+    x = km.spherical_patterns(2000, 20, rng)
+    model = km.fit(x, km.rbf_kernel(0.3))
+    assert np.max(np.abs(km.fields(model, x) - x)) < 1e-8
+    assert np.max(np.abs(km.recall(model, x[:50], 3) - x[:50])) < 1e-8
+
+
+@given(p=st.integers(1, 12), n=st.integers(4, 16), seed=st.integers(0, 10_000),
+       kind=st.sampled_from(["rbf", "exp", "poly"]))
+@FAST
+def test_property_fixed_points_whenever_gram_is_invertible(p, n, seed, kind):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(p, n))
+    kernel = {"rbf": km.rbf_kernel(1.0), "exp": km.exponential_kernel(1.0),
+              "poly": km.polynomial_kernel(3, offset=1.0)}[kind]
+    try:
+        model = km.fit(x, kernel)
+    except ValueError as err:  # only allowed when K is numerically singular
+        assert "singular" in str(err)
+        return
+    assert np.max(np.abs(km.fields(model, x) - x)) < 1e-8 * max(1.0, model.condition * 1e-4)
+
+
+# ---------------------------------------------------------------------------
+# linear kernel: projector and Hebbian limit
+# ---------------------------------------------------------------------------
+
+
+@given(p=st.integers(1, 20), seed=st.integers(0, 10_000))
+@FAST
+def test_property_linear_interpolation_weights_are_a_projector(p, seed):
+    rng = np.random.default_rng(seed)
+    xi = pm1(rng, p, 32)
+    if np.linalg.matrix_rank(xi) < p:
+        return
+    w = km.linear_weights(km.fit(xi, km.linear_kernel()))
+    assert np.allclose(w @ w, w, atol=1e-10)
+    assert np.allclose(w, w.T, atol=1e-12)
+    assert abs(np.trace(w) - p) < 1e-9
+    assert np.allclose(w @ xi.T, xi.T, atol=1e-10)
+    naive = xi.T @ np.linalg.inv(xi @ xi.T) @ xi
+    assert np.allclose(w, naive, atol=1e-9)
+
+
+@given(p=st.integers(1, 30), n=st.integers(2, 40), seed=st.integers(0, 10_000))
+@FAST
+def test_property_replacing_kinv_by_identity_gives_exactly_the_hebbian_weights(p, n, seed):
+    rng = np.random.default_rng(seed)
+    xi = hf.random_patterns(p, n, rng)
+    model = km.fit(xi, km.linear_kernel(), method="hebbian", self_input=False)
+    assert np.array_equal(km.linear_weights(model), hf.hebbian_weights(xi))
+    s = hf.flip_bits(xi, 0.2, rng)
+    naive_h = s @ hf.hebbian_weights(xi).T
+    assert np.allclose(km.fields(model, s), naive_h, atol=1e-12)
+
+
+def test_orthogonal_patterns_make_projection_and_hebbian_rules_identical():
+    xi = hadamard(32)[1:9].astype(np.float64)
+    proj = km.linear_weights(km.fit(xi, km.linear_kernel()))
+    hebb = km.linear_weights(km.fit(xi, km.linear_kernel(), method="hebbian"))
+    assert np.allclose(km.gram_matrix(km.linear_kernel(), xi), np.eye(8))
+    assert np.allclose(proj, hebb, atol=1e-14)
+
+
+def test_neuron_dependent_linear_network_is_the_zero_diagonal_hopfield_update():
+    rng = np.random.default_rng(5)
+    xi = hf.random_patterns(5, 60, rng)
+    model = km.fit(xi, km.linear_kernel(), method="hebbian", self_input=False)
+    cues = hf.flip_bits(xi, 0.15, rng)
+    ours = km.recall(model, cues, 20)
+    ref = hf.simulate(xi, cues, 20, update="sync").states
+    assert np.array_equal(ours, ref)
+
+
+# ---------------------------------------------------------------------------
+# dense associative memory and Demircigil as special cases
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_krotov_hopfield_update_is_a_neuron_dependent_kernel_network(n):
+    rng = np.random.default_rng(6 + n)
+    xi = hf.random_patterns(40, 24, rng)
+    model = km.fit(xi, krotov_hopfield_kernel(n), method="hebbian", self_input=False)
+    states = hf.flip_bits(np.repeat(xi[:10], 3, axis=0), 0.25, rng)
+    assert np.array_equal(km.fields(model, states), dense.binary_field(xi, states, n))
+    assert np.array_equal(km.recall(model, states, 1), dense.binary_update(xi, states, n, 1))
+
+
+def test_demircigil_update_is_the_neuron_dependent_exponential_kernel():
+    rng = np.random.default_rng(9)
+    xi = hf.random_patterns(30, 20, rng).astype(np.int64)
+    s = hf.flip_bits(xi[:8], 0.2, rng).astype(np.int64)
+    model = km.fit(xi, km.exponential_kernel(1.0, scale=1.0), method="hebbian", self_input=False)
+    h = km.fields(model, s)
+    for b in range(len(s)):
+        for i in range(20):
+            m = xi @ s[b] - xi[:, i] * s[b, i]  # overlaps without neuron i
+            diff = np.sum(np.exp(xi[:, i] + m) - np.exp(-xi[:, i] + m))  # E(-1) - E(+1)
+            assert np.isclose(diff, 2 * math.sinh(1) * h[b, i], rtol=1e-12)
+
+
+def test_regression_with_the_exponential_kernel_is_the_softmax_update():
+    rng = np.random.default_rng(10)
+    x = km.spherical_patterns(15, 8, rng) * 3
+    q = rng.normal(size=(4, 8))
+    beta = 2.0
+    model = km.fit(x, km.exponential_kernel(beta, scale=1.0), method="regression")
+    logits = beta * q @ x.T
+    soft = np.exp(logits - logits.max(1, keepdims=True))
+    soft /= soft.sum(1, keepdims=True)
+    assert np.allclose(km.fields(model, q), soft @ x, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# SVM
+# ---------------------------------------------------------------------------
+
+
+def test_svm_equals_interpolation_when_every_coefficient_is_positive():
+    rng = np.random.default_rng(11)
+    xi = pm1(rng, 40, 100)
+    interp = km.fit(xi, km.polynomial_kernel(2))
+    assert np.all(interp.coef * xi > 0)
+    svm = km.fit(xi, km.polynomial_kernel(2), method="svm")
+    assert np.max(np.abs(svm.coef - interp.coef)) < 1e-10
+
+
+def test_svm_has_unit_margins_on_support_vectors_and_smaller_norm():
+    rng = np.random.default_rng(12)
+    xi = pm1(rng, 24, 32)
+    gram = km.gram_matrix(km.linear_kernel(), xi)
+    y = xi[:, 0]
+    a_int = np.linalg.solve(gram, y)
+    assert np.any(a_int * y < 0)  # interpolation is not an SVM solution here
+    alpha = km.svm_coefficients(gram, y)
+    assert np.all(alpha >= 0)
+    margins = y * (gram @ (alpha * y))
+    assert np.all(margins >= 1 - 1e-8)
+    assert np.allclose(margins[alpha > 1e-10], 1, atol=1e-8)
+    norm_svm = (alpha * y) @ gram @ (alpha * y)
+    norm_int = a_int @ gram @ a_int
+    assert norm_svm < norm_int - 1e-6
+
+
+@given(seed=st.integers(0, 10_000), p=st.integers(2, 14))
+@FAST
+def test_property_svm_satisfies_the_kkt_conditions(seed, p):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(p, 10))
+    gram = km.rbf_kernel(2.0)(x, x)
+    y = np.where(rng.random(p) < 0.5, -1.0, 1.0)
+    alpha = km.svm_coefficients(gram, y)
+    grad = y * (gram @ (alpha * y)) - 1  # >= 0, and = 0 where alpha > 0
+    assert np.all(alpha >= 0)
+    assert np.all(grad >= -1e-7)
+    assert np.all(np.abs(alpha * grad) < 1e-7)
+
+
+# ---------------------------------------------------------------------------
+# SDM
+# ---------------------------------------------------------------------------
+
+
+def test_sdm_closed_form_matches_brute_force_enumeration():
+    n, r = 10, 3
+    addr = np.array(list(itertools.product([-1, 1], repeat=n)), dtype=np.int8)  # all 2^N
+    x = np.ones(n, dtype=np.int8)
+    for d in range(n + 1):
+        y = x.copy()
+        y[:d] = -1
+        count = km.sdm_shared_locations(addr, r, x, y)
+        assert count == km.sdm_expected_kernel(d, n, 2**n, r)
+
+
+def test_sdm_closed_form_matches_monte_carlo_within_a_few_percent():
+    rng = np.random.default_rng(13)
+    n, r, m = 16, 5, 200_000
+    addr = km.random_addresses(m, n, rng)
+    x = hf.random_patterns(1, n, rng)[0]
+    ds = np.arange(0, 10)
+    ys = np.array([hf.flip_bits(x, d / n, rng) for d in ds])
+    mc = km.sdm_shared_locations(addr, r, np.repeat(x[None], len(ds), 0), ys)
+    theory = km.sdm_expected_kernel(ds, n, m, r)
+    # binomial counts: within 4 standard deviations, i.e. a few percent where the kernel is large
+    assert np.all(np.abs(mc - theory) < 4 * np.sqrt(theory))
+    big = theory > 2000
+    assert np.all(np.abs(mc[big] - theory[big]) / theory[big] < 0.05)
+    # parity plateaus and the support
+    assert np.array_equal(theory[1:9:2], theory[2:10:2])
+    assert km.sdm_expected_kernel(2 * r + 1, n, m, r) == 0
+
+
+def test_kanerva_read_is_the_kernel_network_without_kinv():
+    rng = np.random.default_rng(14)
+    n, r = 32, 11
+    addr = km.random_addresses(1500, n, rng)
+    xi = hf.random_patterns(20, n, rng)
+    counters = km.sdm_write(addr, r, xi)
+    cues = hf.flip_bits(xi, 0.1, rng)
+    sums = km.sdm_read(addr, r, counters, cues, threshold=False)
+    model = km.fit(xi, km.sdm_kernel(addr, radius=r), method="hebbian")
+    assert np.array_equal(sums, km.fields(model, cues))
+
+
+def test_modified_kanerva_recalls_any_cue_in_the_cap_in_one_step():
+    rng = np.random.default_rng(15)
+    n, theta = 80, 0.9
+    x = km.spherical_patterns(300, n, rng)
+    g = x @ x.T
+    np.fill_diagonal(g, -1)
+    assert g.max() < 2 * theta**2 - 1  # caps are disjoint
+    model = km.fit(x, km.sdm_kernel(x, threshold=theta))
+    assert np.allclose(km.gram_matrix(model.kernel, x), np.eye(300))
+    # cues at an angle just inside the cap
+    angle = 0.95 * math.acos(theta)
+    z = rng.normal(size=x.shape)
+    z -= (z * x).sum(1, keepdims=True) * x
+    z /= np.linalg.norm(z, axis=1, keepdims=True)
+    cues = math.cos(angle) * x + math.sin(angle) * z
+    assert np.array_equal(km.recall(model, cues, 1), x)
+
+
+def test_separation_capacity_theory_and_simulation_agree():
+    rng = np.random.default_rng(16)
+    n, c = 20, 0.7
+    sims = [km.separation_capacity(n, c, rng) for _ in range(41)]
+    med = km.separation_capacity_median(n, c)
+    assert 0.75 < np.median(sims) / med < 1.33
+    assert km.cap_probability(0.0, 7) == pytest.approx(0.5)
+
+
+# ---------------------------------------------------------------------------
+# continuous recall: jacobians
+# ---------------------------------------------------------------------------
+
+
+def test_fixed_point_jacobians_match_finite_differences():
+    rng = np.random.default_rng(17)
+    x = km.spherical_patterns(30, 6, rng)
+    for kernel in (km.rbf_kernel(0.8), km.exponential_kernel(2.0, scale=1.0)):
+        model = km.fit(x, kernel)
+        jac = km.fixed_point_jacobians(model, [3])[0]
+        h = 1e-6
+        fd = np.empty((6, 6))
+        for j in range(6):
+            e = np.zeros(6)
+            e[j] = h
+            fd[:, j] = (km.fields(model, x[3] + e) - km.fields(model, x[3] - e)) / (2 * h)
+        assert np.allclose(jac, fd, rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# errors
+# ---------------------------------------------------------------------------
+
+
+def test_singular_gram_matrix_is_a_clear_error():
+    rng = np.random.default_rng(18)
+    xi = pm1(rng, 12, 10)  # P > N: linear K has rank <= 10
+    with pytest.raises(ValueError, match="singular"):
+        km.fit(xi, km.linear_kernel())
+    dup = np.vstack([xi[:3], xi[:1]])
+    with pytest.raises(ValueError, match="singular"):
+        km.fit(dup, km.exponential_kernel(1.0))
+    with pytest.raises(ValueError, match="singular"):
+        km.fit(xi[:12], km.linear_kernel(), self_input=False)
+
+
+def test_non_positive_definite_custom_kernel_is_a_clear_error():
+    rng = np.random.default_rng(19)
+    x = rng.normal(size=(10, 3))
+    neg = km.custom_kernel(lambda a, b: -np.exp(-((a[:, None] - b[None]) ** 2).sum(-1)), "neg")
+    with pytest.raises(ValueError, match="not positive definite"):
+        km.fit(x, neg)
+    with pytest.raises(ValueError, match="not positive definite"):
+        km.fit(x, neg, method="hebbian")
+    asym = km.custom_kernel(lambda a, b: a @ b.T + np.arange(len(a))[:, None], "asym")
+    with pytest.raises(ValueError, match="not symmetric"):
+        km.fit(x, asym)
+
+
+def test_mismatched_shapes_and_bad_arguments_are_clear_errors():
+    rng = np.random.default_rng(20)
+    xi = pm1(rng, 5, 16)
+    model = km.fit(xi, km.polynomial_kernel(2))
+    with pytest.raises(ValueError, match="neurons"):
+        km.recall(model, np.ones(15))
+    with pytest.raises(ValueError, match="one row per pattern"):
+        km.fit(xi, km.linear_kernel(), targets=np.ones((4, 3)))
+    with pytest.raises(ValueError, match="method"):
+        km.fit(xi, km.linear_kernel(), method="pinv")
+    with pytest.raises(TypeError, match="Kernel"):
+        km.fit(xi, "rbf")
+    with pytest.raises(ValueError, match="binary"):
+        km.fit(rng.normal(size=(5, 8)), km.rbf_kernel(1.0), method="svm")
+    with pytest.raises(ValueError, match="dot-product"):
+        km.fit(xi, km.rbf_kernel(1.0), self_input=False)
+    with pytest.raises(ValueError, match="NaN"):
+        km.fit(np.full((2, 3), np.nan), km.linear_kernel())
+    with pytest.raises(ValueError, match="N=9"):
+        km.fit(xi, km.sdm_kernel(np.ones((4, 9)), radius=2))
+    with pytest.raises(ValueError, match="linear kernel"):
+        km.linear_weights(model)
+    with pytest.raises(TypeError, match="Generator"):
+        km.spherical_patterns(3, 4, rng=0)
+    with pytest.raises(ValueError, match="auto-associative"):
+        km.recall(km.fit(xi, km.linear_kernel(), targets=xi[:, :3]), xi)
+
+
+def test_hetero_association_maps_inputs_to_targets():
+    rng = np.random.default_rng(21)
+    x = pm1(rng, 30, 20)
+    y = pm1(rng, 30, 7)
+    model = km.fit(x, km.polynomial_kernel(2), targets=y)
+    assert np.allclose(km.fields(model, x), y, atol=1e-9)
+
+
+def test_recall_is_pure_and_keeps_tied_neurons():
+    rng = np.random.default_rng(22)
+    xi = hf.random_patterns(4, 16, rng)
+    model = km.fit(xi, km.linear_kernel(), method="hebbian", self_input=False)
+    cue = hf.flip_bits(xi[0], 0.1, rng)
+    before = cue.copy()
+    km.recall(model, cue, 3)
+    assert np.array_equal(cue, before)
+    # an all-orthogonal state: zero field everywhere keeps the state
+    h2 = hadamard(16)
+    m2 = km.fit(h2[1:3], km.linear_kernel(), method="hebbian")
+    s = h2[5].astype(np.int8)
+    assert np.array_equal(km.recall(m2, s, 1), s)
