@@ -1,0 +1,678 @@
+r"""Synaptic plasticity rules: Hebb, Oja, BCM, correlation-invariant learning, voltage rule.
+
+Rate rules (one linear neuron)
+------------------------------
+A neuron with weights :math:`\mathbf w\in\mathbb R^n` receives a stream of inputs
+:math:`\mathbf x_t` (rows of an array of shape ``(T, n)``) and responds linearly,
+:math:`y_t=\mathbf w_t^\top\mathbf x_t`.  Every rule makes one online update per sample
+(learning rate :math:`\eta`); the nonlinearity enters only through the rule:
+
+* plain Hebb, :math:`\Delta\mathbf w=\eta\,\mathbf x\,y` (:func:`hebb`, diverges);
+* Oja, :math:`\Delta\mathbf w=\eta\,y\,(\mathbf x-y\,\mathbf w)` (:func:`oja`);
+* BCM with a sliding threshold,
+  :math:`\Delta\mathbf w=\eta\,\mathbf x\,y\,(y-\theta)`, :math:`\theta=\bar m`
+  (:func:`bcm`);
+* nonlinear Hebb with explicit normalisation,
+  :math:`\mathbf w\leftarrow(\mathbf w+\eta\,\mathbf x\,y^p)/\lVert\cdot\rVert`
+  (:func:`normalised_hebbian`);
+* nonlinear Hebb with heterosynaptic (Oja-type) decay,
+  :math:`\Delta\mathbf w=\eta\,(\mathbf x\,y^p-y^{p+1}\,\mathbf w)` (:func:`heterosynaptic`);
+* the correlation-invariant rule,
+  :math:`\Delta\mathbf w=\eta\,\mathbf x\,\bigl(y^p-\kappa\,\bar m^{\,p-1}\,y\bigr)`
+  (:func:`correlation_invariant`).
+
+Here :math:`\bar m` is a running average of :math:`y^2`,
+:math:`\bar m\leftarrow\bar m+r\,(y^2-\bar m)` with rate :math:`r` per sample.  The
+correlation-invariant rule is our reconstruction, in the spirit of Brito & Gerstner
+("Correlation-invariant synaptic plasticity", arXiv:2105.10109), of a rule in which *every*
+term, the metaplastic depression included, is presynaptic activity times a function of
+postsynaptic activity; BCM is its ``p = 2``, ``kappa = 1`` member.
+
+Every rule returns a :class:`LearningRun`.  A run whose weight norm leaves ``max_norm`` (or
+becomes non-finite) stops there: by default a :class:`DivergenceError` is raised; with
+``on_divergence="stop"`` the run is returned with ``diverged=True`` and the weights before the
+divergent step, never NaN weights.
+
+Inputs: :func:`sources` draws independent unit-variance sources, :func:`mix` forms
+:math:`\mathbf x=A\mathbf s`, :func:`random_mixing` draws a random invertible matrix.
+
+Voltage rule (one synapse on a dendrite)
+----------------------------------------
+:func:`voltage_rule` integrates a Clopath-type rule in which the glutamate trace left by
+presynaptic spikes meets the local voltage,
+
+.. math::
+   \tau_g\dot g=-g+\tau_g\sum_k\delta(t-t_k^{pre}),\quad
+   \dot w=g\,\bigl(A_{LTP}[\bar u_+-\theta_+]_+-A_{LTD}[\bar u_--\theta_-]_+\bigr),
+
+with :math:`\bar u_\pm` the voltage low-pass filtered with :math:`\tau_\pm` and
+:math:`\theta_-<\theta_+`.  :func:`dendritic_voltage` builds *synthetic* voltage traces in which
+a back-propagating action potential attenuates and broadens with distance from the soma;
+:func:`pairing_protocol` runs a pre-before-post pairing protocol on them.  This is our
+reconstruction (illustrative parameters) of the model class studied in "Dendritic voltage
+recordings explain paradoxical synaptic plasticity" (arXiv:2001.03614), not the paper's fitted
+model.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from memlab import _plasticity_kernels as _k
+from memlab._validation import (
+    check_finite_float,
+    check_generator,
+    check_nonneg_float,
+    check_positive_float,
+    check_positive_int,
+)
+
+__all__ = [
+    "DivergenceError",
+    "LearningRun",
+    "sources",
+    "mix",
+    "random_mixing",
+    "demixing_directions",
+    "principal_component",
+    "source_correlations",
+    "hebb",
+    "oja",
+    "bcm",
+    "normalised_hebbian",
+    "heterosynaptic",
+    "correlation_invariant",
+    "fixed_point_scale",
+    "VoltageRuleParams",
+    "VoltageRuleResult",
+    "dendritic_voltage",
+    "voltage_rule",
+    "clamped_weight_change",
+    "pairing_protocol",
+]
+
+
+class DivergenceError(FloatingPointError):
+    """A plasticity run left the allowed weight range (the rule or learning rate is unstable)."""
+
+
+class LearningRun(NamedTuple):
+    """Result of running a rate rule over a stream of inputs.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (n,)
+        Final weights (the last finite weights before the divergent step if ``diverged``).
+    trajectory : ndarray, shape (R, n)
+        Weights recorded every ``record_every`` samples; row 0 is the initial weight.
+    threshold : ndarray, shape (R,)
+        The running average :math:`\\bar m` of :math:`y^2` at the same times.
+    diverged : bool
+        True if the run stopped because the weight norm exceeded ``max_norm``.
+    n_steps : int
+        Number of samples processed (the divergent sample included).
+    """
+
+    weights: np.ndarray
+    trajectory: np.ndarray
+    threshold: np.ndarray
+    diverged: bool
+    n_steps: int
+
+
+# ---------------------------------------------------------------------------
+# validation helpers
+# ---------------------------------------------------------------------------
+
+
+def _check_real_array(values, name, ndim):
+    arr = np.asarray(values)
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(f"{name} must be a real-valued array; got dtype {arr.dtype}")
+    if arr.ndim != ndim:
+        raise ValueError(
+            f"{name} must be a {ndim}-dimensional array; got shape {arr.shape}"
+        )
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite values")
+    return arr
+
+
+def _check_mixing(matrix, name="mixing", n=None):
+    a = _check_real_array(matrix, name, 2)
+    if a.shape[0] != a.shape[1]:
+        raise ValueError(f"{name} must be a square matrix; got shape {a.shape}")
+    if n is not None and a.shape[0] != n:
+        raise ValueError(
+            f"{name} has shape {a.shape} but the sources have {n} components; "
+            f"expected shape ({n}, {n})"
+        )
+    cond = np.linalg.cond(a)
+    if not np.isfinite(cond) or cond > 1e12:
+        raise ValueError(
+            f"{name} must be invertible; its condition number is {cond:.3g} "
+            "(singular or numerically singular)"
+        )
+    return a
+
+
+def _check_stream(x, w0):
+    x = _check_real_array(x, "x", 2)
+    w = _check_real_array(w0, "w0", 1)
+    if w.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"w0 has {w.shape[0]} weights but x has {x.shape[1]} inputs per sample "
+            f"(shape {x.shape}); expected w0 of shape ({x.shape[1]},)"
+        )
+    return x, w
+
+
+def _check_power(p):
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, np.integer)):
+        raise TypeError(f"power must be the integer 2 or 3; got {p!r}")
+    if p not in (2, 3):
+        raise ValueError(f"power must be 2 (quadratic) or 3 (cubic); got {p}")
+    return int(p)
+
+
+_NAMES = {
+    _k.HEBB: "plain Hebb",
+    _k.OJA: "Oja",
+    _k.INVARIANT: "correlation-invariant",
+    _k.NORMALISED: "normalised nonlinear Hebb",
+    _k.HETEROSYNAPTIC: "heterosynaptic",
+}
+
+
+def _run(code, x, w0, eta, *, power=1, kappa=0.0, m0=None, threshold_rate=0.01,
+         record_every=1, max_norm=1e6, on_divergence="raise"):
+    x, w = _check_stream(x, w0)
+    eta = check_positive_float(eta, "eta")
+    kappa = check_nonneg_float(kappa, "kappa")
+    rate = check_finite_float(threshold_rate, "threshold_rate")
+    if not 0.0 < rate <= 1.0:
+        raise ValueError(f"threshold_rate must lie in (0, 1]; got {rate}")
+    record_every = check_positive_int(record_every, "record_every")
+    max_norm = check_positive_float(max_norm, "max_norm")
+    if on_divergence not in ("raise", "stop"):
+        raise ValueError(f"on_divergence must be 'raise' or 'stop'; got {on_divergence!r}")
+    if m0 is None:
+        m0 = float(np.mean((x @ w) ** 2))
+    m0 = check_nonneg_float(m0, "m0")
+    n_rows = x.shape[0] // record_every + 1
+    traj = np.zeros((n_rows, x.shape[1]))
+    m_traj = np.zeros(n_rows)
+    stop, w_end, m_end, rows = _k._run_rate_rule(
+        x, w, eta, code, power, kappa, m0, rate, max_norm, record_every, traj, m_traj
+    )
+    diverged = stop >= 0
+    if diverged:
+        if on_divergence == "raise":
+            raise DivergenceError(
+                f"the {_NAMES[code]} rule diverged at sample {stop} of {x.shape[0]}: the weight "
+                f"norm exceeded max_norm={max_norm:g} (or became non-finite) with eta={eta:g}. "
+                "Lower the learning rate, or pass on_divergence='stop' to get the run up to "
+                "that point."
+            )
+        # roll back to the last recorded finite weights
+        w_end = traj[rows - 1].copy()
+        m_end = m_traj[rows - 1]
+    return LearningRun(
+        weights=w_end,
+        trajectory=traj[:rows],
+        threshold=m_traj[:rows],
+        diverged=bool(diverged),
+        n_steps=int(stop + 1 if diverged else x.shape[0]),
+    )
+
+
+# ---------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------
+
+
+def sources(kind, n_samples, n_sources, rng) -> np.ndarray:
+    r"""Independent zero-mean, unit-variance sources, shape ``(n_samples, n_sources)``.
+
+    ``kind`` is a string (all columns of that kind) or a sequence of strings (one per source):
+
+    * ``"laplace"``: :math:`p(s)\propto e^{-\sqrt2|s|}`, heavy-tailed,
+      :math:`\mathbb E[s^3]=0`, :math:`\mathbb E[s^4]=6`;
+    * ``"skewed"``: :math:`s=g-1` with :math:`g\sim\mathrm{Gamma}(1,1)` (exponential),
+      :math:`\mathbb E[s^3]=2`, :math:`\mathbb E[s^4]=9`;
+    * ``"gaussian"``: standard normal, :math:`\mathbb E[s^3]=0`, :math:`\mathbb E[s^4]=3`.
+    """
+    n_samples = check_positive_int(n_samples, "n_samples")
+    n_sources = check_positive_int(n_sources, "n_sources")
+    rng = check_generator(rng)
+    kinds = [kind] * n_sources if isinstance(kind, str) else list(kind)
+    if len(kinds) != n_sources:
+        raise ValueError(f"got {len(kinds)} source kinds for n_sources={n_sources}")
+    out = np.empty((n_samples, n_sources))
+    for i, k in enumerate(kinds):
+        if k == "laplace":
+            out[:, i] = rng.laplace(0.0, 1.0 / np.sqrt(2.0), n_samples)
+        elif k == "skewed":
+            out[:, i] = rng.gamma(1.0, 1.0, n_samples) - 1.0
+        elif k == "gaussian":
+            out[:, i] = rng.standard_normal(n_samples)
+        else:
+            raise ValueError(
+                f"unknown source kind {k!r}; expected 'laplace', 'skewed' or 'gaussian'"
+            )
+    return out
+
+
+def mix(s, mixing) -> np.ndarray:
+    r"""Mixed inputs :math:`\mathbf x_t=A\,\mathbf s_t` for every row of ``s``.
+
+    Parameters
+    ----------
+    s : array_like, shape (T, n)
+        Sources, one sample per row.
+    mixing : array_like, shape (n, n)
+        Invertible mixing matrix :math:`A` (a clear ``ValueError`` if it is singular).
+
+    Returns
+    -------
+    ndarray, shape (T, n)
+        ``s @ A.T``.
+    """
+    s = _check_real_array(s, "s", 2)
+    a = _check_mixing(mixing, n=s.shape[1])
+    return s @ a.T
+
+
+def random_mixing(n, rng, max_condition=100.0) -> np.ndarray:
+    r"""A random invertible :math:`n\times n` matrix with standard normal entries.
+
+    Draws until the condition number is at most ``max_condition``.
+    """
+    n = check_positive_int(n, "n")
+    rng = check_generator(rng)
+    max_condition = check_positive_float(max_condition, "max_condition")
+    if max_condition < 1.0:
+        raise ValueError(f"max_condition must be >= 1; got {max_condition}")
+    for _ in range(10_000):
+        b = rng.standard_normal((n, n))
+        if np.linalg.cond(b) <= max_condition:
+            return b
+    raise ValueError(f"could not draw a {n}x{n} matrix with condition <= {max_condition}")
+
+
+def demixing_directions(mixing) -> np.ndarray:
+    r"""Unit-norm rows of :math:`A^{-1}`: the weights :math:`\mathbf w` with :math:`y\propto s_i`.
+
+    Row ``i`` is :math:`(A^{-1})_{i\cdot}/\lVert(A^{-1})_{i\cdot}\rVert`, since
+    :math:`(A^{-1})_{i\cdot}\,\mathbf x=s_i`.
+    """
+    a = _check_mixing(mixing)
+    inv = np.linalg.inv(a)
+    return inv / np.linalg.norm(inv, axis=1, keepdims=True)
+
+
+def principal_component(x) -> np.ndarray:
+    r"""Unit eigenvector of the input covariance :math:`\langle\mathbf x\mathbf x^\top\rangle`
+    with the largest eigenvalue (sign chosen so that its largest entry is positive)."""
+    x = _check_real_array(x, "x", 2)
+    cov = x.T @ x / x.shape[0]
+    vals, vecs = np.linalg.eigh(cov)
+    v = vecs[:, -1]
+    return v if v[np.argmax(np.abs(v))] > 0 else -v
+
+
+def source_correlations(w, x, s) -> np.ndarray:
+    r""":math:`|\mathrm{corr}(y,s_i)|` for every source, with :math:`y=\mathbf w^\top\mathbf x`."""
+    x = _check_real_array(x, "x", 2)
+    s = _check_real_array(s, "s", 2)
+    w = _check_real_array(w, "w", 1)
+    if x.shape[0] != s.shape[0] or w.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"shapes do not match: w {w.shape}, x {x.shape}, s {s.shape}; expected "
+            "x and s with the same number of rows and w with one weight per column of x"
+        )
+    y = x @ w
+    yc, sc = y - y.mean(), s - s.mean(axis=0)
+    denom = np.sqrt((yc @ yc) * np.sum(sc * sc, axis=0))
+    if np.any(denom == 0):
+        raise ValueError("y or a source is constant; the correlation is undefined")
+    return np.abs(yc @ sc) / denom
+
+
+# ---------------------------------------------------------------------------
+# rate rules
+# ---------------------------------------------------------------------------
+
+_COMMON_DOC = """
+    Parameters
+    ----------
+    x : array_like, shape (T, n)
+        Input stream, one sample per row.
+    w0 : array_like, shape (n,)
+        Initial weights.
+    eta : float
+        Learning rate (> 0).
+    record_every : int, optional
+        Record the weights every this many samples (default 1).
+    max_norm : float, optional
+        The run stops when the weight norm exceeds this (default 1e6).
+    on_divergence : {"raise", "stop"}, optional
+        On divergence raise :class:`DivergenceError` (default) or return the run with
+        ``diverged=True`` and the last recorded finite weights.
+
+    Returns
+    -------
+    LearningRun
+"""
+
+
+def hebb(x, w0, eta, *, record_every=1, max_norm=1e6, on_divergence="raise") -> LearningRun:
+    r"""Plain Hebbian learning :math:`\Delta\mathbf w=\eta\,\mathbf x\,y`, :math:`y=\mathbf w^\top\mathbf x`.
+
+    On average :math:`\Delta\mathbf w=\eta C\mathbf w` with :math:`C=\langle\mathbf x\mathbf
+    x^\top\rangle`, so the weight grows like :math:`(1+\eta\lambda_1)^t` along the top
+    eigenvector: the rule always diverges (use ``on_divergence="stop"`` to watch it).
+    """
+    return _run(_k.HEBB, x, w0, eta, record_every=record_every, max_norm=max_norm,
+                on_divergence=on_divergence)
+
+
+def oja(x, w0, eta, *, record_every=1, max_norm=1e6, on_divergence="raise") -> LearningRun:
+    r"""Oja's rule :math:`\Delta\mathbf w=\eta\,y\,(\mathbf x-y\,\mathbf w)`.
+
+    For small :math:`\eta` the weight converges to the unit-norm top eigenvector of
+    :math:`C=\langle\mathbf x\mathbf x^\top\rangle` (Oja 1982).
+    """
+    return _run(_k.OJA, x, w0, eta, record_every=record_every, max_norm=max_norm,
+                on_divergence=on_divergence)
+
+
+def bcm(x, w0, eta, *, threshold_rate=0.01, m0=None, record_every=1, max_norm=1e6,
+        on_divergence="raise") -> LearningRun:
+    r"""BCM rule with a sliding threshold: :math:`\Delta\mathbf w=\eta\,\mathbf x\,y\,(y-\bar m)`.
+
+    The threshold :math:`\bar m` is a running average of :math:`y^2`,
+    :math:`\bar m\leftarrow\bar m+r\,(y^2-\bar m)` (``threshold_rate`` :math:`r`, initial value
+    ``m0``, default the mean of :math:`y^2` over the stream at ``w0``).  This is
+    :func:`correlation_invariant` with ``power=2, kappa=1``.
+    """
+    return _run(_k.INVARIANT, x, w0, eta, power=2, kappa=1.0, m0=m0,
+                threshold_rate=threshold_rate, record_every=record_every, max_norm=max_norm,
+                on_divergence=on_divergence)
+
+
+def correlation_invariant(x, w0, eta, *, power=3, kappa=6.0, threshold_rate=0.01, m0=None,
+                          record_every=1, max_norm=1e6, on_divergence="raise") -> LearningRun:
+    r"""Correlation-invariant rule :math:`\Delta\mathbf w=\eta\,\mathbf x\,\phi(y)`,
+    :math:`\phi(y)=y^p-\kappa\,\bar m^{\,p-1}\,y`.
+
+    Every term is the presynaptic input :math:`\mathbf x` times a function of the
+    postsynaptic activity; the depression amplitude :math:`\kappa\bar m^{p-1}` is metaplastic
+    (:math:`\bar m` is the running average of :math:`y^2`, see :func:`bcm`).  Fixed points obey
+    :math:`\langle\mathbf x\,\phi(y)\rangle=A\langle\mathbf s\,\phi(y)\rangle=0`, which does not
+    depend on the invertible mixing :math:`A`.  ``power=3, kappa=6`` (default) pursues
+    kurtosis with :math:`y=\pm s_i` at the fixed point for unit Laplace sources; ``power=2,
+    kappa=1`` is BCM.  Reconstruction after Brito & Gerstner (arXiv:2105.10109).
+    """
+    power = _check_power(power)
+    return _run(_k.INVARIANT, x, w0, eta, power=power, kappa=kappa, m0=m0,
+                threshold_rate=threshold_rate, record_every=record_every, max_norm=max_norm,
+                on_divergence=on_divergence)
+
+
+def normalised_hebbian(x, w0, eta, *, power=3, record_every=1, max_norm=1e6,
+                       on_divergence="raise") -> LearningRun:
+    r"""Nonlinear Hebb with explicit normalisation:
+    :math:`\mathbf w\leftarrow(\mathbf w+\eta\,\mathbf x\,y^p)/\lVert\mathbf w+\eta\,\mathbf x\,y^p\rVert`.
+
+    Fixed points obey :math:`\langle\mathbf x\,y^p\rangle\propto\mathbf w`, i.e.
+    :math:`A^\top A\,\langle\mathbf s\,y^p\rangle\propto\mathbf v` in source coordinates
+    :math:`\mathbf v=A^\top\mathbf w`: they depend on the input correlations.
+    """
+    power = _check_power(power)
+    return _run(_k.NORMALISED, x, w0, eta, power=power, record_every=record_every,
+                max_norm=max_norm, on_divergence=on_divergence)
+
+
+def heterosynaptic(x, w0, eta, *, power=3, record_every=1, max_norm=1e6,
+                   on_divergence="raise") -> LearningRun:
+    r"""Nonlinear Hebb with heterosynaptic (Oja-type) decay:
+    :math:`\Delta\mathbf w=\eta\,(\mathbf x\,y^p-y^{p+1}\,\mathbf w)`.
+
+    The decay term :math:`-y^{p+1}w_j` acts on every synapse, active or not.  It keeps
+    :math:`\lVert\mathbf w\rVert\approx1` and, like explicit normalisation, makes the fixed points
+    depend on the input correlations.
+    """
+    power = _check_power(power)
+    return _run(_k.HETEROSYNAPTIC, x, w0, eta, power=power, record_every=record_every,
+                max_norm=max_norm, on_divergence=on_divergence)
+
+
+for _f in (hebb, oja, normalised_hebbian, heterosynaptic):
+    _f.__doc__ += _COMMON_DOC
+for _f in (bcm, correlation_invariant):
+    _f.__doc__ += _COMMON_DOC.replace(
+        "    record_every", "    threshold_rate, m0 : float, optional\n"
+        "        Rate and initial value of the running average of y**2.\n    record_every", 1
+    )
+
+
+def fixed_point_scale(moment, power, kappa) -> float:
+    r"""Scale :math:`c` of the invariant rule's fixed point :math:`y=c\,s_i`.
+
+    With :math:`y=c\,s_i`, unit-variance :math:`s_i` and :math:`\bar m=c^2`, the fixed-point
+    condition :math:`\langle s_i\,\phi(y)\rangle=0` reads
+    :math:`c^p\langle s^{p+1}\rangle-\kappa c^{2p-1}=0`, so
+    :math:`c^{p-1}=\langle s^{p+1}\rangle/\kappa`.  ``moment`` is
+    :math:`\langle s^{p+1}\rangle` (the skewness for ``p = 2``, the fourth moment for ``p = 3``).
+    """
+    power = _check_power(power)
+    moment = check_finite_float(moment, "moment")
+    kappa = check_positive_float(kappa, "kappa")
+    if power == 2:
+        return moment / kappa
+    if moment <= 0:
+        raise ValueError(f"the fourth moment must be > 0; got {moment}")
+    return float(np.sqrt(moment / kappa))
+
+
+# ---------------------------------------------------------------------------
+# voltage rule on a dendrite
+# ---------------------------------------------------------------------------
+
+
+class VoltageRuleParams(NamedTuple):
+    r"""Constants of the voltage rule (illustrative values, not fitted to data).
+
+    Times in ms, voltages in mV, amplitudes per mV per ms (arbitrary weight units).
+    """
+
+    tau_g: float = 20.0
+    tau_plus: float = 5.0
+    tau_minus: float = 10.0
+    theta_plus: float = -55.0
+    theta_minus: float = -68.0
+    a_ltp: float = 1.0
+    a_ltd: float = 0.4
+
+
+class VoltageRuleResult(NamedTuple):
+    """Output of :func:`voltage_rule`: the total change and the traces on the time grid."""
+
+    dw: float
+    cumulative: np.ndarray
+    glutamate: np.ndarray
+    u_plus: np.ndarray
+    u_minus: np.ndarray
+
+
+def _check_params(params):
+    if params is None:
+        return VoltageRuleParams()
+    if not isinstance(params, VoltageRuleParams):
+        raise TypeError(f"params must be a VoltageRuleParams; got {type(params).__name__}")
+    for name in ("tau_g", "tau_plus", "tau_minus"):
+        check_positive_float(getattr(params, name), name)
+    for name in ("a_ltp", "a_ltd"):
+        check_nonneg_float(getattr(params, name), name)
+    tp = check_finite_float(params.theta_plus, "theta_plus")
+    tm = check_finite_float(params.theta_minus, "theta_minus")
+    if not tm < tp:
+        raise ValueError(
+            f"the LTD threshold theta_minus={tm} must lie below the LTP threshold "
+            f"theta_plus={tp}"
+        )
+    return params
+
+
+def _spike_counts(times, n_steps, dt, name):
+    t = _check_real_array(np.atleast_1d(times), name, 1) if np.size(times) else np.zeros(0)
+    counts = np.zeros(n_steps)
+    if t.size:
+        idx = np.rint(t / dt).astype(np.int64)
+        if idx.min() < 0 or idx.max() >= n_steps:
+            raise ValueError(
+                f"{name} must lie within the trace, [0, {(n_steps - 1) * dt:g}] ms; got "
+                f"range [{t.min():g}, {t.max():g}] ms"
+            )
+        np.add.at(counts, idx, 1.0)
+    return counts
+
+
+def voltage_rule(voltage, pre_times, dt=0.1, params=None, u0=None) -> VoltageRuleResult:
+    r"""Weight change of one synapse from its local voltage and presynaptic spikes.
+
+    .. math::
+       \frac{dg}{dt}=-\frac{g}{\tau_g}+\sum_k\delta(t-t_k^{pre}),\qquad
+       \tau_\pm\frac{d\bar u_\pm}{dt}=u-\bar u_\pm,
+
+    .. math::
+       \frac{dw}{dt}=g(t)\Bigl(A_{LTP}\,[\bar u_+(t)-\theta_+]_+-A_{LTD}\,[\bar u_-(t)-\theta_-]_+\Bigr),
+
+    integrated with forward Euler on the grid of ``voltage``.  Each presynaptic spike adds 1 to
+    the glutamate trace, so :math:`\int g\,dt=\tau_g` per spike once the trace has decayed.
+    For a voltage clamped at :math:`u` (and ``u0 = u``) the change is therefore
+    :math:`\bigl(A_{LTP}[u-\theta_+]_+-A_{LTD}[u-\theta_-]_+\bigr)\int g\,dt`
+    (:func:`clamped_weight_change`).
+
+    Parameters
+    ----------
+    voltage : array_like, shape (K,)
+        Local dendritic voltage (mV) on a grid of step ``dt`` (ms).
+    pre_times : array_like
+        Presynaptic spike times (ms, rounded to the grid); may be empty.
+    dt : float
+        Time step (ms).
+    params : VoltageRuleParams, optional
+    u0 : float, optional
+        Initial value of both filtered voltages (default ``voltage[0]``).
+
+    Returns
+    -------
+    VoltageRuleResult
+    """
+    u = _check_real_array(voltage, "voltage", 1)
+    dt = check_positive_float(dt, "dt")
+    p = _check_params(params)
+    if dt > 0.5 * min(p.tau_g, p.tau_plus, p.tau_minus):
+        raise ValueError(
+            f"dt={dt} ms is too coarse for the time constants; use dt <= "
+            f"{0.5 * min(p.tau_g, p.tau_plus, p.tau_minus)} ms"
+        )
+    u0 = float(u[0]) if u0 is None else check_finite_float(u0, "u0")
+    pre = _spike_counts(pre_times, u.shape[0], dt, "pre_times")
+    k = u.shape[0]
+    g, up, um, cum = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    total = _k._voltage_rule(
+        u, pre, dt, p.tau_g, p.tau_plus, p.tau_minus, p.theta_plus, p.theta_minus,
+        p.a_ltp, p.a_ltd, u0, u0, g, up, um, cum,
+    )
+    return VoltageRuleResult(float(total), cum, g, up, um)
+
+
+def clamped_weight_change(u, glutamate_integral, params=None) -> float:
+    r"""Closed-form change for a voltage clamped at ``u`` (filters started at ``u``):
+    :math:`\Delta w=\bigl(A_{LTP}[u-\theta_+]_+-A_{LTD}[u-\theta_-]_+\bigr)\int g\,dt`."""
+    u = check_finite_float(u, "u")
+    gi = check_nonneg_float(glutamate_integral, "glutamate_integral")
+    p = _check_params(params)
+    return (p.a_ltp * max(u - p.theta_plus, 0.0) - p.a_ltd * max(u - p.theta_minus, 0.0)) * gi
+
+
+def dendritic_voltage(duration, distance, post_times=(), pre_times=(), *, dt=0.1, rest=-70.0,
+                      bap_amplitude=100.0, length_constant=150.0, bap_width=1.0,
+                      broadening_length=100.0, epsp_amplitude=2.0, epsp_tau=5.0,
+                      plateau_amplitude=0.0, plateau_duration=20.0) -> np.ndarray:
+    r"""Synthetic local voltage at ``distance`` (µm) from the soma, on a grid of step ``dt``.
+
+    .. math::
+       u(t)=u_{rest}+\sum_{\text{post}}V_0e^{-x/\lambda}\,
+       e^{-(t-t_{post})^2/2\sigma(x)^2}+\sum_{\text{pre}}\mathrm{EPSP}(t-t_{pre})
+       +\sum_{\text{post}}P\,\mathbb 1[0\le t-t_{post}<D],
+
+    with :math:`\sigma(x)=\sigma_0(1+x/\ell)`: the back-propagating action potential (bAP)
+    attenuates and broadens with distance.  The EPSP is an alpha function
+    :math:`\epsilon_0\,(t/\tau)e^{1-t/\tau}` (peak :math:`\epsilon_0` at :math:`t=\tau`); the
+    optional plateau of amplitude :math:`P` and duration :math:`D` stands for a local dendritic
+    spike triggered with each bAP.  These are illustrative traces, not recordings.
+
+    Returns
+    -------
+    ndarray, shape (round(duration / dt) + 1,)
+    """
+    duration = check_positive_float(duration, "duration")
+    dt = check_positive_float(dt, "dt")
+    x = check_nonneg_float(distance, "distance")
+    for name, value in (("length_constant", length_constant), ("bap_width", bap_width),
+                        ("broadening_length", broadening_length), ("epsp_tau", epsp_tau)):
+        check_positive_float(value, name)
+    for name, value in (("bap_amplitude", bap_amplitude), ("epsp_amplitude", epsp_amplitude),
+                        ("plateau_amplitude", plateau_amplitude),
+                        ("plateau_duration", plateau_duration)):
+        check_nonneg_float(value, name)
+    rest = check_finite_float(rest, "rest")
+    t = np.arange(int(round(duration / dt)) + 1) * dt
+    post = np.atleast_1d(np.asarray(post_times, dtype=float))
+    pre = np.atleast_1d(np.asarray(pre_times, dtype=float))
+    for name, arr in (("post_times", post), ("pre_times", pre)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite")
+    u = np.full_like(t, rest)
+    amp = bap_amplitude * np.exp(-x / length_constant)
+    sigma = bap_width * (1.0 + x / broadening_length)
+    for tp in post:
+        u += amp * np.exp(-0.5 * ((t - tp) / sigma) ** 2)
+        if plateau_amplitude > 0:
+            u += plateau_amplitude * ((t >= tp) & (t < tp + plateau_duration))
+    for tq in pre:
+        s = np.clip(t - tq, 0.0, None) / epsp_tau
+        u += epsp_amplitude * s * np.exp(1.0 - s)
+    return u
+
+
+def pairing_protocol(distance, *, n_pairings=60, frequency=1.0, delay=10.0, dt=0.1,
+                     plateau_amplitude=0.0, params=None, **trace_kwargs) -> float:
+    r"""Total weight change of a pre-then-post pairing protocol at ``distance`` µm.
+
+    ``n_pairings`` presynaptic spikes at ``frequency`` Hz, each followed after ``delay`` ms
+    (negative: post before pre) by a bAP; synthetic trace from :func:`dendritic_voltage`,
+    change from :func:`voltage_rule`, integrated until 200 ms after the last spike.
+    """
+    n_pairings = check_positive_int(n_pairings, "n_pairings")
+    frequency = check_positive_float(frequency, "frequency")
+    delay = check_finite_float(delay, "delay")
+    period = 1000.0 / frequency
+    start = max(0.0, -delay) + 50.0
+    pre = start + period * np.arange(n_pairings)
+    post = pre + delay
+    duration = max(pre[-1], post[-1]) + 200.0
+    u = dendritic_voltage(duration, distance, post, pre, dt=dt,
+                          plateau_amplitude=plateau_amplitude, **trace_kwargs)
+    return voltage_rule(u, pre, dt=dt, params=params).dw
