@@ -19,7 +19,7 @@ def _rls_cases(hidden: bool):
         yield p, rng.normal(size=n), rng.normal(size=n), float(rng.normal())
 
 
-def check_rls_step(rls_step, *, hidden: bool = False) -> bool:
+def check_rls_step(rls_step, *, hidden: bool = False) -> None:
     """Check ``rls_step(P, w, r, f) -> (P_new, w_new)`` against :func:`memlab.local_learning.rls_update`."""
     for k, (p, w, r, f) in enumerate(_rls_cases(hidden)):
         n = w.shape[0]
@@ -39,22 +39,26 @@ def check_rls_step(rls_step, *, hidden: bool = False) -> bool:
                 fail("your P_new is not symmetric: subtract (P r)(P r)^T / (1 + r^T P r).")
             fail(f"case {k}: P_new differs from P - P r r^T P / (1 + r^T P r).")
         e_before, e_after = w @ r - f, w_new @ r - f
+        if not np.allclose(w_new, w_ref, rtol=1e-7, atol=1e-10) and np.allclose(
+            w_new, w - e_before * (p @ r), atol=1e-10
+        ):
+            fail(
+                "your weight change uses the old P: use the updated P (or divide P r by "
+                "1 + r^T P r, which is the same)."
+            )
         if abs(e_after) > abs(e_before) + 1e-12:
             fail(
                 f"case {k}: after your step the error w^T r - f grew from {e_before:.3f} to "
                 f"{e_after:.3f}: check the sign of the weight change (w - e P r, with e = w^T r - f)."
             )
-        if not np.allclose(w_new, w_ref, rtol=1e-7, atol=1e-10):
-            if np.allclose(w_new, w - e_before * (p @ r), atol=1e-10):
-                fail(
-                    "your weight change uses the old P: use the updated P (or divide P r by "
-                    "1 + r^T P r, which is the same)."
-                )
-            fail(f"case {k}: w_new differs from w - (w^T r - f) P_new r.")
+        require(
+            np.allclose(w_new, w_ref, rtol=1e-7, atol=1e-10),
+            f"case {k}: w_new differs from w - (w^T r - f) P_new r.",
+        )
     return passed("P follows the Sherman-Morrison update and w the RLS (FORCE) correction.")
 
 
-def check_reward_hebbian_update(reward_hebbian_update, *, hidden: bool = False) -> bool:
+def check_reward_hebbian_update(reward_hebbian_update, *, hidden: bool = False) -> None:
     """Check ``reward_hebbian_update(r, z, z_bar, perf, perf_bar, eta) -> dw`` (shape (N,))."""
     n_cases = 20 if hidden else 8
     rng = np.random.default_rng(606)
@@ -97,7 +101,7 @@ def _clapp_case(seed):
     return w, wp, x_prev, x
 
 
-def check_clapp_local_update(clapp_local_update, *, hidden: bool = False) -> bool:
+def check_clapp_local_update(clapp_local_update, *, hidden: bool = False) -> None:
     """Check ``clapp_local_update(W, W_pred, x_prev, x, y) -> (dW, dW_pred)`` = minus the gradient.
 
     The reference is a central finite difference of :func:`memlab.local_learning.clapp_loss`.
