@@ -1,0 +1,172 @@
+"""Checks for the coding exercises of Chapter 5 (synaptic plasticity).
+
+Each check runs the student's function on its own seeded cases and compares the behaviour with
+:mod:`memlab.plasticity` (a whole learning run, or a simulated clamp experiment), so every correct
+implementation passes, whatever its code looks like.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from memlab import plasticity as pl
+
+from ._common import as_array, fail, passed
+
+__all__ = ["check_oja_step", "check_invariant_update", "check_clamped_change"]
+
+
+def _stream(seed, n, t, kind="laplace"):
+    rng = np.random.default_rng(seed)
+    mixing = pl.random_mixing(n, rng, max_condition=5.0)
+    x = pl.mix(pl.sources(kind, t, n, rng), mixing)
+    w0 = rng.standard_normal(n)
+    w0 /= np.sqrt(np.mean((x @ w0) ** 2))
+    return x, w0
+
+
+# ---------------------------------------------------------------------------
+# exercise: one step of Oja's rule
+# ---------------------------------------------------------------------------
+
+
+def check_oja_step(oja_step, *, hidden=False):
+    """``oja_step(w, x, eta)`` must return ``w + eta * y * (x - y * w)`` with ``y = w @ x``.
+
+    The check runs the student's step over input streams and compares the whole weight
+    trajectory with :func:`memlab.plasticity.oja`.
+    """
+    cases = [(0, 2, 200, 1e-2), (1, 3, 200, 5e-3)]
+    if hidden:
+        cases += [(2, 4, 300, 1e-3), (3, 2, 500, 2e-2)]
+    for seed, n, t, eta in cases:
+        x, w0 = _stream(seed, n, t)
+        w0 = 0.5 * w0 / np.linalg.norm(w0)
+        reference = pl.oja(x, w0, eta).trajectory
+        w = w0.copy()
+        for k in range(t):
+            w_in, x_in = w.copy(), x[k].copy()
+            new = as_array(oja_step(w_in, x_in, eta), "oja_step(w, x, eta)", shape=(n,))
+            if k == 0:
+                y = w @ x[k]
+                if np.allclose(new, w + eta * x[k] * y, rtol=1e-9):
+                    fail("oja_step returns the plain Hebbian step w + eta*y*x: the decay term "
+                         "-eta * y**2 * w that keeps the norm bounded is missing.")
+                if np.allclose(new, w + eta * y * (x[k] - w), rtol=1e-9):
+                    fail("oja_step decays with eta*y*w; Oja's decay is eta * y**2 * w "
+                         "(y times the postsynaptic term y*w).")
+                if np.allclose(new - w, -(reference[1] - reference[0]), rtol=1e-9):
+                    fail("oja_step moves the weight in the opposite direction: check the sign "
+                         "of the update (it should be + eta * y * (x - y * w)).")
+                if np.allclose(new, reference[1] - reference[0], rtol=1e-9):
+                    fail("oja_step returns the weight *change*; return the new weights "
+                         "w + dw instead.")
+            w = new
+            if not np.allclose(w, reference[k + 1], rtol=1e-8, atol=1e-12):
+                fail(
+                    f"after step {k + 1} of a {n}-input stream (eta={eta}) your weights "
+                    f"{np.round(w, 6)} differ from Oja's rule {np.round(reference[k + 1], 6)}: "
+                    "compute y = w @ x from the weights before the update, then "
+                    "w + eta * y * (x - y * w)."
+                )
+    return passed(f"your Oja step reproduces memlab.plasticity.oja on {len(cases)} streams.")
+
+
+# ---------------------------------------------------------------------------
+# exercise: the correlation-invariant update
+# ---------------------------------------------------------------------------
+
+
+def check_invariant_update(invariant_update, *, hidden=False):
+    """``invariant_update(w, x, m_bar, eta, kappa)`` must return the weight change
+    ``eta * x * (y**3 - kappa * m_bar**2 * y)`` with ``y = w @ x``.
+
+    The check runs a learning loop with the student's update (the running average ``m_bar`` of
+    ``y**2`` is updated by the check, at rate 0.01) and compares it with
+    :func:`memlab.plasticity.correlation_invariant`.
+    """
+    cases = [(10, 2, 300, 1e-4, 6.0), (11, 3, 300, 5e-5, 3.0)]
+    if hidden:
+        cases += [(12, 4, 400, 1e-4, 6.0), (13, 2, 400, 2e-4, 1.0)]
+    for seed, n, t, eta, kappa in cases:
+        x, w0 = _stream(seed, n, t)
+        run = pl.correlation_invariant(x, w0, eta, power=3, kappa=kappa, on_divergence="stop")
+        reference = run.trajectory
+        w = w0.copy()
+        m = float(np.mean((x @ w0) ** 2))
+        for k in range(len(reference) - 1):
+            dw = as_array(invariant_update(w.copy(), x[k].copy(), m, eta, kappa),
+                          "invariant_update(w, x, m_bar, eta, kappa)", shape=(n,))
+            if k == 0:
+                y = w @ x[k]
+                ref_dw = reference[1] - reference[0]
+                if np.allclose(dw, reference[1], rtol=1e-9):
+                    fail("invariant_update returns the new weights; return the change dw.")
+                across = dw - (dw @ x[k]) / (x[k] @ x[k]) * x[k]
+                if np.linalg.norm(across) > 1e-9 * max(np.linalg.norm(dw), 1e-300):
+                    fail("your update is not parallel to the presynaptic input x: in the "
+                         "invariant rule *every* term, the depression included, is x times a "
+                         "function of y (no term proportional to w).")
+                if np.allclose(dw, eta * x[k] * (y**3 - kappa * m * y), rtol=1e-9):
+                    fail("the depression uses kappa * m_bar * y; the cubic rule needs "
+                         "kappa * m_bar**2 * y so that both terms scale like y**3.")
+                if np.allclose(dw, -ref_dw, rtol=1e-9):
+                    fail("your update has the opposite sign: potentiation is +x*y**3, "
+                         "depression is -kappa * m_bar**2 * x * y.")
+            y_before = w @ x[k]
+            w = w + dw
+            m += 0.01 * (y_before**2 - m)  # the running average of y**2, as in memlab
+            if not np.allclose(w, reference[k + 1], rtol=1e-7, atol=1e-12):
+                fail(
+                    f"after step {k + 1} (kappa={kappa}, eta={eta}) your weights "
+                    f"{np.round(w, 6)} differ from the invariant rule "
+                    f"{np.round(reference[k + 1], 6)}: dw = eta * x * (y**3 - kappa*m_bar**2*y) "
+                    "with y = w @ x."
+                )
+    return passed(f"your update reproduces memlab.plasticity.correlation_invariant on "
+                  f"{len(cases)} streams.")
+
+
+# ---------------------------------------------------------------------------
+# exercise: the voltage rule under a clamp
+# ---------------------------------------------------------------------------
+
+
+def check_clamped_change(clamped_change, *, hidden=False):
+    """``clamped_change(u, n_pre, params)`` must return the total weight change for a voltage
+    clamped at ``u`` mV with ``n_pre`` presynaptic spikes (traces integrated until they decay).
+
+    The check simulates the clamp with :func:`memlab.plasticity.voltage_rule`.
+    """
+    params_list = [pl.VoltageRuleParams()]
+    if hidden:
+        params_list.append(pl.VoltageRuleParams(tau_g=10.0, theta_plus=-50.0,
+                                                theta_minus=-65.0, a_ltp=2.0, a_ltd=0.5))
+    dt = 0.1
+    for params in params_list:
+        for u in (-75.0, -68.5, -66.0, -60.0, -56.0, -52.0, -40.0):
+            for n_pre in (1, 3):
+                trace = np.full(int(round(12 * params.tau_g / dt)) + 400, u)
+                pre = 5.0 + 5.0 * np.arange(n_pre)
+                simulated = pl.voltage_rule(trace, pre, dt=dt, params=params).dw
+                value = clamped_change(u, n_pre, params)
+                got = float(as_array(value, "clamped_change(u, n_pre, params)", shape=()))
+                if np.isclose(got, simulated, rtol=1e-3, atol=1e-6):
+                    continue
+                where = ("below the LTD threshold" if u <= params.theta_minus else
+                         "between the two thresholds" if u < params.theta_plus else
+                         "above the LTP threshold")
+                hint = {
+                    "below the LTD threshold": "both rectified terms are zero here, so the "
+                    "change must be exactly 0.",
+                    "between the two thresholds": "only the depression term is active: "
+                    "-A_LTD (u - theta_-) times the glutamate integral n_pre * tau_g.",
+                    "above the LTP threshold": "both terms are active here (the LTD term does "
+                    "not switch off above theta_+): (A_LTP (u - theta_+) - A_LTD (u - theta_-)) "
+                    "* n_pre * tau_g.",
+                }[where]
+                if np.isclose(got, simulated / params.tau_g, rtol=1e-3):
+                    hint = "you are off by a factor tau_g: each spike leaves a trace of area tau_g."
+                fail(f"for u = {u} mV ({where}) and {n_pre} presynaptic spike(s) you return "
+                     f"{got:.4g}, the simulated clamp gives {simulated:.4g}: {hint}")
+    return passed("your closed form matches the simulated clamp in all three voltage ranges.")
