@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+EXTRAS := $(VENV)/.instructor
 
-.PHONY: book test setup browser clean
+.PHONY: book test setup browser assignments clean
 
 setup: $(STAMP)
 
@@ -17,6 +18,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
 	@touch $(STAMP)
+
+# Instructor extras (nbgrader), needed by the tests and by `make assignments`, not by readers.
+$(EXTRAS): $(STAMP) requirements-instructor.txt
+	$(BIN)/python -m pip install --quiet -r requirements-instructor.txt
+	@touch $(EXTRAS)
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html --all -n -W --keep-going
@@ -29,9 +35,13 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium > /dev/null; }
 
-test: $(STAMP) browser
+test: $(EXTRAS) browser
 	$(BIN)/python -m pytest tests chapters --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-cell-timeout=600 -p no:cacheprovider
+
+# Student notebooks and an nbgrader course directory in _build/assignments (see instructors.md).
+assignments: $(EXTRAS)
+	$(BIN)/python -m memlab.exercises.build --chapters chapters --out _build/assignments
 
 clean:
 	rm -rf _build

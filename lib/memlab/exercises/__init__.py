@@ -9,7 +9,7 @@ a function ``check_<name>(answer, *, hidden=False)`` that
   with a message that says what is wrong and where to look, e.g. "your energy increases at
   step 12: check the sign of the field",
 - lets ``NotImplementedError`` from an unfinished stub through unchanged,
-- on success prints a one-line verdict and returns ``True``.
+- on success prints a one-line verdict starting ``Correct:`` and returns ``None``.
 
 ``hidden=True`` runs additional cases (nbgrader's hidden tests). A check must accept every correct
 answer, not only ours: compare behaviour (fixed points, invariants, agreement with ``memlab`` to a

@@ -22,7 +22,7 @@ def _synchronous_step(weights, state):
     return np.where(h != 0, np.sign(h), state)
 
 
-def check_async_sweep(async_sweep, *, hidden: bool = False) -> bool:
+def check_async_sweep(async_sweep, *, hidden: bool = False) -> None:
     """Check ``async_sweep(weights, state, order) -> (new_state, energies)``.
 
     The energies must be :math:`E_k = -\\tfrac12 \\mathbf s_k^\\top W \\mathbf s_k` after each of
@@ -86,7 +86,7 @@ def check_async_sweep(async_sweep, *, hidden: bool = False) -> bool:
     return passed("the energy never increases and the sweep matches the asynchronous update.")
 
 
-def check_capacity_estimate(capacity_estimate, *, hidden: bool = False) -> bool:
+def check_capacity_estimate(capacity_estimate, *, hidden: bool = False) -> None:
     """Check ``capacity_estimate(n_neurons, update, seed=0) -> alpha*``.
 
     For N = 1000 the finite-size transition lies near 0.16 (Chapter 1); any estimate from a

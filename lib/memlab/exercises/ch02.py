@@ -18,7 +18,7 @@ def _with_self_term(patterns, state, n):
     )
 
 
-def check_dense_difference(dense_difference, *, hidden: bool = False) -> bool:
+def check_dense_difference(dense_difference, *, hidden: bool = False) -> None:
     """Check ``dense_difference(patterns, state, i, n) -> D_i`` against ``dense.binary_field``.
 
     :math:`D_i = \\sum_\\mu [F(M^{(i)}_\\mu + \\xi^\\mu_i) - F(M^{(i)}_\\mu - \\xi^\\mu_i)]`,
@@ -60,7 +60,7 @@ def check_dense_difference(dense_difference, *, hidden: bool = False) -> bool:
     return passed("D_i agrees with dense.binary_field for every neuron and n = 1, 2, 3.")
 
 
-def check_capacity_versus_gain(capacity_versus_gain, *, hidden: bool = False) -> bool:
+def check_capacity_versus_gain(capacity_versus_gain, *, hidden: bool = False) -> None:
     """Check ``capacity_versus_gain(n, gains) -> (alpha_c array, list of limits)``."""
     gains = np.array([1.5, 3.0]) if not hidden else np.array([1.2, 2.0, 4.5])
     for n in (1, 2):

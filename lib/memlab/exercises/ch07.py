@@ -15,7 +15,7 @@ def _reference(weights, log_p_particles, log_p_prior, p_change):
     return w / w.sum()
 
 
-def check_particle_weights(particle_weights, *, hidden: bool = False) -> bool:
+def check_particle_weights(particle_weights, *, hidden: bool = False) -> None:
     """Check ``particle_weights(weights, log_p_particles, log_p_prior, p_change)``.
 
     :math:`w_i' \\propto w_i[(1-p_c)P(y;\\pi_i) + p_c P(y;\\pi^{(0)})]`, normalised, and finite
