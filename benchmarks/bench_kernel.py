@@ -4,8 +4,10 @@ Times the two numba kernels of ``memlab.kernel`` against plain-numpy baselines i
 and prints the speed ratio:
 
 (a) fields of a network with a neuron-dependent feature map (no self-input), the core of
-    ``recall`` for ``self_input=False``: numba loop over (state, neuron) pairs versus a numpy
-    baseline that builds the (B, N, P) tensor of reduced dot products;
+    ``recall`` for ``self_input=False``: serial numba loop versus a numpy baseline that builds
+    the (B, N, P) tensor of reduced dot products;
+(a') fields with self-input (dot-product and RBF kernels): serial numba loop versus numpy/BLAS
+    ``f(S X^T) @ A``;
 (b) the Monte-Carlo SDM kernel (number of addresses within radius r of both points of each pair):
     numba with early exit versus numpy boolean activation matrices.
 
@@ -65,6 +67,21 @@ def main():
         fast, t_fast = best_of(lambda: km.fields(model, states))
         slow, t_slow = best_of(lambda: numpy_neuron_dependent_fields(model, states))
         assert np.allclose(fast, slow, rtol=1e-10, atol=1e-10)
+        print(f"  N={n:4d} P={p:5d} B={b:4d} {kernel.name:12s} numba {t_fast * 1e3:8.1f} ms   "
+              f"numpy {t_slow * 1e3:8.1f} ms   speed-up x{t_slow / t_fast:5.1f}")
+
+    print("(a') fields with self-input, B states x P patterns")
+    for n, p, b, kernel in [(32, 256, 128, km.polynomial_kernel(2)),
+                            (20, 2000, 100, km.rbf_kernel(0.3)),
+                            (100, 1000, 200, km.exponential_kernel(4.0))]:
+        x = (random_patterns(p, n, rng).astype(float) if kernel.kind == "dot"
+             else km.spherical_patterns(p, n, rng))
+        model = km.fit(x, kernel)
+        states = x[:b] + 0.05 * rng.standard_normal((b, n))
+        km.fields(model, states[:2])
+        fast, t_fast = best_of(lambda: km.fields(model, states))
+        slow, t_slow = best_of(lambda: kernel(states, x) @ model.coef)
+        assert np.allclose(fast, slow, rtol=1e-8, atol=1e-8)
         print(f"  N={n:4d} P={p:5d} B={b:4d} {kernel.name:12s} numba {t_fast * 1e3:8.1f} ms   "
               f"numpy {t_slow * 1e3:8.1f} ms   speed-up x{t_slow / t_fast:5.1f}")
 

@@ -598,17 +598,24 @@ def _states(model: KernelMemory, states, name="states") -> tuple[np.ndarray, boo
     return s2, single
 
 
+def _direct(model: KernelMemory, s: np.ndarray, self_input: bool) -> np.ndarray:
+    """Fields from the numba kernel (dot-product and RBF kernels), no BLAS."""
+    x, kernel = model.patterns, model.kernel
+    n = x.shape[1]
+    scale = 1.0 / n if kernel.scale is None else kernel.scale
+    coefs = np.asarray(kernel.coefficients if kernel.coefficients else (0.0,), dtype=np.float64)
+    if kernel.kind == "rbf":
+        kind, offset = _kk.PROFILE_RBF, 2.0 * kernel.length_scale**2
+    else:
+        kind, offset = kernel.profile, kernel.offset
+    return _kk.direct_fields(x, np.ascontiguousarray(s), np.ascontiguousarray(model.coef),
+                             self_input, kind, scale, coefs, offset, kernel.degree, kernel.beta)
+
+
 def _fields(model: KernelMemory, s: np.ndarray) -> np.ndarray:
     x, kernel, coef = model.patterns, model.kernel, model.coef
     if not model.self_input:
-        dots = s @ x.T
-        n = x.shape[1]
-        scale = 1.0 / n if kernel.scale is None else kernel.scale
-        coefs = np.asarray(kernel.coefficients if kernel.coefficients else (0.0,), dtype=np.float64)
-        return _kk.neuron_dependent_fields(
-            x, np.ascontiguousarray(s), np.ascontiguousarray(dots), np.ascontiguousarray(coef),
-            kernel.profile, scale, coefs, kernel.offset, kernel.degree, kernel.beta,
-        )
+        return _direct(model, s, False)
     if model.method == "regression":
         if kernel.kind == "dot" and kernel.profile == _kk.PROFILE_EXP:
             n = x.shape[1]
@@ -622,6 +629,12 @@ def _fields(model: KernelMemory, s: np.ndarray) -> np.ndarray:
         if np.any(total <= 0):
             raise ValueError("kernel regression is undefined where all kernel values are zero")
         return (w / total) @ coef
+    if kernel.kind in ("dot", "rbf"):
+        return _direct(model, s, True)
+    if kernel.kind == "sdm":
+        act_t = np.ascontiguousarray(_activations(kernel.addresses, x, kernel.threshold).T)
+        return _kk.sdm_fields(kernel.addresses, kernel.threshold, act_t, np.ascontiguousarray(s),
+                              np.ascontiguousarray(coef))
     return kernel._gram(s, x) @ coef
 
 
