@@ -1,13 +1,11 @@
 """Run a chapter's exercise cells outside the notebook: its setup, a stub or solution, a check."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import matplotlib
 import nbformat
-
-from memlab.exercises.build import coding_exercises
+from memlab.exercises.build import coding_exercises, hidden_calls
 
 matplotlib.use("Agg")
 
@@ -36,7 +34,7 @@ def run_check(nb, label: str, namespace: dict, *, hidden: bool = False) -> None:
     for index in ex.checks:
         source = nb.cells[index].source
         if hidden:
-            source = re.sub(r"(check_\w+\()(.*)\)\s*$", r"\1\2, hidden=True)", source, flags=re.M)
+            source += "\n" + "\n".join(hidden_calls(source))
         exec(compile(source, f"<check {label}>", "exec"), namespace)
 
 

@@ -196,6 +196,14 @@ def solution_region(source: str) -> str:
     return "\n".join(new)
 
 
+def hidden_calls(check_source: str) -> list[str]:
+    """The check calls of a check cell, each with ``hidden=True`` added (nbgrader's hidden tests)."""
+    return [
+        m.group("call")[:-1] + (", " if m.group("args").strip() else "") + "hidden=True)"
+        for m in _CHECK_CALL.finditer(check_source)
+    ]
+
+
 def _clear(cell) -> None:
     if cell.cell_type == "code":
         cell.outputs = []
@@ -270,12 +278,8 @@ def nbgrader_version(nb, chapter: str = "chapter", points: int = 1):
         elif index in checks:
             ex = checks[index]
             source = cell.source.rstrip()
-            hidden = [
-                m.group("call")[:-1] + (", " if m.group("args").strip() else "") + "hidden=True)"
-                for m in _CHECK_CALL.finditer(source)
-            ]
             cell.source = "\n".join(
-                [source, "### BEGIN HIDDEN TESTS", *hidden, "### END HIDDEN TESTS"]
+                [source, "### BEGIN HIDDEN TESTS", *hidden_calls(source), "### END HIDDEN TESTS"]
             )
             points_here = int(cell.metadata.get("points", points))
             cell.metadata["nbgrader"] = _nbgrader_meta(
