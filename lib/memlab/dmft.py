@@ -28,7 +28,7 @@ with :math:`\eta_0` Gaussian, zero mean, covariance :math:`C_\eta`, and the clos
   :math:`T_{ii} = \alpha` of the Hebbian matrix): it multiplies :math:`\phi_0(t-1)` in the
   update of :math:`x_0(t)`, exactly like the self-input of ``dense.simulate``;
 * even ``n``: :math:`C_\eta = g^2 P_{n,n}`,
-  :math:`F = g^2 [ n(n-1)\, D[S_\phi \circ P_{n,n-2}] + n^2\, S_\phi \circ P_{n-1,n-1} ]`,
+  :math:`F = g^2 [ n(n-1)\, D[S_\phi \circ P_{n-2,n}] + n^2\, S_\phi \circ P_{n-1,n-1} ]`,
   where :math:`P_{k,l}(t,t') = E[u(t)^k u(t')^l]` for a zero-mean Gaussian process ``u`` with
   covariance :math:`C_\phi` (Isserlis, :func:`_gauss_moment`) and :math:`D[X]` is the diagonal
   matrix of the row sums of ``X`` (an instantaneous term).  In the static limit
@@ -209,7 +209,9 @@ def _closure(n, g, alpha, c_phi, s_phi):
     d = np.diag(c_phi)
     var_t, var_s = d[:, None], d[None, :]
     c_eta = (g * g) * _gauss_moment(n, n, var_t, var_s, c_phi)
-    p_nm2 = _gauss_moment(n, n - 2, var_t, var_s, c_phi)
+    # E[u(t)^(n-2) u(t')^n]: the n-th power sits at the earlier time t' (the echo of the
+    # pattern's input f(m(t')) = m(t')^n), the (n-2)-th at t (from d m(t)^(n-1) / dm).
+    p_nm2 = _gauss_moment(n - 2, n, var_t, var_s, c_phi)
     p_mm = _gauss_moment(n - 1, n - 1, var_t, var_s, c_phi)
     f_mat = (n * n) * s_phi * p_mm
     f_mat[np.diag_indices(k)] += n * (n - 1) * np.sum(s_phi * p_nm2, axis=1)
