@@ -294,12 +294,17 @@ def test_even_n_time_order_against_simulation():
 
 @pytest.mark.parametrize("n, alpha", [(1, 0.1), (2, 0.05)])
 def test_late_time_matches_static_fixed_point(n, alpha):
-    sol = dmft.solve(n, G, alpha, 0.25, 60, 0.8, 8000, rng=np.random.default_rng(6))
+    sols = [dmft.solve(n, G, alpha, 0.25, 60, 0.8, 8000, rng=np.random.default_rng(s))
+            for s in range(6, 12)]
+    sol = sols[0]
     fp = dense.fixed_point(n, G, alpha)
     assert abs(sol.m_bar[-1] - fp.m_bar) < 0.01
     assert abs(sol.c_phi[-1, -1] - fp.c_phi) < 0.01
-    # the memory kernel summed over the past approaches the static self-coupling F
-    assert abs(sol.f_mat[-1].sum() - fp.F) < 0.02
+    # the memory kernel summed over the past approaches the static self-coupling F.  One solve's
+    # kernel sum scatters by ~0.015 (n = 2: the noise of the response row sum times
+    # n (2n-1)!! g^2 C^(n-1) = 13.5), so compare the mean of six solves (sd ~0.006).
+    kernel_sum = np.mean([s.f_mat[-1].sum() for s in sols])
+    assert abs(kernel_sum - fp.F) < 0.02
     # stationary: the last ten steps barely move
     assert np.ptp(sol.m_bar[-10:]) < 2e-3
 

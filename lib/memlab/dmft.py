@@ -329,17 +329,23 @@ class _Samples:
     def __init__(self, n_samples, n_steps, g, init_overlap, rng, with_recursion):
         m_, t1 = n_samples, n_steps + 1
         # stratified sampling: xi0 = +1 for the first ceil(M/2) samples and -1 for the rest;
-        # within each sign group the standard normal behind z0 is drawn from equal-probability
-        # strata, u_k = Phi^-1((k + U_k)/K) (removes most sampling noise of m at early times)
+        # the standard normal behind z0 is drawn from equal-probability strata,
+        # u_k = Phi^-1((k + U_k)/K) (removes most sampling noise of m at early times).
+        # Antithetic pairs: sample half + j has -xi0, -u and the SAME white noise as sample j.
+        # The process is odd under (xi0, z0, eta) -> -(xi0, z0, eta), so that sample is the
+        # mirror image of (xi0, u, -zeta): the pair cancels the part of the estimates that is
+        # odd in the field noise.
         half = (m_ + 1) // 2
+        rest = m_ - half
         self.xi0 = np.where(np.arange(m_) < half, 1.0, -1.0)
         u = np.empty(m_)
-        for lo, hi in ((0, half), (half, m_)):
-            k = hi - lo
-            u[lo:hi] = ndtri((rng.permutation(k) + rng.random(k)) / k)
+        u[:half] = ndtri((rng.permutation(half) + rng.random(half)) / half)
+        u[half:] = -u[:rest]
         a = init_overlap * g
         z0 = u * math.sqrt(max(g * g - a * a, 0.0))
-        self.zeta = rng.standard_normal((m_, t1))
+        self.zeta = np.empty((m_, t1))
+        self.zeta[:half] = rng.standard_normal((half, t1))
+        self.zeta[half:] = self.zeta[:rest]
         self.x = np.zeros((m_, t1))
         self.x[:, 0] = a * self.xi0 + z0
         self.phi = np.zeros((m_, t1))
