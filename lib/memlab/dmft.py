@@ -391,8 +391,10 @@ def solve(n, g, alpha, dt, n_steps, init_overlap, n_samples, *, method="forward"
     ``M = n_samples`` single-site trajectories (see the module docstring for the equations)
     are driven by fixed random numbers: :math:`\xi_0 = \pm 1` (half each),
     :math:`z_0 \sim \mathcal N(0, g^2 - a^2)` (stratified: one draw per equal-probability
-    stratum within each half) and standard normals :math:`\zeta` with
-    :math:`\eta_0 = L\zeta`, :math:`L L^T = C_\eta` (Cholesky with a relative jitter of
+    stratum) and standard normals :math:`\zeta` with :math:`\eta_0 = L\zeta`; the
+    :math:`\xi_0 = -1` half repeats the first half's :math:`-z_0` and :math:`\zeta`
+    (antithetic pairs: the mirror image of :math:`(\xi_0, z_0, -\zeta)`), and
+    :math:`L L^T = C_\eta` (Cholesky with a relative jitter of
     1e-12; a pivot below -1e-8 times the diagonal raises ValueError).  Averages over the
     samples give :math:`m`, :math:`C_\phi` and :math:`S_\phi`.
 
