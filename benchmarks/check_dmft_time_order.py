@@ -9,11 +9,11 @@ the regime where they differ most: no cue (a_bar = 0), g = 1, where C_phi(t,t) f
 grows as the activity leaves the unstable quiet state. It prints the rms gap of the trial mean of
 C_phi(t,t) for growing N, and how far the two orders are apart at the book's loads.
 
-Takes about 2.5 minutes on 2 idle cores (the n = 2 simulation at N = 4000 dominates).
-Measured 2026-11-22 (rms gap, derived / reversed order): n = 2: 0.069 / 0.070 at N = 1000,
-0.040 / 0.060 at N = 2000, 0.020 / 0.057 at N = 4000; n = 4: 0.026 / 0.043 at N = 150,
-0.018 / 0.016 at N = 200, 0.004 / 0.019 at N = 300. The derived order's gap shrinks with N, the
-reversed order's does not. At the book's loads (g = 1.5) the two orders differ by at most 0.039
+Takes about 1.5 minutes on 2 idle cores (the n = 2 simulation at N = 4000 dominates).
+Measured 2026-11-22 (rms gap, derived / reversed order): n = 2: 0.067 / 0.068 at N = 1000,
+0.038 / 0.059 at N = 2000, 0.018 / 0.057 at N = 4000; n = 4: 0.027 / 0.043 at N = 150,
+0.018 / 0.015 at N = 200, 0.004 / 0.019 at N = 300. The derived order's gap shrinks with N, the
+reversed order's does not. At the book's loads (g = 1.5) the two orders differ by at most 0.024
 in m_bar.
 """
 
@@ -63,11 +63,11 @@ def main():
              (4, 0.05, 1e-4, [(150, 2e-4), (200, 1e-4), (300, 2e-5)])]
     for n, dt, alpha_theory, sizes in cases:
         derived = np.diag(solve(n, g, alpha_theory, 0.0, dt, False).c_phi)
-        swapped = np.diag(solve(n, g, alpha_theory, 0.0, dt, True).c_phi)
-        print(f"  n = {n}: the two DMFT orders differ by up to {np.abs(derived - swapped).max():.3f}")
+        reversed_ = np.diag(solve(n, g, alpha_theory, 0.0, dt, True).c_phi)
+        print(f"  n = {n}: the two DMFT orders differ by up to {np.abs(derived - reversed_).max():.3f}")
         for n_neurons, alpha in sizes:
             sim = simulated_c_phi(n, g, n_neurons, alpha, dt)
-            gaps = [np.sqrt(np.mean((sim - d) ** 2)) for d in (derived, swapped)]
+            gaps = [np.sqrt(np.mean((sim - d) ** 2)) for d in (derived, reversed_)]
             print(f"  n = {n}, N = {n_neurons}, P = {int(round(alpha * n_neurons**n))}: "
                   f"derived {gaps[0]:.3f}, reversed {gaps[1]:.3f}")
     print("(b) the two orders at the book's loads, g = 1.5 (max |difference of m_bar| over 50 steps)")
