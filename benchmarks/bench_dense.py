@@ -39,21 +39,28 @@ def peak_mb():
 
 def bench_simulate(rng):
     g, batch = 1.5, 16
-    cases = [(1, 4000, 0.2, 100, 0.25), (2, 800, 0.1, 100, 0.25), (4, 80, 0.002, 200, 0.05),
-             (2, 1000, 0.1, 20, 0.25)]
+    cases = [
+        (1, 4000, 0.2, 100, 0.25),
+        (2, 800, 0.1, 100, 0.25),
+        (4, 80, 0.002, 200, 0.05),
+        (2, 1000, 0.1, 20, 0.25),
+    ]
     for n, nn, alpha, steps, dt in cases:
         p = int(round(alpha * nn**n))
         xi = random_patterns(p, nn, rng)
         a = 0.8 * g
         x0 = a * xi[:batch] + math.sqrt(g * g - a * a) * rng.standard_normal((batch, nn))
-        traj, sec = timed(dense.simulate, xi, x0, n, g, p / nn**n, dt, steps,
-                          cue_index=np.arange(batch))
+        traj, sec = timed(
+            dense.simulate, xi, x0, n, g, p / nn**n, dt, steps, cue_index=np.arange(batch)
+        )
         prod = dense._PatternProducts(xi)
         kind = f"{np.dtype(prod.dtype).name}, {'full copy' if prod.full is not None else 'blocks'}"
         mbar = np.median(traj.m[-1] / np.sqrt(traj.c_phi[-1]))
-        print(f"  n={n} N={nn} P={p} B={batch} {steps} steps: {sec:6.2f} s "
-              f"({1e3 * sec / steps:.1f} ms/step; {kind}); median final m_bar {mbar:.3f}; "
-              f"peak RSS so far {peak_mb():.0f} MB")
+        print(
+            f"  n={n} N={nn} P={p} B={batch} {steps} steps: {sec:6.2f} s "
+            f"({1e3 * sec / steps:.1f} ms/step; {kind}); median final m_bar {mbar:.3f}; "
+            f"peak RSS so far {peak_mb():.0f} MB"
+        )
 
 
 def bench_capacity(rng):
@@ -66,8 +73,10 @@ def bench_capacity(rng):
         nn = np.array(sizes, dtype=float)
         raw = np.polyfit(np.log(nn), np.log(pmax), 1)[0]
         corrected = np.polyfit(np.log(nn), np.log(pmax * np.log(nn)), 1)[0]
-        print(f"  n={n}: P_max = {np.round(pmax, 1)} at N = {sizes}; slope {raw:.2f}, "
-              f"slope of log(P_max ln N) {corrected:.2f}; {sec:.2f} s")
+        print(
+            f"  n={n}: P_max = {np.round(pmax, 1)} at N = {sizes}; slope {raw:.2f}, "
+            f"slope of log(P_max ln N) {corrected:.2f}; {sec:.2f} s"
+        )
     print(f"  total {total:.2f} s")
 
 
@@ -77,8 +86,10 @@ def bench_theory():
         cc, sec = timed(dense.critical_capacity, n, 1.5)
         alphas = np.linspace(0.0, 1.1 * cc.alpha_c, 100)
         _, sec2 = timed(dense.retrieval_curve, n, 1.5, alphas)
-        print(f"  n={n}: alpha_c={cc.alpha_c:.6g} ({cc.limit}), alpha_stable={cc.alpha_stable:.6g}; "
-              f"critical_capacity {sec:.2f} s, 100-point retrieval_curve {sec2:.2f} s")
+        print(
+            f"  n={n}: alpha_c={cc.alpha_c:.6g} ({cc.limit}), alpha_stable={cc.alpha_stable:.6g}; "
+            f"critical_capacity {sec:.2f} s, 100-point retrieval_curve {sec2:.2f} s"
+        )
 
 
 def main():

@@ -35,15 +35,21 @@ def timed(func, *args, **kwargs):
 
 
 def solve(t_steps, m_samples, seed=0, **kw):
-    return dmft.solve(1, G, ALPHA, DT, t_steps, A_BAR, m_samples,
-                      rng=np.random.default_rng(seed), **kw)
+    return dmft.solve(
+        1, G, ALPHA, DT, t_steps, A_BAR, m_samples, rng=np.random.default_rng(seed), **kw
+    )
 
 
 def bench_forward():
     print("(a) forward pass, n = 1, alpha = 0.2")
     print(f"{'T':>5} {'M':>7} {'recursion [s]':>14} {'novikov [s]':>12}")
-    for t_steps, m_samples in [(25, 10_000), (50, 10_000), (100, 10_000),
-                               (50, 2_500), (50, 20_000)]:
+    for t_steps, m_samples in [
+        (25, 10_000),
+        (50, 10_000),
+        (100, 10_000),
+        (50, 2_500),
+        (50, 20_000),
+    ]:
         _, t_rec = timed(solve, t_steps, m_samples)
         _, t_nov = timed(solve, t_steps, m_samples, response="novikov")
         print(f"{t_steps:>5} {m_samples:>7} {t_rec:>14.3f} {t_nov:>12.3f}")
@@ -54,10 +60,12 @@ def bench_iterate():
     for response in ("recursion", "novikov"):
         fwd, t_fwd = timed(solve, 50, 10_000, response=response)
         it, t_it = timed(solve, 50, 10_000, method="iterate", tol=1e-10, response=response)
-        print(f"  {response:>9}: forward {t_fwd:.2f} s; iterate {it.iterations} iterations, "
-              f"{t_it / it.iterations:.3f} s/iteration, {t_it:.2f} s total "
-              f"(x{t_it / t_fwd:.1f}); max |m_bar diff| = "
-              f"{np.max(np.abs(fwd.m_bar - it.m_bar)):.1e}, converged={it.converged}")
+        print(
+            f"  {response:>9}: forward {t_fwd:.2f} s; iterate {it.iterations} iterations, "
+            f"{t_it / it.iterations:.3f} s/iteration, {t_it:.2f} s total "
+            f"(x{t_it / t_fwd:.1f}); max |m_bar diff| = "
+            f"{np.max(np.abs(fwd.m_bar - it.m_bar)):.1e}, converged={it.converged}"
+        )
 
 
 def _kernel_inputs(m_samples, t_steps, rng):
@@ -86,8 +94,10 @@ def bench_kernels():
         _, t_nb = timed(dmft._advance, 0, t_steps, *a, True)
         _, t_np = timed(dmft._advance_numpy, 0, t_steps, *b, True)
         diff = max(np.max(np.abs(a[0] - b[0])), np.max(np.abs(a[-1] - b[-1])))
-        print(f"{t_steps:>5} {m_samples:>7} {t_nb:>10.3f} {t_np:>10.3f} {t_np / t_nb:>9.1f} "
-              f"{diff:>9.1e}")
+        print(
+            f"{t_steps:>5} {m_samples:>7} {t_nb:>10.3f} {t_np:>10.3f} {t_np / t_nb:>9.1f} "
+            f"{diff:>9.1e}"
+        )
 
 
 def bench_novikov():
@@ -97,8 +107,10 @@ def bench_novikov():
         rec = solve(30, m_samples, seed=3)
         nov = solve(30, m_samples, seed=3, response="novikov")
         ds = np.max(np.abs(nov.s_phi - rec.s_phi))
-        print(f"{m_samples:>7} {ds:>9.4f} {ds / np.max(rec.s_phi):>14.3f} "
-              f"{np.max(np.abs(nov.m_bar - rec.m_bar)):>12.4f}")
+        print(
+            f"{m_samples:>7} {ds:>9.4f} {ds / np.max(rec.s_phi):>14.3f} "
+            f"{np.max(np.abs(nov.m_bar - rec.m_bar)):>12.4f}"
+        )
 
 
 def main():

@@ -69,8 +69,9 @@ def dense_async_baseline(w, s0, order):
 
 
 def main():
-    print(f"memlab.hopfield benchmark: N={N}, P={P} (alpha={P / N:.3f}), "
-          f"{os.cpu_count()} CPU cores")
+    print(
+        f"memlab.hopfield benchmark: N={N}, P={P} (alpha={P / N:.3f}), {os.cpu_count()} CPU cores"
+    )
     print(f"warm-up (numba JIT compile or cache load), excluded from timings: {warm_up():.2f} s")
     rng = np.random.default_rng(2024)
     xi = hf.random_patterns(P, N, rng)
@@ -88,50 +89,70 @@ def main():
         moving = np.mean(np.diff(traj.overlaps, axis=0) != 0)
         rate = n_steps * BATCH / dt
         lib_rates[label] = rate
-        print(f"  memlab.simulate [{label}]: {dt:.3f} s -> {rate:,.0f} trial-steps/s "
-              f"(cued overlap still changing in {moving:.0%} of trial-steps; "
-              f"converged trials are short-cut)")
+        print(
+            f"  memlab.simulate [{label}]: {dt:.3f} s -> {rate:,.0f} trial-steps/s "
+            f"(cued overlap still changing in {moving:.0%} of trial-steps; "
+            f"converged trials are short-cut)"
+        )
 
     w, dt_w = timed(hf.hebbian_weights, xi)
-    print(f"  baseline: dense float64 W built in {dt_w:.2f} s ({w.nbytes / 1e6:.0f} MB, not counted)")
+    print(
+        f"  baseline: dense float64 W built in {dt_w:.2f} s ({w.nbytes / 1e6:.0f} MB, not counted)"
+    )
     base_trials, base_steps = 3, 4
     s0 = cues["random initial states"]
     _, dt = timed(dense_sync_baseline, w, s0, base_trials, base_steps)
     base_rate = base_trials * base_steps / dt
-    print(f"  baseline s = sign(W @ s), one trial at a time: {base_trials * base_steps} "
-          f"trial-steps in {dt:.3f} s -> {base_rate:,.1f} trial-steps/s")
+    print(
+        f"  baseline s = sign(W @ s), one trial at a time: {base_trials * base_steps} "
+        f"trial-steps in {dt:.3f} s -> {base_rate:,.1f} trial-steps/s"
+    )
     for label, rate in lib_rates.items():
         print(f"  speed-up [{label}]: {rate / base_rate:,.0f}x")
 
     # --------------------------------------------------------------- (b) async
     n_trials, n_sweeps = 8, 10
-    print(f"\n(b) asynchronous dynamics, {n_trials} trials x {n_sweeps} sweeps "
-          f"from random states (each sweep = N = {N} single-neuron updates)")
+    print(
+        f"\n(b) asynchronous dynamics, {n_trials} trials x {n_sweeps} sweeps "
+        f"from random states (each sweep = N = {N} single-neuron updates)"
+    )
     s0 = (rng.integers(0, 2, (n_trials, N)) * 2 - 1).astype(np.int8)
     traj, dt = timed(hf.simulate, xi, s0, n_sweeps, update="async", rng=rng)
     still = np.mean(np.any(traj.overlaps[-1] != traj.overlaps[-2], axis=-1))
     lib_sweep = dt / (n_trials * n_sweeps)
-    print(f"  memlab numba kernel (trials in parallel): {dt:.3f} s -> "
-          f"{lib_sweep * 1e3:.2f} ms per trial-sweep (setup included; "
-          f"{still:.0%} of trials still flipping in the last sweep)")
+    print(
+        f"  memlab numba kernel (trials in parallel): {dt:.3f} s -> "
+        f"{lib_sweep * 1e3:.2f} ms per trial-sweep (setup included; "
+        f"{still:.0%} of trials still flipping in the last sweep)"
+    )
     one, dt1 = timed(hf.simulate, xi, s0[0], n_sweeps, update="async", rng=rng)
     print(f"  memlab, single trial (one thread busy): {dt1 / n_sweeps * 1e3:.2f} ms per sweep")
     n_updates = 3000
     order = rng.permutation(N)[:n_updates]
     _, dt = timed(dense_async_baseline, w, s0[0], order)
     base_sweep = dt / n_updates * N
-    print(f"  baseline Python loop, h_i = W[i] @ s: timed {n_updates} neuron updates "
-          f"({dt:.3f} s), extrapolated to a full sweep: {base_sweep * 1e3:.0f} ms per sweep")
-    print(f"  speed-up per trial-sweep (batched): {base_sweep / lib_sweep:,.0f}x; "
-          f"single trial: {base_sweep / (dt1 / n_sweeps):,.0f}x")
+    print(
+        f"  baseline Python loop, h_i = W[i] @ s: timed {n_updates} neuron updates "
+        f"({dt:.3f} s), extrapolated to a full sweep: {base_sweep * 1e3:.0f} ms per sweep"
+    )
+    print(
+        f"  speed-up per trial-sweep (batched): {base_sweep / lib_sweep:,.0f}x; "
+        f"single trial: {base_sweep / (dt1 / n_sweeps):,.0f}x"
+    )
     del w
 
     # ------------------------------------------------------------ (c) sweep
     alphas = np.linspace(0.05, 0.2, 12)
-    print("\n(c) final_overlap_sweep(N=8000, 12 alphas in [0.05, 0.2], 20 trials, "
-          "20 sync steps)")
-    res, dt = timed(hf.final_overlap_sweep, 8000, alphas, 20, np.random.default_rng(1),
-                    n_steps=20, progress=False)
+    print("\n(c) final_overlap_sweep(N=8000, 12 alphas in [0.05, 0.2], 20 trials, 20 sync steps)")
+    res, dt = timed(
+        hf.final_overlap_sweep,
+        8000,
+        alphas,
+        20,
+        np.random.default_rng(1),
+        n_steps=20,
+        progress=False,
+    )
     print(f"  {dt:.2f} s")
     theory = hf.retrieval_overlap(alphas)
     for a, m, th in zip(alphas, res.mean(axis=1), theory):

@@ -57,9 +57,11 @@ def numpy_shared_locations(addresses, radius, x, y):
 def main():
     rng = np.random.default_rng(0)
     print("(a) neuron-dependent fields (no self-input), B states x N neurons x P patterns")
-    for n, p, b, kernel in [(32, 400, 400, km.polynomial_kernel(2)),
-                            (100, 60, 100, km.linear_kernel()),
-                            (200, 1000, 200, km.exponential_kernel(4.0))]:
+    for n, p, b, kernel in [
+        (32, 400, 400, km.polynomial_kernel(2)),
+        (100, 60, 100, km.linear_kernel()),
+        (200, 1000, 200, km.exponential_kernel(4.0)),
+    ]:
         xi = random_patterns(p, n, rng)
         model = km.fit(xi, kernel, method="hebbian", self_input=False)
         states = flip_bits(xi[:b], 0.1, rng).astype(np.float64)
@@ -67,23 +69,32 @@ def main():
         fast, t_fast = best_of(lambda: km.fields(model, states))
         slow, t_slow = best_of(lambda: numpy_neuron_dependent_fields(model, states))
         assert np.allclose(fast, slow, rtol=1e-10, atol=1e-10)
-        print(f"  N={n:4d} P={p:5d} B={b:4d} {kernel.name:12s} numba {t_fast * 1e3:8.1f} ms   "
-              f"numpy {t_slow * 1e3:8.1f} ms   speed-up x{t_slow / t_fast:5.1f}")
+        print(
+            f"  N={n:4d} P={p:5d} B={b:4d} {kernel.name:12s} numba {t_fast * 1e3:8.1f} ms   "
+            f"numpy {t_slow * 1e3:8.1f} ms   speed-up x{t_slow / t_fast:5.1f}"
+        )
 
     print("(a') fields with self-input, B states x P patterns")
-    for n, p, b, kernel in [(32, 256, 128, km.polynomial_kernel(2)),
-                            (20, 2000, 100, km.rbf_kernel(0.3)),
-                            (100, 1000, 200, km.exponential_kernel(4.0))]:
-        x = (random_patterns(p, n, rng).astype(float) if kernel.kind == "dot"
-             else km.spherical_patterns(p, n, rng))
+    for n, p, b, kernel in [
+        (32, 256, 128, km.polynomial_kernel(2)),
+        (20, 2000, 100, km.rbf_kernel(0.3)),
+        (100, 1000, 200, km.exponential_kernel(4.0)),
+    ]:
+        x = (
+            random_patterns(p, n, rng).astype(float)
+            if kernel.kind == "dot"
+            else km.spherical_patterns(p, n, rng)
+        )
         model = km.fit(x, kernel)
         states = x[:b] + 0.05 * rng.standard_normal((b, n))
         km.fields(model, states[:2])
         fast, t_fast = best_of(lambda: km.fields(model, states))
         slow, t_slow = best_of(lambda: kernel(states, x) @ model.coef)
         assert np.allclose(fast, slow, rtol=1e-8, atol=1e-8)
-        print(f"  N={n:4d} P={p:5d} B={b:4d} {kernel.name:12s} numba {t_fast * 1e3:8.1f} ms   "
-              f"numpy {t_slow * 1e3:8.1f} ms   speed-up x{t_slow / t_fast:5.1f}")
+        print(
+            f"  N={n:4d} P={p:5d} B={b:4d} {kernel.name:12s} numba {t_fast * 1e3:8.1f} ms   "
+            f"numpy {t_slow * 1e3:8.1f} ms   speed-up x{t_slow / t_fast:5.1f}"
+        )
 
     print("(b) Monte-Carlo SDM kernel, M addresses, B pairs")
     for n, r, m, b in [(16, 5, 200_000, 12), (32, 11, 100_000, 64), (64, 26, 50_000, 128)]:
@@ -94,8 +105,10 @@ def main():
         fast, t_fast = best_of(lambda: km.sdm_shared_locations(addr, r, x, y))
         slow, t_slow = best_of(lambda: numpy_shared_locations(addr, r, x, y))
         assert np.array_equal(fast, slow)
-        print(f"  N={n:3d} r={r:3d} M={m:7d} B={b:4d}  numba {t_fast * 1e3:8.1f} ms   "
-              f"numpy {t_slow * 1e3:8.1f} ms   speed-up x{t_slow / t_fast:5.1f}")
+        print(
+            f"  N={n:3d} r={r:3d} M={m:7d} B={b:4d}  numba {t_fast * 1e3:8.1f} ms   "
+            f"numpy {t_slow * 1e3:8.1f} ms   speed-up x{t_slow / t_fast:5.1f}"
+        )
 
 
 if __name__ == "__main__":

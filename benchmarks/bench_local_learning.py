@@ -32,8 +32,21 @@ def timed(func, *args, **kwargs):
     return out, time.perf_counter() - t0
 
 
-def numpy_reservoir(res, target, n_steps, rng, mode, x0, drive=None, eta0=5e-4, tau_eta=20.0,
-                    tau_avg=0.005, state_noise=0.05, expl_noise=0.5, every=2):
+def numpy_reservoir(
+    res,
+    target,
+    n_steps,
+    rng,
+    mode,
+    x0,
+    drive=None,
+    eta0=5e-4,
+    tau_eta=20.0,
+    tau_avg=0.005,
+    state_noise=0.05,
+    expl_noise=0.5,
+    every=2,
+):
     """The same dynamics as the kernel, one NumPy step at a time (dense recurrent matrix)."""
     x, w = x0.copy(), np.zeros(res.n_units)
     p = np.eye(res.n_units)
@@ -52,7 +65,7 @@ def numpy_reservoir(res, target, n_steps, rng, mode, x0, drive=None, eta0=5e-4, 
             p -= c * np.outer(pr, pr)
             w -= (zh - f) * c * pr
         elif mode == "hebb":
-            perf = -(z - f) ** 2
+            perf = -((z - f) ** 2)
             if perf > perf_bar:
                 w += eta0 / (1 + k * res.dt / tau_eta) * (z - z_bar) * r
             z_bar += beta * (z - z_bar)
@@ -89,9 +102,12 @@ def main():
     ll.train_clapp(w0, p0, ll.object_stream(protos, 10, rng))
 
     rows = []
-    _, t_fast = timed(ll.train_reward_hebbian, res, target, 5.0, np.random.default_rng(1),
-                      backbone=drive, x0=x0)
-    _, t_slow = timed(numpy_reservoir, res, target, 5000, np.random.default_rng(1), "hebb", x0, drive)
+    _, t_fast = timed(
+        ll.train_reward_hebbian, res, target, 5.0, np.random.default_rng(1), backbone=drive, x0=x0
+    )
+    _, t_slow = timed(
+        numpy_reservoir, res, target, 5000, np.random.default_rng(1), "hebb", x0, drive
+    )
     rows.append(("(a) reward-modulated Hebb, N=300, 5 s", t_fast, t_slow))
 
     _, t_fast = timed(ll.train_force, res, target, 2.0, np.random.default_rng(1), x0=x0)

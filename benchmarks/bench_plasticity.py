@@ -55,8 +55,11 @@ def numpy_voltage(u, pre, dt, p):
     g, up, um, total = 0.0, u[0], u[0], 0.0
     for k in range(len(u)):
         g += pre[k]
-        total += dt * g * (p.a_ltp * max(up - p.theta_plus, 0.0)
-                           - p.a_ltd * max(um - p.theta_minus, 0.0))
+        total += (
+            dt
+            * g
+            * (p.a_ltp * max(up - p.theta_plus, 0.0) - p.a_ltd * max(um - p.theta_minus, 0.0))
+        )
         g -= dt * g / p.tau_g
         up += dt * (u[k] - up) / p.tau_plus
         um += dt * (u[k] - um) / p.tau_minus
@@ -80,15 +83,19 @@ def main():
     check = pl.correlation_invariant(x[:n_base], w0, 1e-5).weights
     assert np.allclose(check, w_ref, rtol=1e-9)
     t_base_full = t_base * n / n_base
-    print(f"(a) invariant rule, {n:,} samples: numba {t_numba:.3f} s, numpy loop "
-          f"{t_base_full:.1f} s (extrapolated) -> speed-up {t_base_full / t_numba:.0f}x")
+    print(
+        f"(a) invariant rule, {n:,} samples: numba {t_numba:.3f} s, numpy loop "
+        f"{t_base_full:.1f} s (extrapolated) -> speed-up {t_base_full / t_numba:.0f}x"
+    )
 
     run, t_numba = timed(pl.oja, x, w0 * 0.1, 1e-5, record_every=1000)
     w_ref, t_base = timed(numpy_oja, x[:n_base], w0 * 0.1, 1e-5)
     assert np.allclose(pl.oja(x[:n_base], w0 * 0.1, 1e-5).weights, w_ref, rtol=1e-9)
     t_base_full = t_base * n / n_base
-    print(f"(b) Oja's rule, {n:,} samples: numba {t_numba:.3f} s, numpy loop "
-          f"{t_base_full:.1f} s (extrapolated) -> speed-up {t_base_full / t_numba:.0f}x")
+    print(
+        f"(b) Oja's rule, {n:,} samples: numba {t_numba:.3f} s, numpy loop "
+        f"{t_base_full:.1f} s (extrapolated) -> speed-up {t_base_full / t_numba:.0f}x"
+    )
 
     p = pl.VoltageRuleParams()
     pre_t = 50.0 + 1000.0 * np.arange(60)
@@ -100,8 +107,10 @@ def main():
     ref, t_base = timed(numpy_voltage, u[:k_base], counts[:k_base], 0.1, p)
     assert np.isclose(pl.voltage_rule(u[:k_base], pre_t[pre_t < k_base * 0.1 - 1], 0.1, p).dw, ref)
     t_base_full = t_base * len(u) / k_base
-    print(f"(c) voltage rule, {len(u):,} steps: numba {t_numba:.4f} s (incl. validation), "
-          f"Python loop {t_base_full:.2f} s (extrapolated) -> speed-up {t_base_full / t_numba:.0f}x")
+    print(
+        f"(c) voltage rule, {len(u):,} steps: numba {t_numba:.4f} s (incl. validation), "
+        f"Python loop {t_base_full:.2f} s (extrapolated) -> speed-up {t_base_full / t_numba:.0f}x"
+    )
 
 
 if __name__ == "__main__":

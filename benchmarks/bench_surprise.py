@@ -47,7 +47,9 @@ def numpy_exact_bayes(y, p_change, sigma, mu0=0.0, sigma0=1.0, tol=1e-16):
     for t, yt in enumerate(y):
         pv = var + var / nu
         lp = -0.5 * (np.log(2 * np.pi * pv) + (yt - s / nu) ** 2 / pv)
-        l0 = -0.5 * (math.log(2 * math.pi * (var + sigma0**2)) + (yt - mu0) ** 2 / (var + sigma0**2))
+        l0 = -0.5 * (
+            math.log(2 * math.pi * (var + sigma0**2)) + (yt - mu0) ** 2 / (var + sigma0**2)
+        )
         lw = lw + lp
         lpt = np.logaddexp.reduce(lw)
         x = log_m + l0 - lpt
@@ -68,8 +70,12 @@ def learners(p_change, model, rng_seed=12345):
     out = {
         "exact_bayes": lambda y: su.exact_bayes(y, p_change, **model),
         "message_passing N=20": lambda y: su.message_passing(y, p_change, 20, **model),
-        "particle_filter N=1": lambda y: su.particle_filter(y, p_change, 1, np.random.default_rng(rng_seed), **model),
-        "particle_filter N=20": lambda y: su.particle_filter(y, p_change, 20, np.random.default_rng(rng_seed), **model),
+        "particle_filter N=1": lambda y: su.particle_filter(
+            y, p_change, 1, np.random.default_rng(rng_seed), **model
+        ),
+        "particle_filter N=20": lambda y: su.particle_filter(
+            y, p_change, 20, np.random.default_rng(rng_seed), **model
+        ),
         "var_smile": lambda y: su.var_smile(y, m, **model),
     }
     if "sigma" in model:
@@ -86,10 +92,19 @@ def main():
     cases = []
     for p_c in (0.1, 0.01):
         task = su.gaussian_task(T, 1.0, p_c, rng)
-        cases.append((f"Gaussian sigma=1, p_c={p_c}", task.observations, task.means, p_c, dict(sigma=1.0)))
+        cases.append(
+            (f"Gaussian sigma=1, p_c={p_c}", task.observations, task.means, p_c, dict(sigma=1.0))
+        )
     ctask = su.categorical_task(T, 5, 1.0, 0.01, rng)
-    cases.append(("categorical K=5, s=1, p_c=0.01", ctask.observations, ctask.probabilities, 0.01,
-                  dict(concentration=1.0, n_categories=5)))
+    cases.append(
+        (
+            "categorical K=5, s=1, p_c=0.01",
+            ctask.observations,
+            ctask.probabilities,
+            0.01,
+            dict(concentration=1.0, n_categories=5),
+        )
+    )
 
     print(f"(a) time per {T:,} observations (compilation excluded)")
     for title, y, truth, p_c, model in cases:
@@ -109,8 +124,10 @@ def main():
     res, t_numba = timed(su.exact_bayes, y, 0.1, sigma=1.0)
     ref, t_numpy = timed(numpy_exact_bayes, y, 0.1, 1.0)
     diff = np.abs(ref - res.estimates).max()
-    print(f"    numba {t_numba:.3f} s, numpy {t_numpy:.3f} s, ratio {t_numpy / t_numba:.0f}x, "
-          f"max |difference| {diff:.1e}")
+    print(
+        f"    numba {t_numba:.3f} s, numpy {t_numpy:.3f} s, ratio {t_numpy / t_numba:.0f}x, "
+        f"max |difference| {diff:.1e}"
+    )
 
 
 if __name__ == "__main__":

@@ -59,22 +59,32 @@ def simulated_c_phi(n, g, n_neurons, alpha, dt, n_trials=8):
 def main():
     g = 1.0
     print("(a) uncued start, g = 1: rms gap of C_phi(t,t) over 50 steps, simulation minus DMFT")
-    cases = [(2, 0.25, 0.01, [(1000, 0.01), (2000, 0.01), (4000, 0.01)]),
-             (4, 0.05, 1e-4, [(150, 2e-4), (200, 1e-4), (300, 2e-5)])]
+    cases = [
+        (2, 0.25, 0.01, [(1000, 0.01), (2000, 0.01), (4000, 0.01)]),
+        (4, 0.05, 1e-4, [(150, 2e-4), (200, 1e-4), (300, 2e-5)]),
+    ]
     for n, dt, alpha_theory, sizes in cases:
         derived = np.diag(solve(n, g, alpha_theory, 0.0, dt, False).c_phi)
         reversed_ = np.diag(solve(n, g, alpha_theory, 0.0, dt, True).c_phi)
-        print(f"  n = {n}: the two DMFT orders differ by up to {np.abs(derived - reversed_).max():.3f}")
+        print(
+            f"  n = {n}: the two DMFT orders differ by up to {np.abs(derived - reversed_).max():.3f}"
+        )
         for n_neurons, alpha in sizes:
             sim = simulated_c_phi(n, g, n_neurons, alpha, dt)
             gaps = [np.sqrt(np.mean((sim - d) ** 2)) for d in (derived, reversed_)]
-            print(f"  n = {n}, N = {n_neurons}, P = {int(round(alpha * n_neurons**n))}: "
-                  f"derived {gaps[0]:.3f}, reversed {gaps[1]:.3f}")
-    print("(b) the two orders at the book's loads, g = 1.5 (max |difference of m_bar| over 50 steps)")
+            print(
+                f"  n = {n}, N = {n_neurons}, P = {int(round(alpha * n_neurons**n))}: "
+                f"derived {gaps[0]:.3f}, reversed {gaps[1]:.3f}"
+            )
+    print(
+        "(b) the two orders at the book's loads, g = 1.5 (max |difference of m_bar| over 50 steps)"
+    )
     for n, alpha, dt in [(2, 0.05, 0.25), (2, 0.1, 0.25), (4, 0.001, 0.05), (4, 0.005, 0.05)]:
         for a_bar in (0.2, 0.5, 0.8):
-            diff = np.abs(solve(n, 1.5, alpha, a_bar, dt, False).m_bar
-                          - solve(n, 1.5, alpha, a_bar, dt, True).m_bar)
+            diff = np.abs(
+                solve(n, 1.5, alpha, a_bar, dt, False).m_bar
+                - solve(n, 1.5, alpha, a_bar, dt, True).m_bar
+            )
             print(f"  n = {n}, alpha = {alpha}, a_bar = {a_bar}: {diff.max():.3f}")
 
 

@@ -1,4 +1,5 @@
 """Shared fixtures: the strictly built book (from stored notebook outputs)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -28,8 +29,23 @@ def book_build():
     test_config.write_text(yaml.safe_dump(config))
     jb = Path(sys.executable).with_name("jupyter-book")
     proc = subprocess.run(
-        [str(jb), "build", str(ROOT), "--config", str(test_config), "--path-output",
-         str(TEST_BUILD), "--all", "-n", "-W", "--keep-going", "--builder", "html"],
-        capture_output=True, text=True, cwd=ROOT,
+        [
+            str(jb),
+            "build",
+            str(ROOT),
+            "--config",
+            str(test_config),
+            "--path-output",
+            str(TEST_BUILD),
+            "--all",
+            "-n",
+            "-W",
+            "--keep-going",
+            "--builder",
+            "html",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     return proc, TEST_BUILD / "_build" / "html"

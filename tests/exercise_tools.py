@@ -1,10 +1,12 @@
 """Run a chapter's exercise cells outside the notebook: its setup, a stub or solution, a check."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import matplotlib
 import nbformat
+
 from memlab.exercises.build import coding_exercises, hidden_calls
 
 matplotlib.use("Agg")

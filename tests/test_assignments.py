@@ -6,6 +6,7 @@
 - nbgrader generates every assignment, and autogrades a copy filled with our solutions at full
   marks and the released stubs at zero.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import CHAPTERS, ROOT
 from nbclient import NotebookClient
 
-from conftest import CHAPTERS, ROOT
 from memlab.exercises import build as builder
 
 BIN = Path(sys.executable).parent
@@ -39,8 +40,10 @@ def test_chapter_follows_the_exercise_convention(path):
     nb = nbformat.read(path, as_version=4)
     exercises = builder.coding_exercises(nb)
     assert exercises
-    labels = re.findall(r"\{exercise\}[^\n]*\n:label: (\S+)", "\n".join(
-        cell.source for cell in nb.cells if cell.cell_type == "markdown"))
+    labels = re.findall(
+        r"\{exercise\}[^\n]*\n:label: (\S+)",
+        "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown"),
+    )
     assert len(labels) >= 3, f"{path.name}: fewer than three exercises"
     assert set(exercises) <= set(labels), "a coding exercise without an {exercise} block"
 
@@ -60,18 +63,22 @@ def test_student_version_hides_solutions_and_keeps_the_rest(path):
     assert len(guarded) == sum(len(ex.checks) + len(ex.uses) for ex in exercises.values())
     assert all(not c.outputs for c in guarded)
     # every figure outside the exercises survives
-    exercise_cells = {i for ex in exercises.values()
-                      for i in [*ex.solutions, *ex.checks, *ex.uses]}
+    exercise_cells = {i for ex in exercises.values() for i in [*ex.solutions, *ex.checks, *ex.uses]}
     kept_nb = nbformat.v4.new_notebook(
-        cells=[c for i, c in enumerate(nb.cells) if i not in exercise_cells])
+        cells=[c for i, c in enumerate(nb.cells) if i not in exercise_cells]
+    )
     assert _outputs_with_images(student) == _outputs_with_images(kept_nb) > 0
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_student_notebook_runs_with_only_the_expected_failures(path):
     student = builder.student_version(nbformat.read(path, as_version=4), path.stem)
-    NotebookClient(student, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT / "chapters")}}).execute()
+    NotebookClient(
+        student,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT / "chapters")}},
+    ).execute()
     failures = []
     for index, cell in enumerate(student.cells):
         if cell.cell_type != "code":
@@ -91,13 +98,20 @@ def test_solution_region_keeps_signature_and_docstring():
     source = 'def f(x):\n    """Doc."""\n    y = x + 1\n    return y\n'
     region = builder.solution_region(source)
     assert region.splitlines() == [
-        "def f(x):", '    """Doc."""', "    ### BEGIN SOLUTION", "    y = x + 1",
-        "    return y", "    ### END SOLUTION"]
+        "def f(x):",
+        '    """Doc."""',
+        "    ### BEGIN SOLUTION",
+        "    y = x + 1",
+        "    return y",
+        "    ### END SOLUTION",
+    ]
 
 
 def test_pen_and_paper_solutions_are_removed_with_either_fence():
-    md = ("```{exercise} A\n:label: a\n\nQ\n```\n\n```{solution} a\n:class: dropdown\n\nS\n```\n"
-          "\n````{solution} b\n:class: dropdown\n\n```python\ncode\n```\n````\nafter\n")
+    md = (
+        "```{exercise} A\n:label: a\n\nQ\n```\n\n```{solution} a\n:class: dropdown\n\nS\n```\n"
+        "\n````{solution} b\n:class: dropdown\n\n```python\ncode\n```\n````\nafter\n"
+    )
     out = builder.strip_pen_and_paper_solutions(md)
     assert "{solution" not in out and "code" not in out and "Q" in out and "after" in out
 
@@ -117,18 +131,26 @@ def test_builder_rejects_a_chapter_that_breaks_the_convention():
     no_check = v4.new_notebook(cells=[stub, start, solution, end])
     with pytest.raises(builder.ConventionError, match="lacks a check cell"):
         builder.coding_exercises(no_check)
-    untagged = v4.new_notebook(cells=[stub, start, v4.new_code_cell("def f():\n    return 1"),
-                                      end, check])
+    untagged = v4.new_notebook(
+        cells=[stub, start, v4.new_code_cell("def f():\n    return 1"), end, check]
+    )
     with pytest.raises(builder.ConventionError, match="must be tagged"):
         builder.coding_exercises(untagged)
 
 
 # --- nbgrader ------------------------------------------------------------------------------------
 
+
 def _nbgrader(args, cwd):
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(
+        [str(BIN / "nbgrader"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 
@@ -171,12 +193,18 @@ def test_nbgrader_generates_and_autogrades_solutions_full_and_stubs_zero(course)
     rows = [line.split(",") for line in (course / "grades.csv").read_text().splitlines()]
     header, rows = rows[0], rows[1:]
     col = {name: header.index(name) for name in ("assignment", "student_id", "score", "max_score")}
-    scores = {(r[col["assignment"]], r[col["student_id"]]): (float(r[col["score"]]),
-                                                             float(r[col["max_score"]]))
-              for r in rows}
+    scores = {
+        (r[col["assignment"]], r[col["student_id"]]): (
+            float(r[col["score"]]),
+            float(r[col["max_score"]]),
+        )
+        for r in rows
+    }
     for assignment in assignments:
         score, max_score = scores[(assignment, "solved")]
-        assert max_score > 0 and score == max_score, f"{assignment}: solutions scored {score}/{max_score}"
+        assert max_score > 0 and score == max_score, (
+            f"{assignment}: solutions scored {score}/{max_score}"
+        )
         score, _ = scores[(assignment, "stubs")]
         assert score == 0, f"{assignment}: stubs scored {score}"
     shutil.rmtree(course / "autograded", ignore_errors=True)

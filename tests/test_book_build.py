@@ -5,32 +5,40 @@ Chromium (driven by Playwright), saves a screenshot to ``_build/screenshots/`` a
 images that did not load, stored errors or tracebacks, MathJax errors, broken internal links
 and any request that would need the network.
 """
+
 from __future__ import annotations
 
 import contextlib
 import functools
 import http.server
-import shutil
 import re
+import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
-
 from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
 def test_book_builds_without_warnings(book_build):
     proc, html = book_build
-    assert proc.returncode == 0, "strict book build failed:\n" + proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert proc.returncode == 0, (
+        "strict book build failed:\n" + proc.stdout[-4000:] + proc.stderr[-4000:]
+    )
     assert (html / "index.html").exists()
 
 
@@ -73,9 +81,12 @@ def browser():
 
 
 def _pages(html: Path):
-    return sorted(str(p.relative_to(html)) for p in html.rglob("*.html")
-                  if not p.relative_to(html).parts[0].startswith("_")
-                  and p.name not in {"search.html", "genindex.html"})
+    return sorted(
+        str(p.relative_to(html))
+        for p in html.rglob("*.html")
+        if not p.relative_to(html).parts[0].startswith("_")
+        and p.name not in {"search.html", "genindex.html"}
+    )
 
 
 _REDIRECT = re.compile(r'<meta http-equiv="refresh" content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
@@ -107,9 +118,15 @@ def check_site(browser, html: Path, base: str, screenshots: Path | None = None) 
             continue
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         external, failed = [], []
-        page.on("request", lambda r: external.append(r.url)
-                if urlparse(r.url).hostname not in ("127.0.0.1", None) and not r.url.startswith("data:")
-                else None)
+        page.on(
+            "request",
+            lambda r: (
+                external.append(r.url)
+                if urlparse(r.url).hostname not in ("127.0.0.1", None)
+                and not r.url.startswith("data:")
+                else None
+            ),
+        )
         page.on("requestfailed", lambda r: failed.append(r.url))
         response = page.goto(urljoin(base, rel), wait_until="load")
         if response is None or response.status != 200:

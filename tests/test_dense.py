@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from memlab import dense
-from memlab import hopfield as hf
 from scipy.integrate import quad
 from scipy.optimize import brentq
+
+from memlab import dense
+from memlab import hopfield as hf
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -79,8 +80,15 @@ def test_binary_field_equals_bruteforce_energy_difference(seed, p, nn, n, b):
         assert [int(v) for v in d[k]] == list(brute_field(xi, s[k], n))
     assert np.array_equal(dense.binary_field(xi, s[0], n), d[0])
     # one synchronous step: sign of the brute-force difference, ties keep the state
-    ref = np.array([[1 if v > 0 else (-1 if v < 0 else s[k, i]) for i, v in
-                     enumerate(brute_field(xi, s[k], n))] for k in range(b)])
+    ref = np.array(
+        [
+            [
+                1 if v > 0 else (-1 if v < 0 else s[k, i])
+                for i, v in enumerate(brute_field(xi, s[k], n))
+            ]
+            for k in range(b)
+        ]
+    )
     assert np.array_equal(dense.binary_update(xi, s, n, n_steps=1), ref)
 
 
@@ -192,8 +200,12 @@ def test_energy_never_increases_for_small_dt(n, nn, alpha, dt):
     xi, alpha = graded_problem(n, nn, alpha, rng)
     g = 1.5
     # random states and partial cues
-    x0 = np.vstack([g * rng.standard_normal((3, nn)),
-                    0.6 * g * xi[:3] + 0.8 * g * rng.standard_normal((3, nn))])
+    x0 = np.vstack(
+        [
+            g * rng.standard_normal((3, nn)),
+            0.6 * g * xi[:3] + 0.8 * g * rng.standard_normal((3, nn)),
+        ]
+    )
     traj = dense.simulate(xi, x0, n, g, alpha, dt, 300)
     steps = np.diff(traj.energy, axis=0)
     assert np.max(steps) <= 1e-9
@@ -211,8 +223,9 @@ def test_energy_matches_definition_and_trajectory():
         np.testing.assert_allclose(e, ref, rtol=1e-12, atol=1e-12)
         assert dense.energy(xi, x[1], n, 1.3, alpha) == pytest.approx(ref[1], rel=1e-12)
         traj = dense.simulate(xi, x, n, 1.3, alpha, 0.3, 4)
-        np.testing.assert_allclose(traj.energy[-1], dense.energy(xi, traj.x, n, 1.3, alpha),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            traj.energy[-1], dense.energy(xi, traj.x, n, 1.3, alpha), rtol=1e-12
+        )
         np.testing.assert_allclose(traj.energy[0], ref, rtol=1e-12)
 
 
@@ -248,8 +261,9 @@ def test_high_gain_unit_step_is_synchronous_hebbian_with_diagonal(seed):
     for steps in (1, 2, 6):
         traj = dense.simulate(xi, g * s0, 1, g, alpha, 1.0, steps, cue_index=np.arange(3))
         assert np.array_equal(np.sign(traj.x), ref[steps])
-        expected_m = np.array([[ref[t][b] @ xi[b] / nn for b in range(3)]
-                               for t in range(steps + 1)])
+        expected_m = np.array(
+            [[ref[t][b] @ xi[b] / nn for b in range(3)] for t in range(steps + 1)]
+        )
         np.testing.assert_allclose(traj.m, expected_m, rtol=0, atol=1e-12)
     # differs from Chapter 1's zero-diagonal dynamics at this load for some seed/step
     zero_diag = hf.simulate(xi, s0, 6, update="sync").states
@@ -268,8 +282,9 @@ def test_batch_equals_single_runs():
         assert single.m.shape == (13,) and single.x.shape == (30,)
         np.testing.assert_allclose(single.x, batch.x[b], rtol=1e-12, atol=1e-12)
         for field in ("m", "c_phi", "energy"):
-            np.testing.assert_allclose(getattr(single, field), getattr(batch, field)[:, b],
-                                       rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(
+                getattr(single, field), getattr(batch, field)[:, b], rtol=1e-12, atol=1e-12
+            )
 
 
 def test_blocked_and_float32_products_agree(monkeypatch):
@@ -305,8 +320,10 @@ def test_simulate_zero_steps_and_no_mutation_and_odd_order_allowed():
     assert np.array_equal(x0, keep) and np.all(np.isfinite(traj.energy))
 
 
-@pytest.mark.parametrize("n, alpha, sizes", [(1, 0.1, [200, 800]), (2, 0.05, [100, 400]),
-                                           (3, 0.01, [25, 100]), (4, 0.001, [30, 120])])
+@pytest.mark.parametrize(
+    "n, alpha, sizes",
+    [(1, 0.1, [200, 800]), (2, 0.05, [100, 400]), (3, 0.01, [25, 100]), (4, 0.001, [30, 120])],
+)
 def test_input_variance_grows_with_n_only_for_odd_order(n, alpha, sizes):
     """Random state x = g z: the input variance tends to (2n-1)!! g^2 C_phi^n for n = 1 and
     even n, but grows ~ N^2 for n = 3."""
@@ -401,8 +418,15 @@ def _independent_averages(n, g, alpha, fp):
     def avg(fun):
         dens = lambda z: math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
         pts = [-s0 / sig]
-        return quad(lambda z: fun(x_of(z)) * dens(z), -12, 12, points=pts, limit=400,
-                    epsabs=1e-13, epsrel=1e-12)[0]
+        return quad(
+            lambda z: fun(x_of(z)) * dens(z),
+            -12,
+            12,
+            points=pts,
+            limit=400,
+            epsabs=1e-13,
+            epsrel=1e-12,
+        )[0]
 
     m = avg(math.tanh)
     c = avg(lambda x: math.tanh(x) ** 2)
@@ -445,7 +469,8 @@ def test_retrieval_exists_below_not_above_and_decreases(n):
     visible = inside & (mbar < 1 - 1e-9)  # below that, m_bar rounds to 1
     assert visible.sum() > 20 and np.all(np.diff(mbar[visible]) < 0)
     assert dense.retrieval_curve(n, g, 0.5 * cc.alpha_c) == pytest.approx(
-        dense.fixed_point(n, g, 0.5 * cc.alpha_c).m_bar, abs=1e-12)
+        dense.fixed_point(n, g, 0.5 * cc.alpha_c).m_bar, abs=1e-12
+    )
     # the stability parameter crosses 1 at alpha_stable
     if cc.alpha_stable < cc.alpha_c:
         assert dense.fixed_point(n, g, cc.alpha_stable * 0.999).lam < 1
@@ -455,8 +480,11 @@ def test_retrieval_exists_below_not_above_and_decreases(n):
 
 
 def test_theory_validation():
-    for func, args in [(dense.critical_capacity, (3, 1.5)), (dense.fixed_point, (3, 1.5, 0.01)),
-                       (dense.retrieval_curve, (5, 1.5, [0.01]))]:
+    for func, args in [
+        (dense.critical_capacity, (3, 1.5)),
+        (dense.fixed_point, (3, 1.5, 0.01)),
+        (dense.retrieval_curve, (5, 1.5, [0.01])),
+    ]:
         with pytest.raises(ValueError, match="odd n=\\d: odd n > 1 has an input variance"):
             func(*args)
     with pytest.raises(ValueError, match="interaction order\\) must be an integer >= 1"):
@@ -469,8 +497,9 @@ def test_theory_validation():
         dense.retrieval_curve(2, 1.5, [0.01, -0.01])
 
 
-@pytest.mark.parametrize("n, nn, alpha, trials", [(1, 2000, 0.05, 2), (1, 2000, 0.12, 4),
-                                                  (2, 400, 0.05, 8)])
+@pytest.mark.parametrize(
+    "n, nn, alpha, trials", [(1, 2000, 0.05, 2), (1, 2000, 0.12, 4), (2, 400, 0.05, 8)]
+)
 def test_theory_matches_simulation(n, nn, alpha, trials):
     """Started at the pattern (x0 = g xi), the final m_bar agrees with fixed_point's."""
     rng = np.random.default_rng(12)
@@ -485,6 +514,15 @@ def test_theory_matches_simulation(n, nn, alpha, trials):
 def test_public_api_listed():
     for name in dense.__all__:
         assert hasattr(dense, name)
-    assert set(dense.__all__) >= {"binary_field", "binary_update", "fixed_point_fraction",
-                                  "max_stable_load", "simulate", "energy", "input_variance",
-                                  "fixed_point", "critical_capacity", "retrieval_curve"}
+    assert set(dense.__all__) >= {
+        "binary_field",
+        "binary_update",
+        "fixed_point_fraction",
+        "max_stable_load",
+        "simulate",
+        "energy",
+        "input_variance",
+        "fixed_point",
+        "critical_capacity",
+        "retrieval_curve",
+    }

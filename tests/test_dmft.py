@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+
 from memlab import dense, dmft
 from memlab.hopfield import random_patterns
 
@@ -23,8 +24,16 @@ G = 1.5
 
 
 def _solve(**kw):
-    args = {"n": 1, "g": G, "alpha": 0.1, "dt": 0.25, "n_steps": 5, "init_overlap": 0.5,
-            "n_samples": 200, "rng": np.random.default_rng(0)}
+    args = {
+        "n": 1,
+        "g": G,
+        "alpha": 0.1,
+        "dt": 0.25,
+        "n_steps": 5,
+        "init_overlap": 0.5,
+        "n_samples": 200,
+        "rng": np.random.default_rng(0),
+    }
     args.update(kw)
     return dmft.solve(**{k: v for k, v in args.items() if k != "rng"}, rng=args["rng"])
 
@@ -61,8 +70,7 @@ def test_bad_iterate_options():
     with pytest.raises(ValueError, match="tol must be > 0"):
         _solve(method="iterate", tol=0.0)
     with pytest.raises(ValueError, match="init_overlaps entry must lie in"):
-        dmft.transient_recovery_curve(1, G, 0.1, [0.5, 2.0], 0.25, 5, 200,
-                                      np.random.default_rng(0))
+        dmft.transient_recovery_curve(1, G, 0.1, [0.5, 2.0], 0.25, 5, 200, np.random.default_rng(0))
 
 
 def test_non_psd_field_covariance_raises():
@@ -79,9 +87,14 @@ def test_non_psd_field_covariance_raises():
 def test_gauss_moments_closed_forms():
     a, b, c = 0.7, 1.3, 0.4
     cases = {
-        (2, 0): a, (4, 0): 3 * a * a, (1, 1): c, (2, 2): a * b + 2 * c * c,
-        (3, 1): 3 * a * c, (2, 4): 3 * a * b * b + 12 * b * c * c,
-        (3, 3): 9 * a * b * c + 6 * c**3, (2, 1): 0.0,
+        (2, 0): a,
+        (4, 0): 3 * a * a,
+        (1, 1): c,
+        (2, 2): a * b + 2 * c * c,
+        (3, 1): 3 * a * c,
+        (2, 4): 3 * a * b * b + 12 * b * c * c,
+        (3, 3): 9 * a * b * c + 6 * c**3,
+        (2, 1): 0.0,
     }
     for (k, l), want in cases.items():
         assert dmft._gauss_moment(k, l, a, b, c) == pytest.approx(want, abs=1e-12), (k, l)
@@ -121,7 +134,7 @@ def test_closure_instantaneous_term_time_order(n):
     _, f = dmft._closure(n, g, 0.05, c, s)
     a, b, cc = var[:, None], var[None, :], c  # a = C(t,t), b = C(t',t')
     if n == 2:
-        p_low_high = b                               # E[u(t)^0 u(t')^2]
+        p_low_high = b  # E[u(t)^0 u(t')^2]
     else:
         p_low_high = 3 * a * b * b + 12 * b * cc**2  # E[u(t)^2 u(t')^4]
     want = g * g * n * (n - 1) * np.sum(s * p_low_high, axis=1)
@@ -215,8 +228,7 @@ def _simulated_m_bar(alpha, n_neurons, n_sets, batch, rng, t_steps=40, dt=0.25, 
     for _ in range(n_sets):
         xi = random_patterns(p, n_neurons, rng)
         a = a_bar * G
-        x0 = a * xi[0][None, :] + rng.standard_normal((batch, n_neurons)) * math.sqrt(
-            G * G - a * a)
+        x0 = a * xi[0][None, :] + rng.standard_normal((batch, n_neurons)) * math.sqrt(G * G - a * a)
         tr = dense.simulate(xi, x0, 1, G, p / n_neurons, dt, t_steps)
         mb.append(tr.m / np.sqrt(tr.c_phi))
         en.append(tr.energy)
@@ -265,7 +277,8 @@ def test_even_n_dmft_approached_by_simulation():
             xi = random_patterns(p, n_neurons, rng)
             a = a_bar * G
             x0 = a * xi[0][None, :] + rng.standard_normal((16, n_neurons)) * math.sqrt(
-                G * G - a * a)
+                G * G - a * a
+            )
             tr = dense.simulate(xi, x0, n, G, p / n_neurons**n, dt, t_steps)
             runs.append(tr.m / np.sqrt(tr.c_phi))
         mb = np.concatenate(runs, axis=1).mean(axis=1)
@@ -286,16 +299,17 @@ def test_even_n_time_order_against_simulation():
     rng = np.random.default_rng(n_neurons)
     p = round(alpha * n_neurons**n)
     xi = random_patterns(p, n_neurons, rng)
-    tr = dense.simulate(xi, g * rng.standard_normal((8, n_neurons)), n, g, p / n_neurons**n,
-                        dt, 50)
+    tr = dense.simulate(xi, g * rng.standard_normal((8, n_neurons)), n, g, p / n_neurons**n, dt, 50)
     gap = np.abs(tr.c_phi.mean(axis=1) - np.diag(sol.c_phi))[24:]
     assert gap.max() < 0.03, gap.round(3)
 
 
 @pytest.mark.parametrize("n, alpha", [(1, 0.1), (2, 0.05)])
 def test_late_time_matches_static_fixed_point(n, alpha):
-    sols = [dmft.solve(n, G, alpha, 0.25, 60, 0.8, 8000, rng=np.random.default_rng(s))
-            for s in range(6, 12)]
+    sols = [
+        dmft.solve(n, G, alpha, 0.25, 60, 0.8, 8000, rng=np.random.default_rng(s))
+        for s in range(6, 12)
+    ]
     sol = sols[0]
     fp = dense.fixed_point(n, G, alpha)
     assert abs(sol.m_bar[-1] - fp.m_bar) < 0.01
@@ -311,8 +325,15 @@ def test_late_time_matches_static_fixed_point(n, alpha):
 
 @pytest.mark.parametrize("n, alpha", [(1, 0.2), (2, 0.1)])
 def test_iterate_agrees_with_forward(n, alpha):
-    kw = {"n": n, "g": G, "alpha": alpha, "dt": 0.25, "n_steps": 20, "init_overlap": 0.5,
-          "n_samples": 2000}
+    kw = {
+        "n": n,
+        "g": G,
+        "alpha": alpha,
+        "dt": 0.25,
+        "n_steps": 20,
+        "init_overlap": 0.5,
+        "n_samples": 2000,
+    }
     fwd = dmft.solve(**kw, rng=np.random.default_rng(7))
     it = dmft.solve(**kw, method="iterate", rng=np.random.default_rng(7), tol=1e-11)
     assert it.converged and it.iterations <= kw["n_steps"] + 2
@@ -320,8 +341,9 @@ def test_iterate_agrees_with_forward(n, alpha):
     np.testing.assert_allclose(it.c_phi, fwd.c_phi, atol=1e-8)
     np.testing.assert_allclose(it.s_phi, fwd.s_phi, atol=1e-8)
     np.testing.assert_allclose(it.energy, fwd.energy, atol=1e-8)
-    damped = dmft.solve(**kw, method="iterate", damping=0.3, rng=np.random.default_rng(7),
-                        tol=1e-10)
+    damped = dmft.solve(
+        **kw, method="iterate", damping=0.3, rng=np.random.default_rng(7), tol=1e-10
+    )
     assert damped.converged
     np.testing.assert_allclose(damped.m_bar, fwd.m_bar, atol=1e-7)
 
@@ -333,15 +355,23 @@ def test_iterate_warns_when_not_converged():
 
 
 def test_novikov_response_agrees_with_recursion():
-    kw = {"n": 1, "g": G, "alpha": 0.2, "dt": 0.25, "n_steps": 20, "init_overlap": 0.5,
-          "n_samples": 40000}
+    kw = {
+        "n": 1,
+        "g": G,
+        "alpha": 0.2,
+        "dt": 0.25,
+        "n_steps": 20,
+        "init_overlap": 0.5,
+        "n_samples": 40000,
+    }
     rec = dmft.solve(**kw, rng=np.random.default_rng(8))
     nov = dmft.solve(**kw, response="novikov", rng=np.random.default_rng(8))
     # Novikov is much noisier (and ridge-biased) at long lags; entries stay within 0.025
     assert np.max(np.abs(nov.s_phi - rec.s_phi)) < 0.025
     # the early one-step responses (largest entries) agree to 15 % (sampling noise + ridge)
-    np.testing.assert_allclose(np.diagonal(nov.s_phi, -1)[:6], np.diagonal(rec.s_phi, -1)[:6],
-                               rtol=0.15)
+    np.testing.assert_allclose(
+        np.diagonal(nov.s_phi, -1)[:6], np.diagonal(rec.s_phi, -1)[:6], rtol=0.15
+    )
     assert np.max(np.abs(nov.m_bar - rec.m_bar)) < 0.015
 
 

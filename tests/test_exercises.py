@@ -2,21 +2,20 @@
 NotImplementedError; for chapters 1, 2, 3 and 7 also alternative correct answers pass and typical
 wrong answers fail with a helpful message. (Chapters 4 to 6 have their own test_exercises_chNN.py.)
 """
+
 from __future__ import annotations
 
 import textwrap
 
 import numpy as np
 import pytest
+from conftest import CHAPTERS, ROOT
 from exercise_tools import cell_source, load, run_check, with_definition
 
-from conftest import CHAPTERS, ROOT
 from memlab.exercises import ExerciseFailure
 from memlab.exercises.build import coding_exercises
 
-EXERCISES = [
-    (path, label) for path in CHAPTERS for label in coding_exercises(load(path))
-]
+EXERCISES = [(path, label) for path in CHAPTERS for label in coding_exercises(load(path))]
 
 
 @pytest.mark.parametrize("path, label", EXERCISES, ids=[label for _, label in EXERCISES])
@@ -37,6 +36,7 @@ def test_every_chapter_has_a_coding_exercise_with_a_check():
 
 
 # --- alternative correct answers and typical mistakes -------------------------------------------
+
 
 def answer(chapter: str, label: str, source: str):
     """Namespace of chapter ``chapter`` with ``source`` defined; returns (nb, namespace)."""

@@ -1,5 +1,6 @@
 """Chapter 4 exercises: alternative correct answers pass and typical mistakes fail with a
 helpful message (our solutions and the stubs are tested in tests/test_exercises.py)."""
+
 from __future__ import annotations
 
 import textwrap
@@ -7,6 +8,7 @@ import textwrap
 import pytest
 from conftest import ROOT
 from exercise_tools import load, run_check, with_definition
+
 from memlab.exercises import ExerciseFailure, ch04
 from memlab.exercises.build import coding_exercises
 
@@ -61,51 +63,81 @@ def test_alternative_correct_answers_pass(nb, label, capsys):
 
 
 WRONG = [
-    ("ch04-ex-projector", """
+    (
+        "ch04-ex-projector",
+        """
         def projector_weights(patterns):
             x = np.asarray(patterns, float)
             return x.T @ x / x.shape[1]
-     """, "Hebbian"),
-    ("ch04-ex-projector", """
+     """,
+        "Hebbian",
+    ),
+    (
+        "ch04-ex-projector",
+        """
         def projector_weights(patterns):
             x = np.asarray(patterns, float)
             w = x.T @ np.linalg.solve(x @ x.T, x)
             np.fill_diagonal(w, 0)
             return w
-     """, "fixed points"),
-    ("ch04-ex-projector", """
+     """,
+        "fixed points",
+    ),
+    (
+        "ch04-ex-projector",
+        """
         def projector_weights(patterns):
             x = np.asarray(patterns, float)
             w = x.T @ np.linalg.solve(x @ x.T, x)
-     """, "return"),
-    ("ch04-ex-kernel-step", """
+     """,
+        "return",
+    ),
+    (
+        "ch04-ex-kernel-step",
+        """
         def kernel_step(patterns, kernel, state):
             x = np.asarray(patterns, float)
             h = x.T @ kernel(x, np.atleast_2d(state)).ravel()
             return np.where(h >= 0, 1, -1)
-     """, "without K"),
-    ("ch04-ex-kernel-step", """
+     """,
+        "without K",
+    ),
+    (
+        "ch04-ex-kernel-step",
+        """
         def kernel_step(patterns, kernel, state):
             x = np.asarray(patterns, float)
             h = x.T @ np.linalg.solve(kernel(x, x), kernel(x, np.atleast_2d(state)).ravel())
             return h
-     """, "only -1 and"),
-    ("ch04-ex-sdm-kernel", """
+     """,
+        "only -1 and",
+    ),
+    (
+        "ch04-ex-sdm-kernel",
+        """
         import math
         def sdm_kernel_closed_form(d, n, m, r):
             return sum(math.comb(d, a) * math.comb(n - d, b) for a in range(d + 1)
                        for b in range(n - d + 1) if a + b <= r and d - a + b <= r)
-     """, "multiply by the density"),
-    ("ch04-ex-sdm-kernel", """
+     """,
+        "multiply by the density",
+    ),
+    (
+        "ch04-ex-sdm-kernel",
+        """
         import math
         def sdm_kernel_closed_form(d, n, m, r):
             p = sum(math.comb(n, k) for k in range(r + 1)) / 2**n
             return m * p * p
-     """, "d=0"),
+     """,
+        "d=0",
+    ),
 ]
 
 
-@pytest.mark.parametrize("label, source, hint", WRONG, ids=[f"{w[0]}-{i}" for i, w in enumerate(WRONG)])
+@pytest.mark.parametrize(
+    "label, source, hint", WRONG, ids=[f"{w[0]}-{i}" for i, w in enumerate(WRONG)]
+)
 def test_typical_wrong_answers_fail_helpfully(nb, label, source, hint):
     namespace = define(nb, label, source)
     with pytest.raises(ExerciseFailure, match=hint):

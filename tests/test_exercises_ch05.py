@@ -10,6 +10,7 @@ import nbformat
 import numpy as np
 import pytest
 from conftest import ROOT
+
 from memlab.exercises import ExerciseFailure, ch05
 
 NOTEBOOK = ROOT / "chapters" / "05_plasticity.ipynb"
@@ -25,8 +26,12 @@ EXERCISES = {
 def test_check_cells_call_the_checks():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     for exercise, (name, check) in EXERCISES.items():
-        cells = [c.source for c in nb.cells if c.metadata.get("exercise") == exercise
-                 and "exercise-check" in c.metadata.get("tags", [])]
+        cells = [
+            c.source
+            for c in nb.cells
+            if c.metadata.get("exercise") == exercise
+            and "exercise-check" in c.metadata.get("tags", [])
+        ]
         assert cells == [f"ch05.{check.__name__}({name})"]
 
 
@@ -63,12 +68,15 @@ def clamp_piecewise(u, n_pre, params):
     return (params.a_ltp * (u - params.theta_plus) - params.a_ltd * (u - params.theta_minus)) * area
 
 
-@pytest.mark.parametrize("answer,check", [
-    (oja_in_place, ch05.check_oja_step),
-    (oja_as_list, ch05.check_oja_step),
-    (invariant_with_phi, ch05.check_invariant_update),
-    (clamp_piecewise, ch05.check_clamped_change),
-])
+@pytest.mark.parametrize(
+    "answer,check",
+    [
+        (oja_in_place, ch05.check_oja_step),
+        (oja_as_list, ch05.check_oja_step),
+        (invariant_with_phi, ch05.check_invariant_update),
+        (clamp_piecewise, ch05.check_clamped_change),
+    ],
+)
 def test_alternative_correct_answers_pass(answer, check, capsys):
     check(answer)
     check(answer, hidden=True)
@@ -129,28 +137,36 @@ def clamp_no_ltd_above(u, n_pre, params):
 
 
 def clamp_forgets_tau(u, n_pre, params):
-    return (params.a_ltp * max(u - params.theta_plus, 0.0)
-            - params.a_ltd * max(u - params.theta_minus, 0.0)) * n_pre
+    return (
+        params.a_ltp * max(u - params.theta_plus, 0.0)
+        - params.a_ltd * max(u - params.theta_minus, 0.0)
+    ) * n_pre
 
 
 def clamp_unrectified_ltd(u, n_pre, params):
-    return (params.a_ltp * max(u - params.theta_plus, 0.0)
-            - params.a_ltd * (u - params.theta_minus)) * n_pre * params.tau_g
+    return (
+        (params.a_ltp * max(u - params.theta_plus, 0.0) - params.a_ltd * (u - params.theta_minus))
+        * n_pre
+        * params.tau_g
+    )
 
 
-@pytest.mark.parametrize("answer,check,message", [
-    (oja_plain_hebb, ch05.check_oja_step, "decay term"),
-    (oja_linear_decay, ch05.check_oja_step, "y\\*\\*2 \\* w"),
-    (oja_returns_change, ch05.check_oja_step, "return the new weights"),
-    (oja_updates_y_late, ch05.check_oja_step, "before the update"),
-    (oja_no_return, ch05.check_oja_step, "forget the `return`"),
-    (invariant_heterosynaptic, ch05.check_invariant_update, "not parallel to the presynaptic"),
-    (invariant_linear_m, ch05.check_invariant_update, "m_bar\\*\\*2"),
-    (invariant_new_weights, ch05.check_invariant_update, "return the change"),
-    (clamp_no_ltd_above, ch05.check_clamped_change, "does not switch off"),
-    (clamp_forgets_tau, ch05.check_clamped_change, "factor tau_g"),
-    (clamp_unrectified_ltd, ch05.check_clamped_change, "exactly 0"),
-])
+@pytest.mark.parametrize(
+    "answer,check,message",
+    [
+        (oja_plain_hebb, ch05.check_oja_step, "decay term"),
+        (oja_linear_decay, ch05.check_oja_step, "y\\*\\*2 \\* w"),
+        (oja_returns_change, ch05.check_oja_step, "return the new weights"),
+        (oja_updates_y_late, ch05.check_oja_step, "before the update"),
+        (oja_no_return, ch05.check_oja_step, "forget the `return`"),
+        (invariant_heterosynaptic, ch05.check_invariant_update, "not parallel to the presynaptic"),
+        (invariant_linear_m, ch05.check_invariant_update, "m_bar\\*\\*2"),
+        (invariant_new_weights, ch05.check_invariant_update, "return the change"),
+        (clamp_no_ltd_above, ch05.check_clamped_change, "does not switch off"),
+        (clamp_forgets_tau, ch05.check_clamped_change, "factor tau_g"),
+        (clamp_unrectified_ltd, ch05.check_clamped_change, "exactly 0"),
+    ],
+)
 def test_typical_wrong_answers_fail_helpfully(answer, check, message):
     with pytest.raises(ExerciseFailure, match=message):
         check(answer)

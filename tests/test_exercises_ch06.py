@@ -1,5 +1,6 @@
 """Chapter 6 exercises: alternative correct answers pass and typical mistakes fail with a
 helpful message (our solutions and the stubs are tested in tests/test_exercises.py)."""
+
 from __future__ import annotations
 
 import textwrap
@@ -7,6 +8,7 @@ import textwrap
 import pytest
 from conftest import ROOT
 from exercise_tools import load, with_definition
+
 from memlab.exercises import ExerciseFailure, ch06
 
 CHAPTER = ROOT / "chapters" / "06_local_learning.ipynb"
@@ -60,7 +62,11 @@ def clapp_local_update(W, W_pred, x_prev, x, y):
 
 @pytest.mark.parametrize(
     "label, source",
-    [("ch06-ex-rls", RLS_NEW_P), ("ch06-ex-rmhebb", HEBB_WHERE), ("ch06-ex-clapp", CLAPP_CHAIN_RULE)],
+    [
+        ("ch06-ex-rls", RLS_NEW_P),
+        ("ch06-ex-rmhebb", HEBB_WHERE),
+        ("ch06-ex-clapp", CLAPP_CHAIN_RULE),
+    ],
 )
 def test_alternative_correct_answers_pass(nb, label, source, capsys):
     func, check = answer(nb, label, source)
@@ -186,7 +192,9 @@ MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("label, source, hint", MISTAKES, ids=[f"{m[0]}-{k}" for k, m in enumerate(MISTAKES)])
+@pytest.mark.parametrize(
+    "label, source, hint", MISTAKES, ids=[f"{m[0]}-{k}" for k, m in enumerate(MISTAKES)]
+)
 def test_typical_mistakes_fail_helpfully(nb, label, source, hint):
     func, check = answer(nb, label, source)
     with pytest.raises(ExerciseFailure, match=None) as info:
@@ -198,6 +206,10 @@ def test_wrong_return_types_are_explained(nb):
     func, check = answer(nb, "ch06-ex-rls", "def rls_step(P, w, r, f):\n    return P\n")
     with pytest.raises(ExerciseFailure, match="2 values"):
         check(func)
-    func, check = answer(nb, "ch06-ex-rmhebb", "def reward_hebbian_update(r, z, z_bar, perf, perf_bar, eta):\n    pass\n")
+    func, check = answer(
+        nb,
+        "ch06-ex-rmhebb",
+        "def reward_hebbian_update(r, z, z_bar, perf, perf_bar, eta):\n    pass\n",
+    )
     with pytest.raises(ExerciseFailure, match="return"):
         check(func)

@@ -130,7 +130,11 @@ def test_random_patterns_deterministic():
 @pytest.mark.parametrize(
     "args, exc, match",
     [
-        ((0, 10, np.random.default_rng()), ValueError, r"n_patterns must be an integer >= 1; got 0"),
+        (
+            (0, 10, np.random.default_rng()),
+            ValueError,
+            r"n_patterns must be an integer >= 1; got 0",
+        ),
         ((3, 1, np.random.default_rng()), ValueError, r"n_neurons must be an integer >= 2; got 1"),
         ((2.5, 10, np.random.default_rng()), TypeError, r"n_patterns must be an integer"),
         ((3, 10, 42), TypeError, r"rng must be a numpy.random.Generator.*got 42"),
@@ -172,7 +176,9 @@ def test_flip_bits_validation():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match=r"fraction must lie in \[0.0, 1.0\]; got 1.5"):
         hf.flip_bits(np.ones(4), 1.5, rng)
-    with pytest.raises(ValueError, match="states must contain only -1 and \\+1; found value 0 at index 2"):
+    with pytest.raises(
+        ValueError, match="states must contain only -1 and \\+1; found value 0 at index 2"
+    ):
         hf.flip_bits(np.array([1, -1, 0, 1]), 0.5, rng)
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
         hf.flip_bits(np.ones(4), 0.5, None)
@@ -193,7 +199,9 @@ def test_hebbian_weights_matches_definition(seed, p, n):
     assert np.all(np.diag(w) == 0)
     for i in range(min(n, 4)):
         for j in range(n):
-            expected = 0.0 if i == j else sum(int(xi[mu, i]) * int(xi[mu, j]) for mu in range(p)) / n
+            expected = (
+                0.0 if i == j else sum(int(xi[mu, i]) * int(xi[mu, j]) for mu in range(p)) / n
+            )
             assert w[i, j] == pytest.approx(expected, abs=1e-15)
 
 
@@ -212,7 +220,9 @@ def test_overlaps_shapes_and_values():
     assert np.all(np.diag(hf.overlaps(xi, xi)) == 1.0)
 
 
-@given(seed=st.integers(0, 2**32 - 1), p=st.integers(1, 8), n=st.integers(2, 40), b=st.integers(1, 4))
+@given(
+    seed=st.integers(0, 2**32 - 1), p=st.integers(1, 8), n=st.integers(2, 40), b=st.integers(1, 4)
+)
 @FAST
 def test_energy_matrix_free_equals_dense(seed, p, n, b):
     rng = np.random.default_rng(seed)
@@ -233,7 +243,9 @@ def test_overlaps_energy_validation():
     xi = np.ones((5, 10), dtype=int)
     bad = xi.copy()
     bad[3, 7] = 2
-    with pytest.raises(ValueError, match=r"patterns must contain only -1 and \+1; found value 2 at index \(3, 7\)"):
+    with pytest.raises(
+        ValueError, match=r"patterns must contain only -1 and \+1; found value 2 at index \(3, 7\)"
+    ):
         hf.overlaps(bad, np.ones(10))
     with pytest.raises(ValueError, match=r"states has 9 neurons .* patterns have N=10"):
         hf.energy(xi, np.ones(9))
@@ -479,8 +491,12 @@ def test_async_single_equals_batch_of_one_and_deterministic():
     np.testing.assert_array_equal(a.overlaps, b.overlaps[:, 0])
     np.testing.assert_array_equal(a.states, b.states[0])
     np.testing.assert_array_equal(a.overlaps, c.overlaps)
-    d = hf.simulate(xi, hf.flip_bits(xi[:4], 0.45, rng), 3, update="async", rng=np.random.default_rng(1))
-    e = hf.simulate(xi, hf.flip_bits(xi[:4], 0.45, rng), 3, update="async", rng=np.random.default_rng(2))
+    d = hf.simulate(
+        xi, hf.flip_bits(xi[:4], 0.45, rng), 3, update="async", rng=np.random.default_rng(1)
+    )
+    e = hf.simulate(
+        xi, hf.flip_bits(xi[:4], 0.45, rng), 3, update="async", rng=np.random.default_rng(2)
+    )
     assert d.overlaps.shape == e.overlaps.shape == (4, 4, 20)
 
 
@@ -522,16 +538,32 @@ S = np.array([1, 1, 1, 1])
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
-        (dict(patterns=np.array([[1, 0, 1, -1]])), ValueError,
-         r"patterns must contain only -1 and \+1; found value 0 at index \(0, 1\)"),
-        (dict(initial_states=np.array([1, 3, 1, 1])), ValueError,
-         r"initial_states must contain only -1 and \+1; found value 3 at index 1"),
-        (dict(initial_states=np.ones(5)), ValueError,
-         r"initial_states has 5 neurons .* patterns have N=4"),
-        (dict(initial_states=np.ones((2, 3))), ValueError,
-         r"initial_states has 3 neurons .* patterns have N=4"),
+        (
+            dict(patterns=np.array([[1, 0, 1, -1]])),
+            ValueError,
+            r"patterns must contain only -1 and \+1; found value 0 at index \(0, 1\)",
+        ),
+        (
+            dict(initial_states=np.array([1, 3, 1, 1])),
+            ValueError,
+            r"initial_states must contain only -1 and \+1; found value 3 at index 1",
+        ),
+        (
+            dict(initial_states=np.ones(5)),
+            ValueError,
+            r"initial_states has 5 neurons .* patterns have N=4",
+        ),
+        (
+            dict(initial_states=np.ones((2, 3))),
+            ValueError,
+            r"initial_states has 3 neurons .* patterns have N=4",
+        ),
         (dict(patterns=np.ones((0, 4))), ValueError, r"at least one pattern \(P >= 1"),
-        (dict(patterns=np.ones((2, 1)), initial_states=np.ones(1)), ValueError, r"at least 2 neurons \(N >= 2"),
+        (
+            dict(patterns=np.ones((2, 1)), initial_states=np.ones(1)),
+            ValueError,
+            r"at least 2 neurons \(N >= 2",
+        ),
         (dict(patterns=np.ones(4)), ValueError, r"patterns must be a 2-dimensional array"),
         (dict(n_steps=-1), ValueError, r"n_steps must be an integer >= 0; got -1"),
         (dict(n_steps=2.5), TypeError, r"n_steps must be an integer; got 2.5"),
@@ -544,9 +576,16 @@ S = np.array([1, 1, 1, 1])
         (dict(cue_index=-1), ValueError, r"cue_index must lie in \[0, P-1\]"),
         (dict(cue_index=0.0), TypeError, r"cue_index must be an integer"),
         (dict(cue_index=True), TypeError, r"cue_index must be an integer"),
-        (dict(cue_index=[0]), ValueError, r"cue_index must be a single integer for a single initial state"),
-        (dict(initial_states=np.ones((3, 4)), cue_index=[0, 1]), ValueError,
-         r"cue_index must be an integer or an integer array of shape \(B,\)=\(3,\); got shape \(2,\)"),
+        (
+            dict(cue_index=[0]),
+            ValueError,
+            r"cue_index must be a single integer for a single initial state",
+        ),
+        (
+            dict(initial_states=np.ones((3, 4)), cue_index=[0, 1]),
+            ValueError,
+            r"cue_index must be an integer or an integer array of shape \(B,\)=\(3,\); got shape \(2,\)",
+        ),
         (dict(initial_states=np.ones((2, 4)), cue_index=[0, 5]), ValueError, r"found 5"),
     ],
 )
@@ -703,7 +742,9 @@ def test_theory_validation(func, bad):
 
 def test_final_overlap_sweep_shape_and_physics():
     alphas = [0.0, 0.02, 0.4]
-    res = hf.final_overlap_sweep(1000, alphas, 6, np.random.default_rng(19), n_steps=15, progress=False)
+    res = hf.final_overlap_sweep(
+        1000, alphas, 6, np.random.default_rng(19), n_steps=15, progress=False
+    )
     assert res.shape == (3, 6) and res.dtype == np.float64
     assert np.all(res[0] == 1.0)  # single pattern
     assert np.all(res[1] == 1.0)  # alpha = 0.02: perfect retrieval
@@ -713,20 +754,29 @@ def test_final_overlap_sweep_shape_and_physics():
 
 def test_final_overlap_sweep_cue_noise_async_and_determinism():
     kw = dict(n_steps=10, cue_flip_fraction=0.2, progress=False)
-    a = hf.final_overlap_sweep(500, [0.03, 0.06], 5, np.random.default_rng(20), update="async", **kw)
-    b = hf.final_overlap_sweep(500, [0.03, 0.06], 5, np.random.default_rng(20), update="async", **kw)
+    a = hf.final_overlap_sweep(
+        500, [0.03, 0.06], 5, np.random.default_rng(20), update="async", **kw
+    )
+    b = hf.final_overlap_sweep(
+        500, [0.03, 0.06], 5, np.random.default_rng(20), update="async", **kw
+    )
     np.testing.assert_array_equal(a, b)
     assert np.all(a > 0.95)  # cue overlap 0.6 -> retrieved
-    zero = hf.final_overlap_sweep(500, [0.06], 4, np.random.default_rng(21), n_steps=0,
-                                  cue_flip_fraction=0.2, progress=False)
+    zero = hf.final_overlap_sweep(
+        500, [0.06], 4, np.random.default_rng(21), n_steps=0, cue_flip_fraction=0.2, progress=False
+    )
     np.testing.assert_allclose(zero, 0.6)  # no dynamics: the cue overlap itself
-    indep = hf.final_overlap_sweep(500, [0.06], 4, np.random.default_rng(21), trials_per_set=1, **kw)
+    indep = hf.final_overlap_sweep(
+        500, [0.06], 4, np.random.default_rng(21), trials_per_set=1, **kw
+    )
     assert indep.shape == (1, 4) and np.all(indep > 0.95)
 
 
 def test_final_overlap_sweep_matches_theory_below_capacity():
     alphas = np.array([0.05, 0.08, 0.1])
-    res = hf.final_overlap_sweep(4000, alphas, 10, np.random.default_rng(22), n_steps=20, progress=False)
+    res = hf.final_overlap_sweep(
+        4000, alphas, 10, np.random.default_rng(22), n_steps=20, progress=False
+    )
     theory = hf.retrieval_overlap(alphas)
     assert np.all(np.abs(res.mean(axis=1) - theory) < 0.01)
 
@@ -746,7 +796,9 @@ def test_final_overlap_sweep_matches_theory_below_capacity():
     ],
 )
 def test_final_overlap_sweep_validation(kwargs, exc, match):
-    args = dict(n_neurons=100, alphas=[0.1], n_trials=2, rng=np.random.default_rng(0), progress=False)
+    args = dict(
+        n_neurons=100, alphas=[0.1], n_trials=2, rng=np.random.default_rng(0), progress=False
+    )
     args.update(kwargs)
     with pytest.raises(exc, match=match):
         hf.final_overlap_sweep(**args)

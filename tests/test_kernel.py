@@ -99,8 +99,12 @@ def test_invalid_kernel_parameters_are_refused(factory, message):
 
 @pytest.mark.parametrize(
     "kernel",
-    [km.linear_kernel(), km.polynomial_kernel(2), km.polynomial_kernel(3, offset=1.0),
-     km.exponential_kernel(4.0)],
+    [
+        km.linear_kernel(),
+        km.polynomial_kernel(2),
+        km.polynomial_kernel(3, offset=1.0),
+        km.exponential_kernel(4.0),
+    ],
     ids=["linear", "poly2", "poly3", "exp"],
 )
 def test_binary_patterns_are_exact_fixed_points(kernel):
@@ -120,14 +124,21 @@ def test_rbf_stores_many_more_continuous_patterns_than_neurons_as_fixed_points()
     assert np.max(np.abs(km.recall(model, x[:50], 3) - x[:50])) < 1e-8
 
 
-@given(p=st.integers(1, 12), n=st.integers(4, 16), seed=st.integers(0, 10_000),
-       kind=st.sampled_from(["rbf", "exp", "poly"]))
+@given(
+    p=st.integers(1, 12),
+    n=st.integers(4, 16),
+    seed=st.integers(0, 10_000),
+    kind=st.sampled_from(["rbf", "exp", "poly"]),
+)
 @FAST
 def test_property_fixed_points_whenever_gram_is_invertible(p, n, seed, kind):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(p, n))
-    kernel = {"rbf": km.rbf_kernel(1.0), "exp": km.exponential_kernel(1.0),
-              "poly": km.polynomial_kernel(3, offset=1.0)}[kind]
+    kernel = {
+        "rbf": km.rbf_kernel(1.0),
+        "exp": km.exponential_kernel(1.0),
+        "poly": km.polynomial_kernel(3, offset=1.0),
+    }[kind]
     try:
         model = km.fit(x, kernel)
     except ValueError as err:  # only allowed when K is numerically singular

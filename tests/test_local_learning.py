@@ -22,14 +22,32 @@ FAST = settings(max_examples=30, deadline=None)
 # ---------------------------------------------------------------------------------------------
 
 
-def python_reservoir(res, target, n_steps, rng, mode, x0, *, eta0=5e-4, tau_eta=20.0,
-                     tau_avg=0.005, state_noise=0.05, expl_noise=0.5, every=2, drive=None):
+def python_reservoir(
+    res,
+    target,
+    n_steps,
+    rng,
+    mode,
+    x0,
+    *,
+    eta0=5e-4,
+    tau_eta=20.0,
+    tau_avg=0.005,
+    state_noise=0.05,
+    expl_noise=0.5,
+    every=2,
+    drive=None,
+):
     """Step-by-step reference with the same noise draws (chunk size >= n_steps)."""
     n = res.n_units
     x, w = x0.copy(), np.zeros(n)
     p = np.eye(n)
     z_bar = perf_bar = 0.0
-    sn = rng.uniform(-state_noise, state_noise, (n_steps, n)) if state_noise > 0 else np.zeros((n_steps, n))
+    sn = (
+        rng.uniform(-state_noise, state_noise, (n_steps, n))
+        if state_noise > 0
+        else np.zeros((n_steps, n))
+    )
     en = rng.uniform(-expl_noise, expl_noise, n_steps) if expl_noise > 0 else np.zeros(n_steps)
     zs = []
     for k in range(n_steps):
@@ -40,7 +58,7 @@ def python_reservoir(res, target, n_steps, rng, mode, x0, *, eta0=5e-4, tau_eta=
         if mode == "force" and k % every == 0:
             p, w = ll.rls_update(p, w, r, f)
         elif mode == "hebb":
-            perf = -(z - f) ** 2
+            perf = -((z - f) ** 2)
             eta = ll.learning_rate(k * res.dt, eta0, tau_eta)
             w = w + ll.reward_modulated_update(r, z, z_bar, perf, perf_bar, eta)
             beta = res.dt / tau_avg
@@ -76,8 +94,13 @@ def test_reservoir_statistics_and_csr_match_dense():
     assert abs(w[w != 0].var() * 0.1 * 400 - 1) < 0.1
     assert np.all(np.abs(res.w_fb) <= 1)
     r = np.random.default_rng(1).normal(size=400)
-    csr = np.array([res.data[res.indptr[i]:res.indptr[i + 1]] @ r[res.indices[res.indptr[i]:res.indptr[i + 1]]]
-                    for i in range(400)])
+    csr = np.array(
+        [
+            res.data[res.indptr[i] : res.indptr[i + 1]]
+            @ r[res.indices[res.indptr[i] : res.indptr[i + 1]]]
+            for i in range(400)
+        ]
+    )
     np.testing.assert_allclose(csr, w @ r, atol=1e-12)
 
 
@@ -123,7 +146,9 @@ def test_rls_update_is_sherman_morrison_and_reduces_error(seed, n, alpha):
     p0 = np.linalg.inv(a @ a.T + np.eye(n)) / alpha
     w, r, f = rng.normal(size=n), rng.normal(size=n), rng.normal()
     p1, w1 = ll.rls_update(p0, w, r, f)
-    np.testing.assert_allclose(p1, np.linalg.inv(np.linalg.inv(p0) + np.outer(r, r)), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(
+        p1, np.linalg.inv(np.linalg.inv(p0) + np.outer(r, r)), rtol=1e-7, atol=1e-9
+    )
     np.testing.assert_allclose(p1, p1.T, atol=1e-12)
     # the a-posteriori error is the a-priori error shrunk by 1/(1 + r'Pr) (< 1 in size)
     e0, e1 = w @ r - f, w1 @ r - f
@@ -165,8 +190,9 @@ def test_force_kernel_matches_python_loop(small):
     res, f, _ = small
     x0 = np.random.default_rng(9).normal(0, 0.5, 40)
     run = ll.train_force(res, f, 0.3, np.random.default_rng(2), x0=x0, update_every=2)
-    z_ref, w_ref, x_ref = python_reservoir(res, f, 300, np.random.default_rng(2), "force", x0,
-                                           state_noise=0, expl_noise=0, every=2)
+    z_ref, w_ref, x_ref = python_reservoir(
+        res, f, 300, np.random.default_rng(2), "force", x0, state_noise=0, expl_noise=0, every=2
+    )
     np.testing.assert_allclose(run.z, z_ref, atol=1e-9)
     np.testing.assert_allclose(run.w_out, w_ref, atol=1e-9)
     np.testing.assert_allclose(run.x, x_ref, atol=1e-9)
@@ -177,10 +203,12 @@ def test_hebbian_kernel_matches_python_loop(small, with_drive):
     res, f, drive = small
     d = drive if with_drive else None
     x0 = np.random.default_rng(9).normal(0, 0.5, 40)
-    run = ll.train_reward_hebbian(res, f, 0.5, np.random.default_rng(4), x0=x0, eta0=0.05,
-                                  tau_eta=0.1, backbone=d)
-    z_ref, w_ref, x_ref = python_reservoir(res, f, 500, np.random.default_rng(4), "hebb", x0,
-                                           eta0=0.05, tau_eta=0.1, drive=d)
+    run = ll.train_reward_hebbian(
+        res, f, 0.5, np.random.default_rng(4), x0=x0, eta0=0.05, tau_eta=0.1, backbone=d
+    )
+    z_ref, w_ref, x_ref = python_reservoir(
+        res, f, 500, np.random.default_rng(4), "hebb", x0, eta0=0.05, tau_eta=0.1, drive=d
+    )
     np.testing.assert_allclose(run.z, z_ref, atol=1e-9)
     np.testing.assert_allclose(run.w_out, w_ref, atol=1e-9)
     assert np.any(run.w_out != 0)
@@ -222,7 +250,9 @@ def test_backbone_rescues_hebbian_learning_on_a_long_target():
         f = ll.periodic_target(4.0, res.dt, rng)
         bb = ll.backbone_input(ll.bump_backbone(4.0, res.dt), 200, rng)
         for drive, out in ((bb, with_wm), (None, without)):
-            run = ll.train_reward_hebbian(res, f, 40.0, np.random.default_rng(seed + 100), backbone=drive)
+            run = ll.train_reward_hebbian(
+                res, f, 40.0, np.random.default_rng(seed + 100), backbone=drive
+            )
             out.append(ll.test_error(res, run, f, 2, backbone=drive)[0])
     assert np.mean(with_wm) < 0.05, with_wm
     assert np.mean(without) > 3 * np.mean(with_wm), (without, with_wm)
@@ -328,8 +358,11 @@ def test_clapp_training_beats_random_encoder():
         w0, p0 = ll.init_clapp(20, 6, rng)
         w, _, _ = ll.train_clapp(w0, p0, stream)
         for weights, out in ((w, acc_clapp), (w0, acc_rand)):
-            out.append(ll.decoding_accuracy(ll.encode(weights, tr.x), tr.objects,
-                                            ll.encode(weights, te.x), te.objects))
+            out.append(
+                ll.decoding_accuracy(
+                    ll.encode(weights, tr.x), tr.objects, ll.encode(weights, te.x), te.objects
+                )
+            )
     assert np.median(acc_clapp) >= 0.7
     assert np.median(acc_clapp) >= np.median(acc_rand) + 0.3
 

@@ -3,6 +3,7 @@
 nbval passes trivially on a code cell with no stored execution, so these tests make sure
 every chapter is committed fully executed, in order, without errors or stderr output.
 """
+
 from __future__ import annotations
 
 import re
@@ -10,7 +11,6 @@ import re
 import nbformat
 import pytest
 import yaml
-
 from conftest import CHAPTERS, ROOT
 
 
@@ -48,10 +48,16 @@ def test_notebook_checker_finds_every_kind_of_problem():
     v4 = nbformat.v4
     good = v4.new_code_cell("1 + 1", execution_count=1)
     never_run = v4.new_code_cell("x = 1")
-    error = v4.new_code_cell("1 / 0", execution_count=2,
-                             outputs=[v4.new_output("error", ename="ZeroDivisionError", evalue="", traceback=[])])
-    stderr = v4.new_code_cell("import warnings", execution_count=4,
-                              outputs=[v4.new_output("stream", name="stderr", text="UserWarning: careful")])
+    error = v4.new_code_cell(
+        "1 / 0",
+        execution_count=2,
+        outputs=[v4.new_output("error", ename="ZeroDivisionError", evalue="", traceback=[])],
+    )
+    stderr = v4.new_code_cell(
+        "import warnings",
+        execution_count=4,
+        outputs=[v4.new_output("stream", name="stderr", text="UserWarning: careful")],
+    )
     nb = v4.new_notebook(cells=[good, never_run, error, stderr])
     problems = " | ".join(notebook_problems(nb))
     assert "never executed" in problems
@@ -69,4 +75,6 @@ def test_colab_install_line_uses_the_configured_repository(path):
     sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     found = set(re.findall(r"git\+(https://[^\"'\s#@]+)", sources))
     assert found, f"{path.name}: no Colab install line (pip install from git+URL) in the setup cell"
-    assert found <= {url, url + ".git"}, f"{path.name}: Colab install points to {found}, config says {url}"
+    assert found <= {url, url + ".git"}, (
+        f"{path.name}: Colab install points to {found}, config says {url}"
+    )

@@ -118,11 +118,15 @@ def test_mixture_identity_gaussian():
         w_b = old.weights * pred / p_old
         prec0 = 1 / sigma0**2 + 1 / sigma**2
         mean0 = (mu0 / sigma0**2 + yt / sigma**2) / prec0
-        dens_b = (w_b[:, None] * norm.pdf(theta, means_b[:, None], np.sqrt(1 / prec)[:, None])).sum(0)
+        dens_b = (w_b[:, None] * norm.pdf(theta, means_b[:, None], np.sqrt(1 / prec)[:, None])).sum(
+            0
+        )
         dens_0 = norm.pdf(theta, mean0, math.sqrt(1 / prec0))
         expected = (1 - gamma) * dens_b + gamma * dens_0
-        got = (new.weights[:, None] * norm.pdf(theta, new.means[:, None],
-                                               np.sqrt(new.variances)[:, None])).sum(0)
+        got = (
+            new.weights[:, None]
+            * norm.pdf(theta, new.means[:, None], np.sqrt(new.variances)[:, None])
+        ).sum(0)
         assert_allclose(got, expected, rtol=0, atol=1e-12 * expected.max())
         # component by component: old run lengths extended, new run length = reset
         assert_allclose(new.weights, np.append((1 - gamma) * w_b, gamma), rtol=1e-12, atol=1e-300)
@@ -179,7 +183,9 @@ def test_particle_filter_converges_to_exact_bayes():
         for seed in (0, 1):
             task = _gauss(3000, 1.0, 0.05, seed=10 + seed)
             exact = su.exact_bayes(task.observations, 0.05, sigma=1.0)
-            pf = su.particle_filter(task.observations, 0.05, n_part, np.random.default_rng(seed), sigma=1.0)
+            pf = su.particle_filter(
+                task.observations, 0.05, n_part, np.random.default_rng(seed), sigma=1.0
+            )
             d.append(np.mean((pf.estimates - exact.estimates) ** 2))
         devs[n_part] = np.mean(d)
     assert devs[1] > devs[10] > devs[100] > devs[1000]
@@ -217,8 +223,13 @@ def test_message_passing_equals_exact_bayes_with_enough_messages(model):
 def test_message_passing_error_shrinks_with_messages():
     task = _gauss(3000, 1.0, 0.05, seed=10)
     exact = su.exact_bayes(task.observations, 0.05, sigma=1.0)
-    devs = [np.mean((su.message_passing(task.observations, 0.05, n, sigma=1.0).estimates
-                     - exact.estimates) ** 2) for n in (1, 5, 20, 100)]
+    devs = [
+        np.mean(
+            (su.message_passing(task.observations, 0.05, n, sigma=1.0).estimates - exact.estimates)
+            ** 2
+        )
+        for n in (1, 5, 20, 100)
+    ]
     assert devs[0] > devs[1] > devs[2] > devs[3]
     assert devs[3] < 1e-4 * devs[0]
 
@@ -239,8 +250,12 @@ def test_var_smile_limits_gaussian():
     assert_allclose(su.var_smile(y, 0.0, **kw).estimates, stationary, rtol=1e-12)
     assert_allclose(su.var_smile(y, math.inf, **kw).estimates, reset, rtol=1e-12)
     # the deviation from each limit vanishes linearly in m (resp. 1/m)
-    dev0 = [np.abs(su.var_smile(y, m, **kw).estimates - stationary).max() for m in (1e-8, 1e-12, 1e-16)]
-    dev1 = [np.abs(su.var_smile(y, 1 / m, **kw).estimates - reset).max() for m in (1e-6, 1e-9, 1e-12)]
+    dev0 = [
+        np.abs(su.var_smile(y, m, **kw).estimates - stationary).max() for m in (1e-8, 1e-12, 1e-16)
+    ]
+    dev1 = [
+        np.abs(su.var_smile(y, 1 / m, **kw).estimates - reset).max() for m in (1e-6, 1e-9, 1e-12)
+    ]
     assert dev0[0] > dev0[1] > dev0[2] and dev0[2] < 1e-10 and dev0[1] < 1e-3 * dev0[0]
     assert dev1[0] > dev1[1] > dev1[2] and dev1[2] < 1e-10 and dev1[1] < 1e-2 * dev1[0]
     assert np.abs(stationary - reset).max() > 0.5  # the limits are distinguishable
@@ -369,7 +384,9 @@ def test_published_loader_missing(tmp_path):
 @pytest.mark.parametrize("sigma, p_c", [(0.1, 0.1), (0.5, 0.1), (1.0, 0.1)])
 def test_exact_bayes_mse_matches_paper_gaussian(sigma, p_c):
     task = su.gaussian_task(200_000, sigma, p_c, np.random.default_rng(2021))
-    mse = su.mean_squared_error(su.exact_bayes(task.observations, p_c, sigma=sigma).estimates, task.means)
+    mse = su.mean_squared_error(
+        su.exact_bayes(task.observations, p_c, sigma=sigma).estimates, task.means
+    )
     ref = su.published_mse("gaussian")[(sigma, p_c)]
     assert abs(mse / ref - 1) < 0.05, (mse, ref)
 
@@ -433,9 +450,13 @@ def test_bad_input_misc():
     rng = np.random.default_rng(0)
     with pytest.raises(TypeError, match="integer category labels"):
         su.exact_bayes([0.0, 1.0], 0.1, **CAT)
-    for func, args in [(su.exact_bayes, (0.1,)), (su.var_smile, (0.1,)),
-                       (su.message_passing, (0.1, 2)), (su.grid_filter, (0.1,)),
-                       (su.nassar, (0.1,))]:
+    for func, args in [
+        (su.exact_bayes, (0.1,)),
+        (su.var_smile, (0.1,)),
+        (su.message_passing, (0.1, 2)),
+        (su.grid_filter, (0.1,)),
+        (su.nassar, (0.1,)),
+    ]:
         with pytest.raises(ValueError, match="at least one observation"):
             func([], *args, sigma=1.0)
     with pytest.raises(ValueError, match="at least one observation"):
@@ -485,10 +506,15 @@ def test_first_step_uses_prior_belief():
     """S_BF = 1 at the first observation; the estimate is the one-sample posterior."""
     y = np.array([2.0, -1.0, 0.5])
     reset = 2.0 / (1 + 0.5**2)  # sigma0 = 1, mu0 = 0, sigma = 0.5
-    for tr in (su.exact_bayes(y, 0.2, sigma=0.5), su.var_smile(y, 0.25, sigma=0.5),  # m = 0.2/0.8
-               su.nassar(y, 0.2, sigma=0.5), su.nassar(y, 0.2, sigma=0.5, variant=2010),
-               su.message_passing(y, 0.2, 1, sigma=0.5), su.grid_filter(y, 0.2, sigma=0.5),
-               su.particle_filter(y, 0.2, 7, np.random.default_rng(0), sigma=0.5)):
+    for tr in (
+        su.exact_bayes(y, 0.2, sigma=0.5),
+        su.var_smile(y, 0.25, sigma=0.5),  # m = 0.2/0.8
+        su.nassar(y, 0.2, sigma=0.5),
+        su.nassar(y, 0.2, sigma=0.5, variant=2010),
+        su.message_passing(y, 0.2, 1, sigma=0.5),
+        su.grid_filter(y, 0.2, sigma=0.5),
+        su.particle_filter(y, 0.2, 7, np.random.default_rng(0), sigma=0.5),
+    ):
         assert tr.log_surprise[0] == pytest.approx(0.0, abs=1e-12)
         assert tr.gamma[0] == pytest.approx(0.2, rel=1e-12)
         assert tr.estimates[0] == pytest.approx(reset, rel=1e-9)
@@ -505,4 +531,6 @@ def test_nassar_stationary_limit(variant):
     assert_allclose(tr.estimates, stationary, rtol=0, atol=1e-12)
     # with a realistic hazard the learner tracks changes better than the stationary one
     tr = su.nassar(y, 0.05, sigma=sigma, variant=variant)
-    assert su.mean_squared_error(tr.estimates, task.means) < 0.5 * su.mean_squared_error(stationary, task.means)
+    assert su.mean_squared_error(tr.estimates, task.means) < 0.5 * su.mean_squared_error(
+        stationary, task.means
+    )

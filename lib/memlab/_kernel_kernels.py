@@ -58,8 +58,9 @@ PROFILE_RBF = 3  # exp(-|x - x'|^2 / (2 l^2)), l^2 passed as ``offset``
 
 
 @njit(cache=True, nogil=True)
-def direct_fields(x, states, coef, self_input, kind, scale, coefs, offset, degree,
-                  beta):  # pragma: no cover - numba
+def direct_fields(
+    x, states, coef, self_input, kind, scale, coefs, offset, degree, beta
+):  # pragma: no cover - numba
     """Fields h[b, i] = sum_mu coef[mu, i] K(x^mu, s_b) without any BLAS call.
 
     For dot-product kernels (``kind`` < 3) with ``self_input`` False the dot product excludes
@@ -92,8 +93,7 @@ def direct_fields(x, states, coef, self_input, kind, scale, coefs, offset, degre
             else:
                 for i in range(n_out):
                     u = acc - x[mu, i] * states[b, i]
-                    out[b, i] += coef[mu, i] * _profile(u, kind, scale, coefs, offset, degree,
-                                                        beta)
+                    out[b, i] += coef[mu, i] * _profile(u, kind, scale, coefs, offset, degree, beta)
     return out
 
 

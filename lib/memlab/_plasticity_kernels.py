@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
 HEBB, OJA, INVARIANT, NORMALISED, HETEROSYNAPTIC = 0, 1, 2, 3, 4
@@ -106,8 +105,22 @@ def _run_rate_rule(
 
 @njit(cache=True, nogil=True)
 def _voltage_rule(
-    u, pre, dt, tau_g, tau_plus, tau_minus, theta_plus, theta_minus, a_ltp, a_ltd,
-    u_plus0, u_minus0, g_out, up_out, um_out, dw_out
+    u,
+    pre,
+    dt,
+    tau_g,
+    tau_plus,
+    tau_minus,
+    theta_plus,
+    theta_minus,
+    a_ltp,
+    a_ltd,
+    u_plus0,
+    u_minus0,
+    g_out,
+    up_out,
+    um_out,
+    dw_out,
 ):  # pragma: no cover - numba
     """Forward-Euler integration of the glutamate-trace x voltage rule.
 

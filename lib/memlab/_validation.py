@@ -23,8 +23,11 @@ __all__ = [
     "check_positive_float",
     "check_nonneg_float",
     "check_fraction",
+    "check_option",
+    "check_real_array",
     "check_pm1_array",
     "check_nonneg_float_array",
+    "check_theory_order",
     "check_patterns",
     "check_states",
     "check_cue_index",
@@ -150,8 +153,7 @@ def check_pm1_array(values, name: str, ndims=(1, 2)) -> np.ndarray:
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):
         raise TypeError(
-            f"{name} must be an integer or float array of -1/+1 values; "
-            f"got dtype {arr.dtype}"
+            f"{name} must be an integer or float array of -1/+1 values; got dtype {arr.dtype}"
         )
     if arr.ndim not in ndims:
         allowed = " or ".join(str(d) for d in ndims)
@@ -172,27 +174,106 @@ def check_pm1_array(values, name: str, ndims=(1, 2)) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.int8)
 
 
-def check_nonneg_float_array(values, name: str) -> np.ndarray:
-    """Require a real array of finite values ``>= 0``; returns ``float64``."""
+def check_option(value, name: str, options) -> str:
+    """Require one of the strings in ``options`` (a mode such as ``"sync"``)."""
+    options = tuple(options)
+    if not isinstance(value, str) or value not in options:
+        allowed = ", ".join(repr(o) for o in options)
+        raise ValueError(f"{name} must be one of {allowed}; got {_describe(value)}")
+    return value
+
+
+def check_real_array(
+    values,
+    name: str,
+    *,
+    ndim=None,
+    shape=None,
+    allow_empty: bool = False,
+    finite: bool = True,
+    low: float | None = None,
+    copy: bool = False,
+) -> np.ndarray:
+    """Require a real (integer or float, not boolean) array; return it as ``float64``.
+
+    Parameters
+    ----------
+    values : array_like
+        The input.  Booleans, complex numbers, strings and objects raise ``TypeError``.
+    name : str
+        Name used in error messages.
+    ndim : int or tuple of int, optional
+        Allowed numbers of dimensions (any if ``None``).
+    shape : tuple, optional
+        Required shape; an entry ``None`` matches any length along that axis.
+    allow_empty : bool
+        Accept arrays with no elements (refused by default).
+    finite : bool
+        Refuse NaN and infinite entries (default).
+    low : float, optional
+        Refuse entries below ``low``.
+    copy : bool
+        Always return a fresh array (the caller may then write into it); otherwise a
+        C-contiguous ``float64`` view is returned when the input already is one.
+
+    Returns
+    -------
+    numpy.ndarray
+        C-contiguous ``float64`` array.
+    """
     arr = np.asarray(values)
     if arr.dtype == np.bool_ or not (
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):
-        raise TypeError(f"{name} must be real number(s); got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        index = np.unravel_index(np.argmax(~np.isfinite(arr)), arr.shape)
-        raise ValueError(
-            f"{name} must be finite and >= 0; found {arr[index]} at index "
-            f"{tuple(int(i) for i in index)}"
+        raise TypeError(
+            f"{name} must be an array of real numbers (integer or float); got dtype {arr.dtype}"
         )
-    if np.any(arr < 0):
-        index = np.unravel_index(np.argmax(arr < 0), arr.shape)
-        raise ValueError(
-            f"{name} must be finite and >= 0; found {arr[index]} at index "
-            f"{tuple(int(i) for i in index)}"
-        )
+    if ndim is not None:
+        ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in ndims:
+            allowed = " or ".join(str(d) for d in ndims)
+            raise ValueError(
+                f"{name} must be a {allowed}-dimensional array; got {arr.ndim} "
+                f"dimension(s) with shape {arr.shape}"
+            )
+    if shape is not None:
+        shape = tuple(shape)
+        if arr.ndim != len(shape) or any(
+            want is not None and got != want for got, want in zip(arr.shape, shape)
+        ):
+            shown = "(" + ", ".join("any" if d is None else str(d) for d in shape) + ")"
+            raise ValueError(f"{name} must have shape {shown}; got shape {arr.shape}")
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
+    arr = np.array(arr, dtype=np.float64, order="C", copy=True if copy else None)
+    want = "finite" if low is None else f"finite and >= {low:g}"
+    if finite and not np.all(np.isfinite(arr)):
+        index = tuple(int(i) for i in np.unravel_index(np.argmax(~np.isfinite(arr)), arr.shape))
+        raise ValueError(f"{name} must be {want}; found {arr[index]} at index {_index(index)}")
+    if low is not None and np.any(arr < low):
+        index = tuple(int(i) for i in np.unravel_index(np.argmax(arr < low), arr.shape))
+        raise ValueError(f"{name} must be {want}; found {arr[index]} at index {_index(index)}")
     return arr
+
+
+def _index(index: tuple):
+    return index[0] if len(index) == 1 else index
+
+
+def check_nonneg_float_array(values, name: str) -> np.ndarray:
+    """Require a real array of finite values ``>= 0``; returns ``float64``."""
+    return check_real_array(values, name, allow_empty=True, low=0.0)
+
+
+def check_theory_order(n, theory: str = "the mean-field theory") -> int:
+    """Interaction order covered by the large-N theories: ``n = 1`` or an even ``n``."""
+    n = check_positive_int(n, "n (interaction order)", minimum=1)
+    if n > 1 and n % 2 == 1:
+        raise ValueError(
+            f"{theory} covers n = 1 and even n; got odd n={n}: odd n > 1 has an input "
+            f"variance that grows with N, so there is no N-independent theory"
+        )
+    return n
 
 
 # --- shared by the model modules (hopfield, dense) ---
@@ -208,10 +289,10 @@ def check_patterns(patterns) -> np.ndarray:
             )
         if shape[1] < 2:
             raise ValueError(
-                f"patterns must have at least 2 neurons (N >= 2, shape (P, N)); "
-                f"got shape {shape}"
+                f"patterns must have at least 2 neurons (N >= 2, shape (P, N)); got shape {shape}"
             )
     return check_pm1_array(patterns, "patterns", ndims=(2,))
+
 
 def check_states(states, n_neurons: int, name: str) -> np.ndarray:
     s = check_pm1_array(states, name, ndims=(1, 2))
@@ -221,6 +302,7 @@ def check_states(states, n_neurons: int, name: str) -> np.ndarray:
             f"patterns have N={n_neurons}; expected the last axis to equal N"
         )
     return s
+
 
 def check_cue_index(cue_index, n_patterns: int, batch: int | None) -> np.ndarray:
     """Return cue indices as an int64 array of length ``batch`` (1 if single)."""

@@ -39,6 +39,7 @@ from numba import njit, prange
 from scipy.optimize import brentq, minimize_scalar
 from scipy.special import expit
 
+from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import (
     check_fraction,
     check_generator,
@@ -46,10 +47,9 @@ from memlab._validation import (
     check_nonneg_int,
     check_positive_int,
 )
-from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import check_patterns as _check_patterns
-from memlab._validation import check_states as _check_states
 from memlab._validation import check_positive_float as _check_positive
+from memlab._validation import check_states as _check_states
 from memlab.hopfield import _init_overlaps, random_patterns
 
 __all__ = [
@@ -570,8 +570,9 @@ def simulate(patterns, x0, n, g, alpha, dt, n_steps, cue_index=None) -> GradedTr
     n_steps = check_nonneg_int(n_steps, "n_steps")
     single = x.ndim == 1
     batch = x.reshape(1, -1) if single else x
-    cue = _check_cue_index(0 if cue_index is None else cue_index, xi.shape[0],
-                           None if single else batch.shape[0])
+    cue = _check_cue_index(
+        0 if cue_index is None else cue_index, xi.shape[0], None if single else batch.shape[0]
+    )
     m, c_phi, eps, x_final = _simulate(xi, batch, n, g, alpha, dt, n_steps, cue)
     if single:
         return GradedTrajectory(m[:, 0], c_phi[:, 0], eps[:, 0], x_final[0])
@@ -943,14 +944,18 @@ def _branch(n: int, g: float):
         # maximise log alpha(u) over the last three points
         lo, hi = arr[k, 0], arr[k - 2, 0] if k >= 2 else arr[k - 1, 0]
         opt = minimize_scalar(
-            lambda u: -at_u(u, k - 1)[0], bounds=(lo, hi), method="bounded",
+            lambda u: -at_u(u, k - 1)[0],
+            bounds=(lo, hi),
+            method="bounded",
             options={"xatol": 1e-10},
         )
         u_end = float(opt.x)
     elif kind == "self-coupling":
         u_end = brentq(
             lambda u: _info(n, g, *_reorder(u, at_u(u, k - 1)))[4] - 1.0,
-            arr[k, 0], arr[k - 1, 0], xtol=1e-12,
+            arr[k, 0],
+            arr[k - 1, 0],
+            xtol=1e-12,
         )
     else:  # pragma: no cover - defensive
         raise RuntimeError(f"retrieval branch stalled at u={arr[k, 0]} (n={n}, g={g})")
@@ -967,7 +972,9 @@ def _branch(n: int, g: float):
         j = int(np.flatnonzero(lams >= 1.0)[0])
         u_stab = brentq(
             lambda u: _info(n, g, *_reorder(u, at_u(u, j - 1)), with_lam=True)[5] - 1.0,
-            branch[j, 0], branch[j - 1, 0], xtol=1e-12,
+            branch[j, 0],
+            branch[j - 1, 0],
+            xtol=1e-12,
         )
         sol_stab = at_u(u_stab, j - 1)
     return {
@@ -1119,8 +1126,14 @@ def fixed_point(n, g, alpha) -> FixedPoint | None:
     m, c_phi, s_phi, c_eta, f_self, lam, one_minus_m, q, s_new = _info(n, g, la, u, w, y, True)
     residual = max(abs((1.0 - one_minus_m) - m), abs((1.0 - q) - c_phi), abs(s_new - s_phi))
     return FixedPoint(
-        m=m, c_phi=c_phi, s_phi=s_phi, c_eta=c_eta, F=f_self, m_bar=m / math.sqrt(c_phi),
-        lam=lam, residual=residual,
+        m=m,
+        c_phi=c_phi,
+        s_phi=s_phi,
+        c_eta=c_eta,
+        F=f_self,
+        m_bar=m / math.sqrt(c_phi),
+        lam=lam,
+        residual=residual,
     )
 
 

@@ -61,12 +61,12 @@ from numba import njit, prange
 from scipy.linalg import solve_triangular
 from scipy.special import ndtri
 
+from memlab._threads import single_threaded_blas
 from memlab._validation import (
     check_fraction,
     check_generator,
     check_positive_int,
 )
-from memlab._threads import single_threaded_blas
 from memlab._validation import check_positive_float as _check_positive
 from memlab.dense import _double_factorial, _single_site_energy
 
@@ -187,14 +187,18 @@ def _gauss_moment(k: int, l: int, a, b, c):
 
     summed over ``j <= min(k, l)`` with ``k - j`` and ``l - j`` even (:math:`(-1)!! = 1`).
     """
-    a, b, c = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float),
-                                  np.asarray(c, float))
+    a, b, c = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float), np.asarray(c, float))
     out = np.zeros(a.shape)
     for j in range(min(k, l) + 1):
         if (k - j) % 2 or (l - j) % 2:
             continue
-        coef = (math.comb(k, j) * math.comb(l, j) * math.factorial(j)
-                * _double_factorial(k - j - 1) * _double_factorial(l - j - 1))
+        coef = (
+            math.comb(k, j)
+            * math.comb(l, j)
+            * math.factorial(j)
+            * _double_factorial(k - j - 1)
+            * _double_factorial(l - j - 1)
+        )
         out += coef * c**j * a ** ((k - j) // 2) * b ** ((l - j) // 2)
     return out
 
@@ -249,8 +253,9 @@ def _cholesky_rows(c_eta, chol, r0, r1):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _advance(t_start, t_stop, x, phi, dphi, xi0, eta, f_mat, signal, dt, s_x,
-             with_response):  # pragma: no cover - numba
+def _advance(
+    t_start, t_stop, x, phi, dphi, xi0, eta, f_mat, signal, dt, s_x, with_response
+):  # pragma: no cover - numba
     r"""Advance all samples from ``t_start`` to ``t_stop`` (in place), parallel over samples.
 
     x, phi, dphi, eta : (M, T+1); xi0 : (M,); f_mat : (T+1, T+1); signal[t] =
@@ -307,8 +312,7 @@ def _response_rows(dphi, s_x, t_start, t_stop, out):  # pragma: no cover - numba
             out[t, s] /= n_samples
 
 
-def _advance_numpy(t_start, t_stop, x, phi, dphi, xi0, eta, f_mat, signal, dt, s_x,
-                   with_response):
+def _advance_numpy(t_start, t_stop, x, phi, dphi, xi0, eta, f_mat, signal, dt, s_x, with_response):
     """Plain NumPy version of :func:`_advance` (vectorised over samples; for benchmarks)."""
     for t in range(t_start + 1, t_stop + 1):
         r = t - 1
@@ -384,8 +388,22 @@ def _novikov_row(smp, chol, t, m_t):
     return np.linalg.solve(c_eta, low @ grad)
 
 
-def solve(n, g, alpha, dt, n_steps, init_overlap, n_samples, *, method="forward", rng,
-          damping=0.0, tol=1e-9, max_iter=200, response="recursion") -> DMFTSolution:
+def solve(
+    n,
+    g,
+    alpha,
+    dt,
+    n_steps,
+    init_overlap,
+    n_samples,
+    *,
+    method="forward",
+    rng,
+    damping=0.0,
+    tol=1e-9,
+    max_iter=200,
+    response="recursion",
+) -> DMFTSolution:
     r"""Solve the DMFT of the graded dense associative memory by Monte Carlo over sites.
 
     ``M = n_samples`` single-site trajectories (see the module docstring for the equations)
@@ -496,11 +514,25 @@ def solve(n, g, alpha, dt, n_steps, init_overlap, n_samples, *, method="forward"
             _cholesky_rows(c_eta, chol, n_steps, n_steps + 1)  # row T (not needed before)
             eta = smp.zeta @ chol.T
             field_term = np.mean(eta * smp.phi, axis=0)
-        energy = (-field_term - (g / ((n + 1) * math.sqrt(alpha))) * m ** (n + 1)
-                  + np.mean(_single_site_energy(smp.x, smp.phi), axis=0))
+        energy = (
+            -field_term
+            - (g / ((n + 1) * math.sqrt(alpha))) * m ** (n + 1)
+            + np.mean(_single_site_energy(smp.x, smp.phi), axis=0)
+        )
     m_bar = m / np.sqrt(np.diag(c_phi))
-    return DMFTSolution(m, c_phi, s_phi, m_bar, energy, c_eta, f_mat, iterations, residual,
-                        converged, time.perf_counter() - t_wall)
+    return DMFTSolution(
+        m,
+        c_phi,
+        s_phi,
+        m_bar,
+        energy,
+        c_eta,
+        f_mat,
+        iterations,
+        residual,
+        converged,
+        time.perf_counter() - t_wall,
+    )
 
 
 def _forward(smp, n, g, alpha, dt, n_steps, response):
@@ -524,8 +556,9 @@ def _forward(smp, n, g, alpha, dt, n_steps, response):
         _cholesky_rows(c_eta, chol, r, t)
         smp.eta[:, r] = smp.zeta[:, :t] @ chol[r, :t]
         signal[r] = scale * m[r] ** n
-        _advance(r, t, smp.x, smp.phi, smp.dphi, smp.xi0, smp.eta, f_full, signal, dt,
-                 smp.s_x, recursion)
+        _advance(
+            r, t, smp.x, smp.phi, smp.dphi, smp.xi0, smp.eta, f_full, signal, dt, smp.s_x, recursion
+        )
         m[t] = smp.xi0 @ smp.phi[:, t] / m_samples
         row = smp.phi[:, : t + 1].T @ smp.phi[:, t] / m_samples
         c_phi[t, : t + 1] = row
@@ -556,8 +589,20 @@ def _iterate(smp, n, g, alpha, dt, n_steps, response, damping, tol, max_iter):
         _cholesky_rows(c_eta, chol, 0, t1)
         smp.eta[:] = smp.zeta @ chol.T
         signal = scale * m**n
-        _advance(0, n_steps, smp.x, smp.phi, smp.dphi, smp.xi0, smp.eta,
-                 np.ascontiguousarray(f_mat), signal, dt, smp.s_x, recursion)
+        _advance(
+            0,
+            n_steps,
+            smp.x,
+            smp.phi,
+            smp.dphi,
+            smp.xi0,
+            smp.eta,
+            np.ascontiguousarray(f_mat),
+            signal,
+            dt,
+            smp.s_x,
+            recursion,
+        )
         m_new = smp.xi0 @ smp.phi / m_samples
         c_new = smp.phi.T @ smp.phi / m_samples
         s_new = np.zeros((t1, t1))
@@ -566,8 +611,9 @@ def _iterate(smp, n, g, alpha, dt, n_steps, response, damping, tol, max_iter):
         else:
             for t in range(1, t1):
                 s_new[t, :t] = _novikov_row(smp, chol, t, m_new[t])
-        residual = max(np.max(np.abs(m_new - m)), np.max(np.abs(c_new - c_phi)),
-                       np.max(np.abs(s_new - s_phi)))
+        residual = max(
+            np.max(np.abs(m_new - m)), np.max(np.abs(c_new - c_phi)), np.max(np.abs(s_new - s_phi))
+        )
         m = damping * m + (1.0 - damping) * m_new
         c_phi = damping * c_phi + (1.0 - damping) * c_new
         s_phi = damping * s_phi + (1.0 - damping) * s_new
@@ -578,13 +624,16 @@ def _iterate(smp, n, g, alpha, dt, n_steps, response, damping, tol, max_iter):
         warnings.warn(
             f"DMFT iteration did not converge: largest change {residual:.3e} > tol={tol:g} "
             f"after max_iter={max_iter} iterations; returning converged=False (increase "
-            f"max_iter, or lower damping)", RuntimeWarning, stacklevel=3,
+            f"max_iter, or lower damping)",
+            RuntimeWarning,
+            stacklevel=3,
         )
     return m, c_phi, s_phi, chol, iterations, float(residual), converged
 
 
-def transient_recovery_curve(n, g, alpha, init_overlaps, dt, n_steps, n_samples,
-                             rng) -> RecoveryCurve:
+def transient_recovery_curve(
+    n, g, alpha, init_overlaps, dt, n_steps, n_samples, rng
+) -> RecoveryCurve:
     r"""Transient-recovery curve :math:`\bar m_{\max}(\bar m_{\rm init})` (Clark 2026, Fig. 3).
 
     For each initial alignment :math:`\bar a` the DMFT is solved by :func:`solve` (forward

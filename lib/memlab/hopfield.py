@@ -33,6 +33,7 @@ from numba import njit, prange
 from scipy.optimize import brentq
 from scipy.special import erf, erfc
 
+from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import (
     check_finite_float,
     check_fraction,
@@ -42,7 +43,6 @@ from memlab._validation import (
     check_pm1_array,
     check_positive_int,
 )
-from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import check_patterns as _check_patterns
 from memlab._validation import check_states as _check_states
 
@@ -639,7 +639,7 @@ def _ags_g(y):
     return erf(y) / y - _TWO_OVER_SQRT_PI * math.exp(-y * y)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _critical_point():
     # dF/dy = 0 with F(y) = y (sqrt(2a) + (2/sqrt(pi)) e^{-y^2}) - erf(y) gives
     # sqrt(2a) = (4/sqrt(pi)) y^2 e^{-y^2}; inserting into F = 0:
@@ -831,7 +831,9 @@ def final_overlap_sweep(
     update = _check_update(update)
     cue_flip_fraction = check_fraction(cue_flip_fraction, "cue_flip_fraction", 0.0, 1.0)
     bias = check_fraction(bias, "bias", -1.0, 1.0, closed_low=False, closed_high=False)
-    per_set = n_trials if trials_per_set is None else check_positive_int(trials_per_set, "trials_per_set")
+    per_set = (
+        n_trials if trials_per_set is None else check_positive_int(trials_per_set, "trials_per_set")
+    )
 
     result = np.empty((a.size, n_trials))
     bar = tqdm(a, desc=f"alpha sweep (N={n_neurons})", disable=not progress)
@@ -981,8 +983,10 @@ def crossing_load(loads, values, level=0.5) -> float:
     a = np.asarray(loads, dtype=float)
     v = np.asarray(values, dtype=float)
     if a.ndim != 1 or a.shape != v.shape or a.size < 2:
-        raise ValueError(f"loads and values must be 1-D arrays of the same length >= 2; "
-                         f"got shapes {a.shape} and {v.shape}")
+        raise ValueError(
+            f"loads and values must be 1-D arrays of the same length >= 2; "
+            f"got shapes {a.shape} and {v.shape}"
+        )
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(v))):
         raise ValueError("loads and values must be finite")
     if np.any(np.diff(a) <= 0):

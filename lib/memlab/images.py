@@ -3,6 +3,7 @@
 The images are built from simple geometry on a grid, so they are identical on every machine
 (no fonts, no downloads). Pixels are +1 (ink) or -1 (background).
 """
+
 from __future__ import annotations
 
 import numpy as np

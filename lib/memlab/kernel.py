@@ -41,8 +41,9 @@ overlap of :math:`\pm1` vectors).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg as sla
@@ -184,7 +185,9 @@ def _as_points(x, name: str) -> np.ndarray:
     ):
         raise TypeError(f"{name} must be a real array; got dtype {arr.dtype}")
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(f"{name} must be a non-empty 2-D array of shape (rows, N); got {arr.shape}")
+        raise ValueError(
+            f"{name} must be a non-empty 2-D array of shape (rows, N); got {arr.shape}"
+        )
     arr = np.ascontiguousarray(arr, dtype=np.float64)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
@@ -217,8 +220,9 @@ def polynomial_kernel(degree, offset=0.0, scale=None) -> Kernel:
             f"offset must be >= 0: (s x.x' + c)^p with c = {offset} < 0 is not a positive-definite "
             f"kernel"
         )
-    return Kernel(f"poly{degree}", "dot", _kk.PROFILE_POWER, _check_scale(scale), offset=offset,
-                  degree=degree)
+    return Kernel(
+        f"poly{degree}", "dot", _kk.PROFILE_POWER, _check_scale(scale), offset=offset, degree=degree
+    )
 
 
 def dot_product_kernel(coefficients, scale=None, name="dot-product") -> Kernel:
@@ -239,8 +243,13 @@ def dot_product_kernel(coefficients, scale=None, name="dot-product") -> Kernel:
         )
     if not np.any(coefs > 0):
         raise ValueError("at least one coefficient must be > 0")
-    return Kernel(str(name), "dot", _kk.PROFILE_POLY, _check_scale(scale),
-                  coefficients=tuple(float(c) for c in coefs))
+    return Kernel(
+        str(name),
+        "dot",
+        _kk.PROFILE_POLY,
+        _check_scale(scale),
+        coefficients=tuple(float(c) for c in coefs),
+    )
 
 
 def exponential_kernel(beta, scale=None) -> Kernel:
@@ -452,9 +461,7 @@ def _svm(k: np.ndarray, y: np.ndarray) -> np.ndarray:
         break
     margins = q @ alpha
     if np.any(margins < 1 - 1e-6):
-        raise RuntimeError(
-            f"SVM solver did not converge (smallest margin {margins.min():.6g} < 1)"
-        )
+        raise RuntimeError(f"SVM solver did not converge (smallest margin {margins.min():.6g} < 1)")
     return alpha
 
 
@@ -579,7 +586,9 @@ def _factor_or_psd(gram):
 
 def _check_model(model) -> KernelMemory:
     if not isinstance(model, KernelMemory):
-        raise TypeError(f"model must be a KernelMemory returned by fit(); got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a KernelMemory returned by fit(); got {type(model).__name__}"
+        )
     return model
 
 
@@ -608,8 +617,18 @@ def _direct(model: KernelMemory, s: np.ndarray, self_input: bool) -> np.ndarray:
         kind, offset = _kk.PROFILE_RBF, 2.0 * kernel.length_scale**2
     else:
         kind, offset = kernel.profile, kernel.offset
-    return _kk.direct_fields(x, np.ascontiguousarray(s), np.ascontiguousarray(model.coef),
-                             self_input, kind, scale, coefs, offset, kernel.degree, kernel.beta)
+    return _kk.direct_fields(
+        x,
+        np.ascontiguousarray(s),
+        np.ascontiguousarray(model.coef),
+        self_input,
+        kind,
+        scale,
+        coefs,
+        offset,
+        kernel.degree,
+        kernel.beta,
+    )
 
 
 def _fields(model: KernelMemory, s: np.ndarray) -> np.ndarray:
@@ -633,8 +652,13 @@ def _fields(model: KernelMemory, s: np.ndarray) -> np.ndarray:
         return _direct(model, s, True)
     if kernel.kind == "sdm":
         act_t = np.ascontiguousarray(_activations(kernel.addresses, x, kernel.threshold).T)
-        return _kk.sdm_fields(kernel.addresses, kernel.threshold, act_t, np.ascontiguousarray(s),
-                              np.ascontiguousarray(coef))
+        return _kk.sdm_fields(
+            kernel.addresses,
+            kernel.threshold,
+            act_t,
+            np.ascontiguousarray(s),
+            np.ascontiguousarray(coef),
+        )
     return kernel._gram(s, x) @ coef
 
 
@@ -672,7 +696,9 @@ def recall(model, cues, n_steps=30) -> np.ndarray:
     """
     model = _check_model(model)
     if model.targets.shape != model.patterns.shape:
-        raise ValueError("recall needs an auto-associative model (targets = patterns); use fields()")
+        raise ValueError(
+            "recall needs an auto-associative model (targets = patterns); use fields()"
+        )
     s, single = _states(model, cues, "cues")
     n_steps = check_nonneg_int(n_steps, "n_steps")
     if model.binary:
@@ -737,8 +763,12 @@ def linear_weights(model) -> np.ndarray:
     """
     model = _check_model(model)
     k = model.kernel
-    if not (k.kind == "dot" and k.profile == _kk.PROFILE_POLY and len(k.coefficients) == 2
-            and k.coefficients[0] == 0.0):
+    if not (
+        k.kind == "dot"
+        and k.profile == _kk.PROFILE_POLY
+        and len(k.coefficients) == 2
+        and k.coefficients[0] == 0.0
+    ):
         raise ValueError(f"linear_weights needs a linear kernel; got {k.name!r}")
     if model.method == "regression":
         raise ValueError("method='regression' is not linear in x")
@@ -768,8 +798,12 @@ def fixed_point_jacobians(model, indices=None) -> np.ndarray:
         raise ValueError("fixed_point_jacobians needs self_input=True and a non-regression method")
     x = model.patterns
     idx = np.arange(x.shape[0]) if indices is None else np.atleast_1d(np.asarray(indices))
-    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or np.any(idx < 0) or np.any(
-            idx >= x.shape[0]):
+    if (
+        idx.ndim != 1
+        or not np.issubdtype(idx.dtype, np.integer)
+        or np.any(idx < 0)
+        or np.any(idx >= x.shape[0])
+    ):
         raise ValueError("indices must be pattern indices in [0, P-1]")
     pts = x[idx]
     if k.kind == "rbf":
@@ -915,9 +949,12 @@ def sdm_shared_locations(addresses, radius, x, y) -> np.ndarray:
         )
     if not (_is_pm1(xs) and _is_pm1(ys)):
         raise ValueError("x and y must contain only -1 and +1")
-    out = _kk.shared_locations(np.ascontiguousarray(a, dtype=np.int8),
-                               np.ascontiguousarray(xs, dtype=np.int8),
-                               np.ascontiguousarray(ys, dtype=np.int8), a.shape[1] - 2 * r)
+    out = _kk.shared_locations(
+        np.ascontiguousarray(a, dtype=np.int8),
+        np.ascontiguousarray(xs, dtype=np.int8),
+        np.ascontiguousarray(ys, dtype=np.int8),
+        a.shape[1] - 2 * r,
+    )
     return out if np.asarray(x).ndim == 2 else out[0]
 
 

@@ -193,7 +193,9 @@ def make_reservoir(n_units, rng, *, p_connect=0.1, gain=1.5, tau=0.05, dt=0.001)
     tau = check_positive_float(tau, "tau")
     dt = check_positive_float(dt, "dt")
     if dt > tau:
-        raise ValueError(f"dt must not exceed tau for the Euler step to be stable; got dt={dt}, tau={tau}")
+        raise ValueError(
+            f"dt must not exceed tau for the Euler step to be stable; got dt={dt}, tau={tau}"
+        )
     mask = rng.random((n, n)) < p
     w = np.where(mask, rng.normal(0.0, 1.0 / np.sqrt(p * n), (n, n)), 0.0)
     w_fb = rng.uniform(-1.0, 1.0, n)
@@ -327,9 +329,31 @@ def learning_rate(t, eta0=5e-4, tau_eta=20.0):
 
 
 @njit(cache=True)
-def _reservoir_chunk(mode, x, w, p_mat, avg, indptr, indices, data, gain, w_fb, alpha,
-                     target, drive, step0, n_steps, state_noise, expl_noise, eta0, tau_eta,
-                     beta_avg, force_every, z_out, norm_out):  # pragma: no cover - numba
+def _reservoir_chunk(
+    mode,
+    x,
+    w,
+    p_mat,
+    avg,
+    indptr,
+    indices,
+    data,
+    gain,
+    w_fb,
+    alpha,
+    target,
+    drive,
+    step0,
+    n_steps,
+    state_noise,
+    expl_noise,
+    eta0,
+    tau_eta,
+    beta_avg,
+    force_every,
+    z_out,
+    norm_out,
+):  # pragma: no cover - numba
     """Advance the reservoir n_steps.  mode 0: frozen readout, 1: FORCE, 2: reward-Hebb.
 
     avg = [z_bar, P_bar].  Noise arrays have shape (n_steps, N) and (n_steps,) (zeros = off).
@@ -422,8 +446,25 @@ def _initial_state(res, rng, x0):
     return _real_array(x0, "x0", 1, shape=(res.n_units,)).copy()
 
 
-def _run(mode, res, target, n_steps, rng, *, w0, x0, step0, drive, state_noise, expl_noise,
-         eta0=0.0, tau_eta=1.0, tau_avg=1.0, alpha_rls=1.0, force_every=1):
+def _run(
+    mode,
+    res,
+    target,
+    n_steps,
+    rng,
+    *,
+    w0,
+    x0,
+    step0,
+    drive,
+    state_noise,
+    expl_noise,
+    eta0=0.0,
+    tau_eta=1.0,
+    tau_avg=1.0,
+    alpha_rls=1.0,
+    force_every=1,
+):
     n = res.n_units
     w = np.zeros(n) if w0 is None else _real_array(w0, "w_out", 1, shape=(n,)).copy()
     x = x0
@@ -442,10 +483,31 @@ def _run(mode, res, target, n_steps, rng, *, w0, x0, step0, drive, state_noise, 
         else:
             sn = np.zeros((m, n))
         en = rng.uniform(-expl_noise, expl_noise, m) if expl_noise > 0 else np.zeros(m)
-        _reservoir_chunk(mode, x, w, p_mat, avg, res.indptr, res.indices, res.data, res.gain,
-                         res.w_fb, alpha, target, drive, step0 + done, m, sn, en, eta0,
-                         tau_eta_steps, beta_avg, force_every, z[done:done + m],
-                         norms[done:done + m])
+        _reservoir_chunk(
+            mode,
+            x,
+            w,
+            p_mat,
+            avg,
+            res.indptr,
+            res.indices,
+            res.data,
+            res.gain,
+            res.w_fb,
+            alpha,
+            target,
+            drive,
+            step0 + done,
+            m,
+            sn,
+            en,
+            eta0,
+            tau_eta_steps,
+            beta_avg,
+            force_every,
+            z[done : done + m],
+            norms[done : done + m],
+        )
         done += m
     return ReadoutRun(w, x, step0 + n_steps, z, norms)
 
@@ -462,8 +524,18 @@ def _common_args(res, target, duration, rng, backbone, x0):
     return res, f, n_steps, rng, drive, _initial_state(res, rng, x0)
 
 
-def train_force(res, target, duration, rng, *, backbone=None, alpha=1.0, update_every=2,
-                state_noise=0.0, x0=None) -> ReadoutRun:
+def train_force(
+    res,
+    target,
+    duration,
+    rng,
+    *,
+    backbone=None,
+    alpha=1.0,
+    update_every=2,
+    state_noise=0.0,
+    x0=None,
+) -> ReadoutRun:
     r"""Learn the readout with FORCE (recursive least squares), feeding back :math:`z = \hat z`.
 
     :math:`P` starts at :math:`\mathbb I/\alpha`; every ``update_every`` steps
@@ -476,12 +548,37 @@ def train_force(res, target, duration, rng, *, backbone=None, alpha=1.0, update_
     alpha = check_positive_float(alpha, "alpha")
     every = check_positive_int(update_every, "update_every")
     state_noise = check_nonneg_float(state_noise, "state_noise")
-    return _run(1, res, f, n_steps, rng, w0=None, x0=x, step0=0, drive=drive,
-                state_noise=state_noise, expl_noise=0.0, alpha_rls=alpha, force_every=every)
+    return _run(
+        1,
+        res,
+        f,
+        n_steps,
+        rng,
+        w0=None,
+        x0=x,
+        step0=0,
+        drive=drive,
+        state_noise=state_noise,
+        expl_noise=0.0,
+        alpha_rls=alpha,
+        force_every=every,
+    )
 
 
-def train_reward_hebbian(res, target, duration, rng, *, backbone=None, eta0=5e-4, tau_eta=20.0,
-                         tau_avg=0.005, state_noise=0.05, expl_noise=0.5, x0=None) -> ReadoutRun:
+def train_reward_hebbian(
+    res,
+    target,
+    duration,
+    rng,
+    *,
+    backbone=None,
+    eta0=5e-4,
+    tau_eta=20.0,
+    tau_avg=0.005,
+    state_noise=0.05,
+    expl_noise=0.5,
+    x0=None,
+) -> ReadoutRun:
     r"""Learn the readout with the exploratory reward-modulated Hebbian rule.
 
     At each step: :math:`z = \mathbf w^\top\mathbf r + \xi^{expl}`, :math:`P = -(z-f)^2`,
@@ -497,9 +594,22 @@ def train_reward_hebbian(res, target, duration, rng, *, backbone=None, eta0=5e-4
     tau_avg = check_positive_float(tau_avg, "tau_avg")
     state_noise = check_nonneg_float(state_noise, "state_noise")
     expl_noise = check_nonneg_float(expl_noise, "expl_noise")
-    return _run(2, res, f, n_steps, rng, w0=None, x0=x, step0=0, drive=drive,
-                state_noise=state_noise, expl_noise=expl_noise, eta0=eta0, tau_eta=tau_eta,
-                tau_avg=tau_avg)
+    return _run(
+        2,
+        res,
+        f,
+        n_steps,
+        rng,
+        w0=None,
+        x0=x,
+        step0=0,
+        drive=drive,
+        state_noise=state_noise,
+        expl_noise=expl_noise,
+        eta0=eta0,
+        tau_eta=tau_eta,
+        tau_avg=tau_avg,
+    )
 
 
 def free_run(res, run, target, duration, *, backbone=None) -> ReadoutRun:
@@ -518,8 +628,19 @@ def free_run(res, run, target, duration, *, backbone=None) -> ReadoutRun:
     if n_steps < 1:
         raise ValueError(f"duration must be at least one step dt = {res.dt}; got {duration}")
     rng = np.random.default_rng(0)  # unused: no noise
-    return _run(0, res, f, n_steps, rng, w0=run.w_out, x0=run.x.copy(), step0=run.step,
-                drive=drive, state_noise=0.0, expl_noise=0.0)
+    return _run(
+        0,
+        res,
+        f,
+        n_steps,
+        rng,
+        w0=run.w_out,
+        x0=run.x.copy(),
+        step0=run.step,
+        drive=drive,
+        state_noise=0.0,
+        expl_noise=0.0,
+    )
 
 
 def nmse(output, target) -> float:
@@ -575,8 +696,9 @@ def object_prototypes(rng, *, n_objects=4, dim=20, n_signal=5, proto_std=0.7) ->
     return protos
 
 
-def object_stream(prototypes, n_steps, rng, *, p_saccade=0.5, signal_noise=0.3,
-                  nuisance_noise=1.5) -> ObjectStream:
+def object_stream(
+    prototypes, n_steps, rng, *, p_saccade=0.5, signal_noise=0.3, nuisance_noise=1.5
+) -> ObjectStream:
     r"""A stream of frames :math:`\mathbf x^t = \boldsymbol\mu_{k_t} + \boldsymbol\epsilon^t`.
 
     With probability ``p_saccade`` per step the gaze jumps to a *different* object (uniformly
@@ -650,7 +772,9 @@ def clapp_update(w, w_pred, x_prev, x, y):
     u = z @ w_pred @ c
     gamma = y if 1.0 - y * u > 0 else 0.0
     d_pred = gamma * np.outer(z, c)
-    d_w = gamma * (np.outer((w_pred @ c) * (a > 0), x) + np.outer((w_pred.T @ z) * (a_prev > 0), x_prev))
+    d_w = gamma * (
+        np.outer((w_pred @ c) * (a > 0), x) + np.outer((w_pred.T @ z) * (a_prev > 0), x_prev)
+    )
     return d_w, d_pred
 
 
@@ -718,7 +842,9 @@ def train_clapp(w, w_pred, stream, eta=2e-3):
     before the update at step t.
     """
     if not isinstance(stream, ObjectStream):
-        raise TypeError(f"stream must be an ObjectStream (from object_stream); got {type(stream).__name__}")
+        raise TypeError(
+            f"stream must be an ObjectStream (from object_stream); got {type(stream).__name__}"
+        )
     w = _real_array(w, "W", 2).copy()
     h, d = w.shape
     w_pred = _real_array(w_pred, "W_pred", 2, shape=(h, h)).copy()

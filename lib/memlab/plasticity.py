@@ -134,9 +134,7 @@ def _check_real_array(values, name, ndim):
     ):
         raise TypeError(f"{name} must be a real-valued array; got dtype {arr.dtype}")
     if arr.ndim != ndim:
-        raise ValueError(
-            f"{name} must be a {ndim}-dimensional array; got shape {arr.shape}"
-        )
+        raise ValueError(f"{name} must be a {ndim}-dimensional array; got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
     arr = np.ascontiguousarray(arr, dtype=np.float64)
@@ -191,8 +189,20 @@ _NAMES = {
 }
 
 
-def _run(code, x, w0, eta, *, power=1, kappa=0.0, m0=None, threshold_rate=0.01,
-         record_every=1, max_norm=1e6, on_divergence="raise"):
+def _run(
+    code,
+    x,
+    w0,
+    eta,
+    *,
+    power=1,
+    kappa=0.0,
+    m0=None,
+    threshold_rate=0.01,
+    record_every=1,
+    max_norm=1e6,
+    on_divergence="raise",
+):
     x, w = _check_stream(x, w0)
     eta = check_positive_float(eta, "eta")
     kappa = check_nonneg_float(kappa, "kappa")
@@ -380,8 +390,15 @@ def hebb(x, w0, eta, *, record_every=1, max_norm=1e6, on_divergence="raise") -> 
     x^\top\rangle`, so the weight grows like :math:`(1+\eta\lambda_1)^t` along the top
     eigenvector: the rule always diverges (use ``on_divergence="stop"`` to watch it).
     """
-    return _run(_k.HEBB, x, w0, eta, record_every=record_every, max_norm=max_norm,
-                on_divergence=on_divergence)
+    return _run(
+        _k.HEBB,
+        x,
+        w0,
+        eta,
+        record_every=record_every,
+        max_norm=max_norm,
+        on_divergence=on_divergence,
+    )
 
 
 def oja(x, w0, eta, *, record_every=1, max_norm=1e6, on_divergence="raise") -> LearningRun:
@@ -390,12 +407,20 @@ def oja(x, w0, eta, *, record_every=1, max_norm=1e6, on_divergence="raise") -> L
     For small :math:`\eta` the weight converges to the unit-norm top eigenvector of
     :math:`C=\langle\mathbf x\mathbf x^\top\rangle` (Oja 1982).
     """
-    return _run(_k.OJA, x, w0, eta, record_every=record_every, max_norm=max_norm,
-                on_divergence=on_divergence)
+    return _run(
+        _k.OJA,
+        x,
+        w0,
+        eta,
+        record_every=record_every,
+        max_norm=max_norm,
+        on_divergence=on_divergence,
+    )
 
 
-def bcm(x, w0, eta, *, threshold_rate=0.01, m0=None, record_every=1, max_norm=1e6,
-        on_divergence="raise") -> LearningRun:
+def bcm(
+    x, w0, eta, *, threshold_rate=0.01, m0=None, record_every=1, max_norm=1e6, on_divergence="raise"
+) -> LearningRun:
     r"""BCM rule with a sliding threshold: :math:`\Delta\mathbf w=\eta\,\mathbf x\,y\,(y-\bar m)`.
 
     The threshold :math:`\bar m` is a running average of :math:`y^2`,
@@ -403,13 +428,34 @@ def bcm(x, w0, eta, *, threshold_rate=0.01, m0=None, record_every=1, max_norm=1e
     ``m0``, default the mean of :math:`y^2` over the stream at ``w0``).  This is
     :func:`correlation_invariant` with ``power=2, kappa=1``.
     """
-    return _run(_k.INVARIANT, x, w0, eta, power=2, kappa=1.0, m0=m0,
-                threshold_rate=threshold_rate, record_every=record_every, max_norm=max_norm,
-                on_divergence=on_divergence)
+    return _run(
+        _k.INVARIANT,
+        x,
+        w0,
+        eta,
+        power=2,
+        kappa=1.0,
+        m0=m0,
+        threshold_rate=threshold_rate,
+        record_every=record_every,
+        max_norm=max_norm,
+        on_divergence=on_divergence,
+    )
 
 
-def correlation_invariant(x, w0, eta, *, power=3, kappa=6.0, threshold_rate=0.01, m0=None,
-                          record_every=1, max_norm=1e6, on_divergence="raise") -> LearningRun:
+def correlation_invariant(
+    x,
+    w0,
+    eta,
+    *,
+    power=3,
+    kappa=6.0,
+    threshold_rate=0.01,
+    m0=None,
+    record_every=1,
+    max_norm=1e6,
+    on_divergence="raise",
+) -> LearningRun:
     r"""Correlation-invariant rule :math:`\Delta\mathbf w=\eta\,\mathbf x\,\phi(y)`,
     :math:`\phi(y)=y^p-\kappa\,\bar m^{\,p-1}\,y`.
 
@@ -422,13 +468,24 @@ def correlation_invariant(x, w0, eta, *, power=3, kappa=6.0, threshold_rate=0.01
     kappa=1`` is BCM.  Reconstruction after Brito & Gerstner (arXiv:2105.10109).
     """
     power = _check_power(power)
-    return _run(_k.INVARIANT, x, w0, eta, power=power, kappa=kappa, m0=m0,
-                threshold_rate=threshold_rate, record_every=record_every, max_norm=max_norm,
-                on_divergence=on_divergence)
+    return _run(
+        _k.INVARIANT,
+        x,
+        w0,
+        eta,
+        power=power,
+        kappa=kappa,
+        m0=m0,
+        threshold_rate=threshold_rate,
+        record_every=record_every,
+        max_norm=max_norm,
+        on_divergence=on_divergence,
+    )
 
 
-def normalised_hebbian(x, w0, eta, *, power=3, record_every=1, max_norm=1e6,
-                       on_divergence="raise") -> LearningRun:
+def normalised_hebbian(
+    x, w0, eta, *, power=3, record_every=1, max_norm=1e6, on_divergence="raise"
+) -> LearningRun:
     r"""Nonlinear Hebb with explicit normalisation:
     :math:`\mathbf w\leftarrow(\mathbf w+\eta\,\mathbf x\,y^p)/\lVert\mathbf w+\eta\,\mathbf x\,y^p\rVert`.
 
@@ -437,12 +494,21 @@ def normalised_hebbian(x, w0, eta, *, power=3, record_every=1, max_norm=1e6,
     :math:`\mathbf v=A^\top\mathbf w`: they depend on the input correlations.
     """
     power = _check_power(power)
-    return _run(_k.NORMALISED, x, w0, eta, power=power, record_every=record_every,
-                max_norm=max_norm, on_divergence=on_divergence)
+    return _run(
+        _k.NORMALISED,
+        x,
+        w0,
+        eta,
+        power=power,
+        record_every=record_every,
+        max_norm=max_norm,
+        on_divergence=on_divergence,
+    )
 
 
-def heterosynaptic(x, w0, eta, *, power=3, record_every=1, max_norm=1e6,
-                   on_divergence="raise") -> LearningRun:
+def heterosynaptic(
+    x, w0, eta, *, power=3, record_every=1, max_norm=1e6, on_divergence="raise"
+) -> LearningRun:
     r"""Nonlinear Hebb with heterosynaptic (Oja-type) decay:
     :math:`\Delta\mathbf w=\eta\,(\mathbf x\,y^p-y^{p+1}\,\mathbf w)`.
 
@@ -451,16 +517,26 @@ def heterosynaptic(x, w0, eta, *, power=3, record_every=1, max_norm=1e6,
     depend on the input correlations.
     """
     power = _check_power(power)
-    return _run(_k.HETEROSYNAPTIC, x, w0, eta, power=power, record_every=record_every,
-                max_norm=max_norm, on_divergence=on_divergence)
+    return _run(
+        _k.HETEROSYNAPTIC,
+        x,
+        w0,
+        eta,
+        power=power,
+        record_every=record_every,
+        max_norm=max_norm,
+        on_divergence=on_divergence,
+    )
 
 
 for _f in (hebb, oja, normalised_hebbian, heterosynaptic):
     _f.__doc__ += _COMMON_DOC
 for _f in (bcm, correlation_invariant):
     _f.__doc__ += _COMMON_DOC.replace(
-        "    record_every", "    threshold_rate, m0 : float, optional\n"
-        "        Rate and initial value of the running average of y**2.\n    record_every", 1
+        "    record_every",
+        "    threshold_rate, m0 : float, optional\n"
+        "        Rate and initial value of the running average of y**2.\n    record_every",
+        1,
     )
 
 
@@ -526,8 +602,7 @@ def _check_params(params):
     tm = check_finite_float(params.theta_minus, "theta_minus")
     if not tm < tp:
         raise ValueError(
-            f"the LTD threshold theta_minus={tm} must lie below the LTP threshold "
-            f"theta_plus={tp}"
+            f"the LTD threshold theta_minus={tm} must lie below the LTP threshold theta_plus={tp}"
         )
     return params
 
@@ -591,8 +666,22 @@ def voltage_rule(voltage, pre_times, dt=0.1, params=None, u0=None) -> VoltageRul
     k = u.shape[0]
     g, up, um, cum = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
     total = _k._voltage_rule(
-        u, pre, dt, p.tau_g, p.tau_plus, p.tau_minus, p.theta_plus, p.theta_minus,
-        p.a_ltp, p.a_ltd, u0, u0, g, up, um, cum,
+        u,
+        pre,
+        dt,
+        p.tau_g,
+        p.tau_plus,
+        p.tau_minus,
+        p.theta_plus,
+        p.theta_minus,
+        p.a_ltp,
+        p.a_ltd,
+        u0,
+        u0,
+        g,
+        up,
+        um,
+        cum,
     )
     return VoltageRuleResult(float(total), cum, g, up, um)
 
@@ -606,10 +695,23 @@ def clamped_weight_change(u, glutamate_integral, params=None) -> float:
     return (p.a_ltp * max(u - p.theta_plus, 0.0) - p.a_ltd * max(u - p.theta_minus, 0.0)) * gi
 
 
-def dendritic_voltage(duration, distance, post_times=(), pre_times=(), *, dt=0.1, rest=-70.0,
-                      bap_amplitude=100.0, length_constant=150.0, bap_width=1.0,
-                      broadening_length=100.0, epsp_amplitude=2.0, epsp_tau=5.0,
-                      plateau_amplitude=0.0, plateau_duration=20.0) -> np.ndarray:
+def dendritic_voltage(
+    duration,
+    distance,
+    post_times=(),
+    pre_times=(),
+    *,
+    dt=0.1,
+    rest=-70.0,
+    bap_amplitude=100.0,
+    length_constant=150.0,
+    bap_width=1.0,
+    broadening_length=100.0,
+    epsp_amplitude=2.0,
+    epsp_tau=5.0,
+    plateau_amplitude=0.0,
+    plateau_duration=20.0,
+) -> np.ndarray:
     r"""Synthetic local voltage at ``distance`` (µm) from the soma, on a grid of step ``dt``.
 
     .. math::
@@ -630,12 +732,19 @@ def dendritic_voltage(duration, distance, post_times=(), pre_times=(), *, dt=0.1
     duration = check_positive_float(duration, "duration")
     dt = check_positive_float(dt, "dt")
     x = check_nonneg_float(distance, "distance")
-    for name, value in (("length_constant", length_constant), ("bap_width", bap_width),
-                        ("broadening_length", broadening_length), ("epsp_tau", epsp_tau)):
+    for name, value in (
+        ("length_constant", length_constant),
+        ("bap_width", bap_width),
+        ("broadening_length", broadening_length),
+        ("epsp_tau", epsp_tau),
+    ):
         check_positive_float(value, name)
-    for name, value in (("bap_amplitude", bap_amplitude), ("epsp_amplitude", epsp_amplitude),
-                        ("plateau_amplitude", plateau_amplitude),
-                        ("plateau_duration", plateau_duration)):
+    for name, value in (
+        ("bap_amplitude", bap_amplitude),
+        ("epsp_amplitude", epsp_amplitude),
+        ("plateau_amplitude", plateau_amplitude),
+        ("plateau_duration", plateau_duration),
+    ):
         check_nonneg_float(value, name)
     rest = check_finite_float(rest, "rest")
     t = np.arange(int(round(duration / dt)) + 1) * dt
@@ -657,8 +766,17 @@ def dendritic_voltage(duration, distance, post_times=(), pre_times=(), *, dt=0.1
     return u
 
 
-def pairing_protocol(distance, *, n_pairings=60, frequency=1.0, delay=10.0, dt=0.1,
-                     plateau_amplitude=0.0, params=None, **trace_kwargs) -> float:
+def pairing_protocol(
+    distance,
+    *,
+    n_pairings=60,
+    frequency=1.0,
+    delay=10.0,
+    dt=0.1,
+    plateau_amplitude=0.0,
+    params=None,
+    **trace_kwargs,
+) -> float:
     r"""Total weight change of a pre-then-post pairing protocol at ``distance`` µm.
 
     ``n_pairings`` presynaptic spikes at ``frequency`` Hz, each followed after ``delay`` ms
@@ -673,6 +791,7 @@ def pairing_protocol(distance, *, n_pairings=60, frequency=1.0, delay=10.0, dt=0
     pre = start + period * np.arange(n_pairings)
     post = pre + delay
     duration = max(pre[-1], post[-1]) + 200.0
-    u = dendritic_voltage(duration, distance, post, pre, dt=dt,
-                          plateau_amplitude=plateau_amplitude, **trace_kwargs)
+    u = dendritic_voltage(
+        duration, distance, post, pre, dt=dt, plateau_amplitude=plateau_amplitude, **trace_kwargs
+    )
     return voltage_rule(u, pre, dt=dt, params=params).dw

@@ -58,13 +58,13 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from memlab._validation import check_positive_float as _check_positive_float
 from memlab._validation import (
     check_finite_float,
     check_fraction,
     check_generator,
     check_positive_int,
 )
+from memlab._validation import check_positive_float as _check_positive_float
 
 __all__ = [
     "GaussianTask",
@@ -255,7 +255,9 @@ def _check_observations(observations, model: _Model) -> np.ndarray:
             f"observations must be a 1-D sequence of shape (T,); got shape {arr.shape}"
         )
     if arr.size == 0:
-        raise ValueError("observations must contain at least one observation; got an empty sequence")
+        raise ValueError(
+            "observations must contain at least one observation; got an empty sequence"
+        )
     if model.categorical:
         k = model.n_categories
         bad = (arr < 0) | (arr >= k)
@@ -428,7 +430,11 @@ def surprise_gamma(log_surprise, m):
     m = _check_m(m)
     x = np.asarray(log_surprise, dtype=np.float64) + _log_m(m)
     with np.errstate(over="ignore"):
-        out = np.where(x >= 0, 1.0 / (1.0 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x))))
+        out = np.where(
+            x >= 0,
+            1.0 / (1.0 + np.exp(-np.abs(x))),
+            np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x))),
+        )
     return float(out) if out.ndim == 0 else out
 
 
@@ -488,8 +494,9 @@ def _grow(a, rows):  # pragma: no cover - numba
 
 
 @njit(cache=True)
-def _runlength_gauss(y, var, mu0, sigma0, log_m, log_tol, max_n, lw, s, nu,
-                     est, log_s, gam, ncomp):  # pragma: no cover - numba
+def _runlength_gauss(
+    y, var, mu0, sigma0, log_m, log_tol, max_n, lw, s, nu, est, log_s, gam, ncomp
+):  # pragma: no cover - numba
     """Run-length message passing, Gaussian task; ``nu`` is stored as ``nu[:, 0]``."""
     nu0 = var / (sigma0 * sigma0)
     s0 = mu0 * nu0
@@ -539,8 +546,9 @@ def _runlength_gauss(y, var, mu0, sigma0, log_m, log_tol, max_n, lw, s, nu,
 
 
 @njit(cache=True)
-def _runlength_cat(y, alpha0, log_m, log_tol, max_n, lw, asum, alpha,
-                   est, log_s, gam, ncomp):  # pragma: no cover - numba
+def _runlength_cat(
+    y, alpha0, log_m, log_tol, max_n, lw, asum, alpha, est, log_s, gam, ncomp
+):  # pragma: no cover - numba
     """Run-length message passing, categorical task (Dirichlet components)."""
     kc = alpha0.shape[0]
     a0 = 0.0
@@ -606,15 +614,31 @@ def _run_runlength(y, model, p_change, log_tol, max_n):
         asum = np.empty(cap)
         alpha = np.empty((cap, k))
         est = np.empty((t_len, k))
-        n, lw, asum, alpha = _runlength_cat(y, alpha0, log_m, log_tol, max_n, lw, asum, alpha, est, log_s, gam, ncomp)
+        n, lw, asum, alpha = _runlength_cat(
+            y, alpha0, log_m, log_tol, max_n, lw, asum, alpha, est, log_s, gam, ncomp
+        )
         belief = RunLengthBelief(np.exp(lw[:n]), None, None, alpha[:n].copy())
     else:
-        var = model.sigma ** 2
+        var = model.sigma**2
         s = np.empty(cap)
         nu = np.empty((cap, 1))
         est = np.empty(t_len)
-        n, lw, s, nu = _runlength_gauss(y, var, model.mu0, model.sigma0, log_m, log_tol, max_n,
-                                        lw, s, nu, est, log_s, gam, ncomp)
+        n, lw, s, nu = _runlength_gauss(
+            y,
+            var,
+            model.mu0,
+            model.sigma0,
+            log_m,
+            log_tol,
+            max_n,
+            lw,
+            s,
+            nu,
+            est,
+            log_s,
+            gam,
+            ncomp,
+        )
         belief = RunLengthBelief(np.exp(lw[:n]), s[:n] / nu[:n, 0], var / nu[:n, 0], None)
     return BeliefTrace(est, log_s, gam, ncomp), belief
 
@@ -626,8 +650,17 @@ def _check_tol(tol) -> float:
     return tol
 
 
-def exact_bayes(observations, p_change, *, sigma=None, concentration=None, n_categories=None,
-                mu0=0.0, sigma0=1.0, tol=_DEFAULT_TOL) -> BeliefTrace:
+def exact_bayes(
+    observations,
+    p_change,
+    *,
+    sigma=None,
+    concentration=None,
+    n_categories=None,
+    mu0=0.0,
+    sigma0=1.0,
+    tol=_DEFAULT_TOL,
+) -> BeliefTrace:
     r"""Exact Bayesian filtering by run-length message passing (Adams & MacKay 2007).
 
     The belief is a mixture over run lengths, :math:`\pi^{(t)} = \sum_k w_k \pi_k`,
@@ -680,8 +713,17 @@ def exact_bayes(observations, p_change, *, sigma=None, concentration=None, n_cat
     return _run_runlength(y, model, p_change, log_tol, y.shape[0] + 1)[0]
 
 
-def exact_bayes_belief(observations, p_change, *, sigma=None, concentration=None,
-                       n_categories=None, mu0=0.0, sigma0=1.0, tol=_DEFAULT_TOL) -> RunLengthBelief:
+def exact_bayes_belief(
+    observations,
+    p_change,
+    *,
+    sigma=None,
+    concentration=None,
+    n_categories=None,
+    mu0=0.0,
+    sigma0=1.0,
+    tol=_DEFAULT_TOL,
+) -> RunLengthBelief:
     r"""Run-length mixture :math:`\pi^{(T)}` after the last observation.
 
     Same algorithm and parameters as :func:`exact_bayes`; returns the posterior
@@ -699,14 +741,23 @@ def exact_bayes_belief(observations, p_change, *, sigma=None, concentration=None
         if model.categorical:
             alphas = np.full((1, model.n_categories), model.concentration)
             return RunLengthBelief(np.ones(1), None, None, alphas)
-        return RunLengthBelief(np.ones(1), np.array([model.mu0]), np.array([model.sigma0 ** 2]), None)
+        return RunLengthBelief(np.ones(1), np.array([model.mu0]), np.array([model.sigma0**2]), None)
     y = _check_observations(observations, model)
     log_tol = math.log(tol) if tol > 0 else -math.inf
     return _run_runlength(y, model, p_change, log_tol, y.shape[0] + 1)[1]
 
 
-def message_passing(observations, p_change, n_messages, *, sigma=None, concentration=None,
-                    n_categories=None, mu0=0.0, sigma0=1.0) -> BeliefTrace:
+def message_passing(
+    observations,
+    p_change,
+    n_messages,
+    *,
+    sigma=None,
+    concentration=None,
+    n_categories=None,
+    mu0=0.0,
+    sigma0=1.0,
+) -> BeliefTrace:
     r"""MP\ :sub:`N`: run-length message passing truncated to ``N`` messages.
 
     Identical to :func:`exact_bayes` (with ``tol = 0``) except the pruning step:
@@ -859,8 +910,18 @@ def _pf_cat(y, alpha0, log_m, n_p, rng, est, log_s, gam):  # pragma: no cover - 
                 est[t, j] += f * alpha[i, j]
 
 
-def particle_filter(observations, p_change, n_particles, rng, *, sigma=None, concentration=None,
-                    n_categories=None, mu0=0.0, sigma0=1.0) -> BeliefTrace:
+def particle_filter(
+    observations,
+    p_change,
+    n_particles,
+    rng,
+    *,
+    sigma=None,
+    concentration=None,
+    n_categories=None,
+    mu0=0.0,
+    sigma0=1.0,
+) -> BeliefTrace:
     r"""Particle filter pf\ :sub:`N`, Rao–Blackwellised over the change indicators.
 
     Particle :math:`i` is a conjugate belief :math:`\pi_i` with weight :math:`w_i`
@@ -907,7 +968,9 @@ def particle_filter(observations, p_change, n_particles, rng, *, sigma=None, con
         _pf_cat(y, alpha0, log_m, n_particles, rng, est, log_s, gam)
     else:
         est = np.empty(t_len)
-        _pf_gauss(y, model.sigma ** 2, model.mu0, model.sigma0, log_m, n_particles, rng, est, log_s, gam)
+        _pf_gauss(
+            y, model.sigma**2, model.mu0, model.sigma0, log_m, n_particles, rng, est, log_s, gam
+        )
     return BeliefTrace(est, log_s, gam)
 
 
@@ -960,8 +1023,9 @@ def _varsmile_cat(y, alpha0, log_m, est, log_s, gam):  # pragma: no cover - numb
         gam[t] = g
 
 
-def var_smile(observations, m, *, sigma=None, concentration=None, n_categories=None,
-              mu0=0.0, sigma0=1.0) -> BeliefTrace:
+def var_smile(
+    observations, m, *, sigma=None, concentration=None, n_categories=None, mu0=0.0, sigma0=1.0
+) -> BeliefTrace:
     r"""Variational SMiLe: a single conjugate belief mixed with the prior by surprise.
 
     With :math:`\gamma = \gamma(S_{BF}(y; \pi^{(t)}), m)`:
@@ -1001,7 +1065,7 @@ def var_smile(observations, m, *, sigma=None, concentration=None, n_categories=N
         _varsmile_cat(y, np.full(model.n_categories, model.concentration), log_m, est, log_s, gam)
     else:
         est = np.empty(t_len)
-        _varsmile_gauss(y, model.sigma ** 2, model.mu0, model.sigma0, log_m, est, log_s, gam)
+        _varsmile_gauss(y, model.sigma**2, model.mu0, model.sigma0, log_m, est, log_s, gam)
     return BeliefTrace(est, log_s, gam)
 
 
@@ -1085,7 +1149,9 @@ def leaky_integrator(observations, omega, *, n_categories=None, concentration=No
 
 
 @njit(cache=True)
-def _nassar(y, var, mu0, sigma0, log_m, exact_variance, est, log_s, gam):  # pragma: no cover - numba
+def _nassar(
+    y, var, mu0, sigma0, log_m, exact_variance, est, log_s, gam
+):  # pragma: no cover - numba
     rho = var / (sigma0 * sigma0)
     pv0 = var + sigma0 * sigma0
     mu = mu0
@@ -1157,8 +1223,17 @@ def nassar(observations, hazard, *, sigma, variant=2012, mu0=0.0, sigma0=1.0) ->
     est = np.empty(t_len)
     log_s = np.empty(t_len)
     gam = np.empty(t_len)
-    _nassar(y, model.sigma ** 2, model.mu0, model.sigma0, _log_m_from_p(hazard),
-            int(variant) == 2012, est, log_s, gam)
+    _nassar(
+        y,
+        model.sigma**2,
+        model.mu0,
+        model.sigma0,
+        _log_m_from_p(hazard),
+        int(variant) == 2012,
+        est,
+        log_s,
+        gam,
+    )
     return BeliefTrace(est, log_s, gam)
 
 
@@ -1220,8 +1295,9 @@ def _grid_filter(y, theta, logp0, var, p_change, est, log_s, gam):  # pragma: no
         gam[t] = math.exp(lg)
 
 
-def grid_filter(observations, p_change, *, sigma, mu0=0.0, sigma0=1.0, n_grid=40001,
-                half_width=8.0) -> BeliefTrace:
+def grid_filter(
+    observations, p_change, *, sigma, mu0=0.0, sigma0=1.0, n_grid=40001, half_width=8.0
+) -> BeliefTrace:
     r"""Brute-force Bayesian forward filter on a grid of the hidden mean (Gaussian task).
 
     On the grid :math:`\theta_j = \mu_0 + \sigma_0 x_j`, :math:`x_j` equally spaced on
@@ -1266,7 +1342,7 @@ def grid_filter(observations, p_change, *, sigma, mu0=0.0, sigma0=1.0, n_grid=40
     est = np.empty(t_len)
     log_s = np.empty(t_len)
     gam = np.empty(t_len)
-    _grid_filter(y, theta, logp0, model.sigma ** 2, p_change, est, log_s, gam)
+    _grid_filter(y, theta, logp0, model.sigma**2, p_change, est, log_s, gam)
     return BeliefTrace(est, log_s, gam)
 
 
@@ -1356,8 +1432,12 @@ def published_mse(task="gaussian", algorithm="bayesfilter", directory=None) -> d
         raise FileNotFoundError(f"published data file {str(path)!r} not found")
     lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
     header = lines[0]
-    if len(header) != 3 or header[0] != first or header[1] != "changeprobability" \
-            or not header[2].endswith("_meanerror"):
+    if (
+        len(header) != 3
+        or header[0] != first
+        or header[1] != "changeprobability"
+        or not header[2].endswith("_meanerror")
+    ):
         raise ValueError(
             f"unexpected header {header} in {path.name}; expected "
             f"['{first}', 'changeprobability', '<name>_meanerror']"

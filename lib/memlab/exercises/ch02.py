@@ -13,8 +13,10 @@ def _with_self_term(patterns, state, n):
     xi = patterns.astype(np.int64)
     m = xi @ state.astype(np.int64)
     return np.array(
-        [int(sum((mm + x) ** (n + 1) - (mm - x) ** (n + 1) for mm, x in zip(m, xi[:, i])))
-         for i in range(patterns.shape[1])]
+        [
+            int(sum((mm + x) ** (n + 1) - (mm - x) ** (n + 1) for mm, x in zip(m, xi[:, i])))
+            for i in range(patterns.shape[1])
+        ]
     )
 
 

@@ -50,17 +50,25 @@ def check_oja_step(oja_step, *, hidden=False):
             if k == 0 and not np.allclose(new, reference[1], rtol=1e-8, atol=1e-12):
                 y = w @ x[k]
                 if np.allclose(new, w + eta * x[k] * y, rtol=1e-9):
-                    fail("oja_step returns the plain Hebbian step w + eta*y*x: the decay term "
-                         "-eta * y**2 * w that keeps the norm bounded is missing.")
+                    fail(
+                        "oja_step returns the plain Hebbian step w + eta*y*x: the decay term "
+                        "-eta * y**2 * w that keeps the norm bounded is missing."
+                    )
                 if np.allclose(new, w + eta * y * (x[k] - w), rtol=1e-9):
-                    fail("oja_step decays with eta*y*w; Oja's decay is eta * y**2 * w "
-                         "(y times the postsynaptic term y*w).")
+                    fail(
+                        "oja_step decays with eta*y*w; Oja's decay is eta * y**2 * w "
+                        "(y times the postsynaptic term y*w)."
+                    )
                 if np.allclose(new - w, -(reference[1] - reference[0]), rtol=1e-9):
-                    fail("oja_step moves the weight in the opposite direction: check the sign "
-                         "of the update (it should be + eta * y * (x - y * w)).")
+                    fail(
+                        "oja_step moves the weight in the opposite direction: check the sign "
+                        "of the update (it should be + eta * y * (x - y * w))."
+                    )
                 if np.allclose(new, reference[1] - reference[0], rtol=1e-9):
-                    fail("oja_step returns the weight *change*; return the new weights "
-                         "w + dw instead.")
+                    fail(
+                        "oja_step returns the weight *change*; return the new weights "
+                        "w + dw instead."
+                    )
             w = new
             if not np.allclose(w, reference[k + 1], rtol=1e-8, atol=1e-12):
                 fail(
@@ -96,8 +104,11 @@ def check_invariant_update(invariant_update, *, hidden=False):
         w = w0.copy()
         m = float(np.mean((x @ w0) ** 2))
         for k in range(len(reference) - 1):
-            dw = as_array(invariant_update(w.copy(), x[k].copy(), m, eta, kappa),
-                          "invariant_update(w, x, m_bar, eta, kappa)", shape=(n,))
+            dw = as_array(
+                invariant_update(w.copy(), x[k].copy(), m, eta, kappa),
+                "invariant_update(w, x, m_bar, eta, kappa)",
+                shape=(n,),
+            )
             ref_dw = reference[1] - reference[0]
             if k == 0 and not np.allclose(dw, ref_dw, rtol=1e-7, atol=1e-15):
                 y = w @ x[k]
@@ -105,15 +116,21 @@ def check_invariant_update(invariant_update, *, hidden=False):
                     fail("invariant_update returns the new weights; return the change dw.")
                 across = dw - (dw @ x[k]) / (x[k] @ x[k]) * x[k]
                 if np.linalg.norm(across) > 1e-9 * max(np.linalg.norm(dw), 1e-300):
-                    fail("your update is not parallel to the presynaptic input x: in the "
-                         "invariant rule *every* term, the depression included, is x times a "
-                         "function of y (no term proportional to w).")
+                    fail(
+                        "your update is not parallel to the presynaptic input x: in the "
+                        "invariant rule *every* term, the depression included, is x times a "
+                        "function of y (no term proportional to w)."
+                    )
                 if np.allclose(dw, eta * x[k] * (y**3 - kappa * m * y), rtol=1e-9):
-                    fail("the depression uses kappa * m_bar * y; the cubic rule needs "
-                         "kappa * m_bar**2 * y so that both terms scale like y**3.")
+                    fail(
+                        "the depression uses kappa * m_bar * y; the cubic rule needs "
+                        "kappa * m_bar**2 * y so that both terms scale like y**3."
+                    )
                 if np.allclose(dw, -ref_dw, rtol=1e-9):
-                    fail("your update has the opposite sign: potentiation is +x*y**3, "
-                         "depression is -kappa * m_bar**2 * x * y.")
+                    fail(
+                        "your update has the opposite sign: potentiation is +x*y**3, "
+                        "depression is -kappa * m_bar**2 * x * y."
+                    )
             y_before = w @ x[k]
             w = w + dw
             m += 0.01 * (y_before**2 - m)  # the running average of y**2, as in memlab
@@ -124,8 +141,9 @@ def check_invariant_update(invariant_update, *, hidden=False):
                     f"{np.round(reference[k + 1], 6)}: dw = eta * x * (y**3 - kappa*m_bar**2*y) "
                     "with y = w @ x."
                 )
-    return passed(f"your update reproduces memlab.plasticity.correlation_invariant on "
-                  f"{len(cases)} streams.")
+    return passed(
+        f"your update reproduces memlab.plasticity.correlation_invariant on {len(cases)} streams."
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -141,8 +159,11 @@ def check_clamped_change(clamped_change, *, hidden=False):
     """
     params_list = [pl.VoltageRuleParams()]
     if hidden:
-        params_list.append(pl.VoltageRuleParams(tau_g=10.0, theta_plus=-50.0,
-                                                theta_minus=-65.0, a_ltp=2.0, a_ltd=0.5))
+        params_list.append(
+            pl.VoltageRuleParams(
+                tau_g=10.0, theta_plus=-50.0, theta_minus=-65.0, a_ltp=2.0, a_ltd=0.5
+            )
+        )
     dt = 0.1
     for params in params_list:
         for u in (-75.0, -68.5, -66.0, -60.0, -56.0, -52.0, -40.0):
@@ -154,9 +175,13 @@ def check_clamped_change(clamped_change, *, hidden=False):
                 got = float(as_array(value, "clamped_change(u, n_pre, params)", shape=()))
                 if np.isclose(got, simulated, rtol=1e-3, atol=1e-6):
                     continue
-                where = ("below the LTD threshold" if u <= params.theta_minus else
-                         "between the two thresholds" if u < params.theta_plus else
-                         "above the LTP threshold")
+                where = (
+                    "below the LTD threshold"
+                    if u <= params.theta_minus
+                    else "between the two thresholds"
+                    if u < params.theta_plus
+                    else "above the LTP threshold"
+                )
                 hint = {
                     "below the LTD threshold": "both rectified terms are zero here, so the "
                     "change must be exactly 0.",
@@ -168,6 +193,8 @@ def check_clamped_change(clamped_change, *, hidden=False):
                 }[where]
                 if np.isclose(got, simulated / params.tau_g, rtol=1e-3):
                     hint = "you are off by a factor tau_g: each spike leaves a trace of area tau_g."
-                fail(f"for u = {u} mV ({where}) and {n_pre} presynaptic spike(s) you return "
-                     f"{got:.4g}, the simulated clamp gives {simulated:.4g}: {hint}")
+                fail(
+                    f"for u = {u} mV ({where}) and {n_pre} presynaptic spike(s) you return "
+                    f"{got:.4g}, the simulated clamp gives {simulated:.4g}: {hint}"
+                )
     return passed("your closed form matches the simulated clamp in all three voltage ranges.")

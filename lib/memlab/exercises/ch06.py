@@ -69,7 +69,9 @@ def check_reward_hebbian_update(reward_hebbian_update, *, hidden: bool = False) 
         perf = float(-rng.random())
         perf_bar = perf + (0.3 if k % 2 else -0.3)  # odd cases: worse than usual
         eta = float(rng.uniform(1e-4, 1e-2))
-        dw = as_array(reward_hebbian_update(r.copy(), z, z_bar, perf, perf_bar, eta), "dw", shape=(n,))
+        dw = as_array(
+            reward_hebbian_update(r.copy(), z, z_bar, perf, perf_bar, eta), "dw", shape=(n,)
+        )
         expected = ll.reward_modulated_update(r, z, z_bar, perf, perf_bar, eta)
         if k % 2 and np.any(dw != 0):
             fail(
@@ -84,7 +86,9 @@ def check_reward_hebbian_update(reward_hebbian_update, *, hidden: bool = False) 
             np.allclose(dw, expected, rtol=1e-9, atol=1e-15),
             f"case {k}: dw differs from eta * M * (z - z_bar) * r with M = 1 if perf > perf_bar.",
         )
-    dw_tie = as_array(reward_hebbian_update(np.ones(3), 1.0, 0.0, -0.5, -0.5, 0.1), "dw", shape=(3,))
+    dw_tie = as_array(
+        reward_hebbian_update(np.ones(3), 1.0, 0.0, -0.5, -0.5, 0.1), "dw", shape=(3,)
+    )
     require(
         np.all(dw_tie == 0),
         "when perf equals its running mean the performance is not *better* than usual: M = 0.",
@@ -113,8 +117,11 @@ def check_clapp_local_update(clapp_local_update, *, hidden: bool = False) -> Non
         u = ll.clapp_score(w, wp, x_prev, x)
         if min(np.abs(w @ x).min(), np.abs(w @ x_prev).min(), abs(1 - y * u)) < 1e-3:
             continue  # too close to a kink for finite differences
-        dw, dwp = unpack(clapp_local_update(w.copy(), wp.copy(), x_prev, x, y), 2,
-                         "clapp_local_update(W, W_pred, x_prev, x, y)")
+        dw, dwp = unpack(
+            clapp_local_update(w.copy(), wp.copy(), x_prev, x, y),
+            2,
+            "clapp_local_update(W, W_pred, x_prev, x, y)",
+        )
         dw = as_array(dw, "dW", shape=w.shape)
         dwp = as_array(dwp, "dW_pred", shape=wp.shape)
         ref_w, ref_p = ll.clapp_update(w, wp, x_prev, x, y)
@@ -124,7 +131,9 @@ def check_clapp_local_update(clapp_local_update, *, hidden: bool = False) -> Non
             a, b = wp.copy(), wp.copy()
             a[idx] += h
             b[idx] -= h
-            num_p[idx] = -(ll.clapp_loss(w, a, x_prev, x, y) - ll.clapp_loss(w, b, x_prev, x, y)) / (2 * h)
+            num_p[idx] = -(
+                ll.clapp_loss(w, a, x_prev, x, y) - ll.clapp_loss(w, b, x_prev, x, y)
+            ) / (2 * h)
         if not np.allclose(num_p, ref_p, atol=1e-6):  # pragma: no cover - guards the reference
             continue
         margin_met = 1 - y * u <= 0
@@ -136,7 +145,9 @@ def check_clapp_local_update(clapp_local_update, *, hidden: bool = False) -> Non
             )
             continue
         if np.allclose(dwp, -ref_p, atol=1e-9) and np.any(ref_p != 0):
-            fail("your updates point up the loss: return minus the gradient (gamma = +y when the margin is violated).")
+            fail(
+                "your updates point up the loss: return minus the gradient (gamma = +y when the margin is violated)."
+            )
         require(
             np.allclose(dwp, ref_p, rtol=1e-6, atol=1e-9),
             f"dW_pred differs from -dL/dW_pred (y = {y:+d}, u = {u:.3f}): it should be "
@@ -155,9 +166,12 @@ def check_clapp_local_update(clapp_local_update, *, hidden: bool = False) -> Non
         )
     # a case where the margin is met (y u = 8 > 1): the hinge is flat, nothing changes
     w, wp, x = np.eye(3, 4) * 2, np.eye(3), np.array([1.0, 1.0, 0.0, 0.0])
-    dw, dwp = unpack(clapp_local_update(w, wp, x, x, 1), 2, "clapp_local_update(W, W_pred, x_prev, x, y)")
+    dw, dwp = unpack(
+        clapp_local_update(w, wp, x, x, 1), 2, "clapp_local_update(W, W_pred, x_prev, x, y)"
+    )
     require(
-        np.all(as_array(dw, "dW", shape=w.shape) == 0) and np.all(as_array(dwp, "dW_pred", shape=wp.shape) == 0),
+        np.all(as_array(dw, "dW", shape=w.shape) == 0)
+        and np.all(as_array(dwp, "dW_pred", shape=wp.shape) == 0),
         "when y u > 1 the hinge loss is flat (zero): both updates must be exactly zero (gamma = 0).",
     )
     return passed("the local update equals minus the gradient of the CLAPP hinge loss.")
