@@ -39,6 +39,7 @@ from numba import njit, prange
 from scipy.optimize import brentq, minimize_scalar
 from scipy.special import expit
 
+from memlab._common import double_factorial, init_overlaps, single_site_energy
 from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import (
     check_fraction,
@@ -50,7 +51,11 @@ from memlab._validation import (
 from memlab._validation import check_patterns as _check_patterns
 from memlab._validation import check_positive_float as _check_positive
 from memlab._validation import check_states as _check_states
-from memlab.hopfield import _init_overlaps, random_patterns
+from memlab.hopfield import random_patterns
+
+# Transitional: memlab.dmft imported these private names; it now takes them from memlab._common.
+_double_factorial = double_factorial
+_single_site_energy = single_site_energy
 
 __all__ = [
     "CriticalCapacity",
@@ -200,7 +205,7 @@ def _stable_flags(xi_t, states, m, gtab, offset):  # pragma: no cover - numba
 
 
 def _fields(xi_t, batch, gtab, n_neurons):
-    m = _init_overlaps(xi_t, batch)
+    m = init_overlaps(xi_t, batch)
     return _binary_fields(xi_t, batch, m, gtab, n_neurons)
 
 
@@ -327,7 +332,7 @@ def _fixed_point_fraction(n_patterns, n_neurons, n_test, rng, gtab):
     xi = random_patterns(n_patterns, n_neurons, rng)
     xi_t = np.ascontiguousarray(xi.T)
     test = xi[: min(n_test, n_patterns)]
-    m = _init_overlaps(xi_t, test)
+    m = init_overlaps(xi_t, test)
     return float(np.mean(_stable_flags(xi_t, test, m, gtab, n_neurons)))
 
 
@@ -368,7 +373,7 @@ def max_stable_load(n_neurons, n, rng, n_test=32, points_per_octave=4) -> float:
     check_generator(rng)
     n_test = check_positive_int(n_test, "n_test", minimum=1)
     ppo = check_positive_int(points_per_octave, "points_per_octave", minimum=1)
-    guess = n_neurons**n / (2.0 * _double_factorial(2 * n - 1) * math.log(max(n_neurons, 3)))
+    guess = n_neurons**n / (2.0 * double_factorial(2 * n - 1) * math.log(max(n_neurons, 3)))
     start = max(1.0, guess / 4.0)
     cache = {}
 
@@ -488,20 +493,9 @@ def _int_power(a, n):
     return out
 
 
-def _log_cosh(x):
-    """Numerically stable ``log cosh x = |x| + log1p(exp(-2|x|)) - log 2``."""
-    a = np.abs(x)
-    return a + np.log1p(np.exp(-2.0 * a)) - math.log(2.0)
-
-
-def _single_site_energy(x, phi):
-    """``F(phi) = x phi - log cosh x`` with ``phi = tanh x`` (the integral of artanh)."""
-    return x * phi - _log_cosh(x)
-
-
 def _energy_from(power_sum, x, phi, n, g, alpha):
     return -(g / ((n + 1) * math.sqrt(alpha))) * power_sum + np.mean(
-        _single_site_energy(x, phi), axis=-1
+        single_site_energy(x, phi), axis=-1
     )
 
 
@@ -675,13 +669,6 @@ _QUAD_MIN_STEP = 0.005
 _QUAD_HALF_WIDTH = 10.0  # in standard deviations of the Gaussian field
 
 
-def _double_factorial(k: int) -> int:
-    out = 1
-    for j in range(k, 0, -2):
-        out *= j
-    return out
-
-
 class FixedPoint(NamedTuple):
     """Retrieval fixed point of the static mean-field theory (:func:`fixed_point`).
 
@@ -747,9 +734,9 @@ def _site_moments(s0, sig, f_self, chi2=False):
 
     Changing variables from ``z`` to ``x`` (monotone for ``F < 1``),
     :math:`z(x) = (x - F\tanh x - s_0)/\sigma`, :math:`dz = (1 - F\phi'(x))\,dx/\sigma`, turns
-    every average into an explicit integral over ``x``, e.g.
-    :math:`S_\phi = \langle \phi'/(1-F\phi') \rangle = \int \phi'(x)\, \mathcal N(z(x))\, dx/\sigma`,
-    with no root finding.  (Gauss-Hermite quadrature in ``z`` converges badly here: ``x(z)`` has
+    every average into an explicit integral over ``x``, e.g. :math:`S_\phi = \langle
+    \phi'/(1-F\phi') \rangle = \int \phi'(x)\, \mathcal N(z(x))\, dx/\sigma`, with no root
+    finding.  (Gauss-Hermite quadrature in ``z`` converges badly here: ``x(z)`` has
     a branch point at distance ~ :math:`(1-F)^{3/2}` from the real axis.)  For ``F >= 1`` the
     same integrals are the analytic continuation (branches counted with sign), used only to
     locate ``F = 1``.
@@ -790,11 +777,11 @@ def _closure(n, g, alpha, c_phi, s_phi):
     if n == 1:
         k = 1.0 / (1.0 - (g / math.sqrt(alpha)) * s_phi)
         return g * g * k * k * c_phi, g * math.sqrt(alpha) * k, g * g * k * k
-    c = _double_factorial(2 * n - 1)
+    c = double_factorial(2 * n - 1)
     return (
         c * g * g * c_phi**n,
         n * c * g * g * s_phi * c_phi ** (n - 1),
-        n * n * _double_factorial(2 * n - 3) * g * g * c_phi ** (n - 1),
+        n * n * double_factorial(2 * n - 3) * g * g * c_phi ** (n - 1),
     )
 
 
@@ -885,7 +872,7 @@ def _branch(n: int, g: float):
     Returns a dict with arrays ``u, log_alpha, w, y`` (columns of the branch up to its end,
     in order of increasing load) and the end point data.
     """
-    c = _double_factorial(2 * n - 1)
+    c = double_factorial(2 * n - 1)
     # start where the signal-to-noise ratio s0 / sigma ~ 1/sqrt(alpha (2n-1)!!) is about 7, the
     # signal s0 ~ g / sqrt(alpha) is at least 7 and, for n = 1, F ~ g sqrt(alpha) at most 1/2
     alpha0 = min(1.0 / (49.0 * c), (g / 7.0) ** 2)

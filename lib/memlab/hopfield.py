@@ -33,6 +33,7 @@ from numba import njit, prange
 from scipy.optimize import brentq
 from scipy.special import erf, erfc
 
+from memlab._common import flip_k_bits, init_overlaps, random_pm1
 from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import (
     check_finite_float,
@@ -135,19 +136,7 @@ def random_patterns(n_patterns, n_neurons, rng, bias=0.0) -> np.ndarray:
     n_patterns = check_positive_int(n_patterns, "n_patterns", minimum=1)
     n_neurons = check_positive_int(n_neurons, "n_neurons", minimum=2)
     bias = check_fraction(bias, "bias", -1.0, 1.0, closed_low=False, closed_high=False)
-    return _random_patterns(n_patterns, n_neurons, rng, bias)
-
-
-def _random_patterns(n_patterns, n_neurons, rng, bias):
-    shape = (n_patterns, n_neurons)
-    if bias == 0.0:
-        # fast path: uniform random bits
-        xi = rng.integers(0, 2, size=shape, dtype=np.int8)
-        xi *= 2
-        xi -= 1
-        return xi
-    plus = rng.random(shape) < (1.0 + bias) / 2.0
-    return np.where(plus, np.int8(1), np.int8(-1))
+    return random_pm1((n_patterns, n_neurons), rng, bias)
 
 
 def flip_bits(states, fraction, rng) -> np.ndarray:
@@ -176,20 +165,8 @@ def flip_bits(states, fraction, rng) -> np.ndarray:
 
 
 def _flip_bits(s, fraction, rng):
-    out = np.array(s, dtype=np.int8, copy=True)
-    batch = out.reshape(-1, out.shape[-1])
-    n_neurons = batch.shape[1]
-    k = int(round(fraction * n_neurons))
-    if k == 0:
-        return out
-    if k == n_neurons:
-        batch *= -1
-        return out
-    keys = rng.random(batch.shape)
-    cols = np.argpartition(keys, k - 1, axis=1)[:, :k]
-    rows = np.arange(batch.shape[0])[:, None]
-    batch[rows, cols] *= -1
-    return out
+    """``s`` with ``round(fraction * N)`` distinct random bits flipped per state."""
+    return flip_k_bits(s, int(round(fraction * s.shape[-1])), rng)
 
 
 def hebbian_weights(patterns) -> np.ndarray:
@@ -380,20 +357,6 @@ def _transpose_int8(xi):  # pragma: no cover - numba
     return out
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _init_overlaps(xi_t, states):  # pragma: no cover - numba
-    """Exact int64 unnormalised overlaps M[b, mu] = sum_i xi_t[i, mu] s[b, i]."""
-    n_trials, n_neurons = states.shape
-    n_patterns = xi_t.shape[1]
-    m = np.zeros((n_trials, n_patterns), dtype=np.int64)
-    for b in prange(n_trials):
-        for i in range(n_neurons):
-            s_i = np.int64(states[b, i])
-            for mu in range(n_patterns):
-                m[b, mu] += s_i * xi_t[i, mu]
-    return m
-
-
 def _draw_permutations(rng, n_rows, n_neurons):
     """``n_rows`` independent uniform permutations of ``range(N)`` (int64)."""
     base = np.broadcast_to(np.arange(n_neurons, dtype=np.int64), (n_rows, n_neurons))
@@ -514,7 +477,7 @@ def _run_async(xi, s0, n_steps, cue, rng):
     batch = s0.shape[0]
     xi_t = _transpose_int8(xi)  # (N, P) int8 for row access
     s = np.ascontiguousarray(s0, dtype=np.int8).copy()
-    m = _init_overlaps(xi_t, s)
+    m = init_overlaps(xi_t, s)
     rec = _Recorder(n_steps, batch, n_patterns, n_neurons, cue)
     rec.record(0, np.arange(batch), m)
     done_at = np.full(batch, -1, dtype=np.int64)
@@ -566,8 +529,9 @@ def simulate(patterns, initial_states, n_steps, update="sync", rng=None, cue_ind
     Memory: sync keeps a float32 copy of the patterns (``4PN`` bytes, plus
     ``8PN`` for a float64 copy in the rare case the float32 bound is
     exceeded) and, once a step flips few neurons, an int8 transpose (``PN``
-    bytes) for the incremental overlap update; async keeps an int8 transposed copy (``PN`` bytes) and one
-    ``(B, N)`` int64 permutation array per sweep.  The returned overlaps take
+    bytes) for the incremental overlap update; async keeps an int8
+    transposed copy (``PN`` bytes) and one ``(B, N)`` int64 permutation array
+    per sweep.  The returned overlaps take
     ``8 (n_steps+1) B P`` bytes (``8 (n_steps+1) B`` with ``cue_index``).
 
     Parameters
@@ -842,7 +806,7 @@ def final_overlap_sweep(
         done = 0
         while done < n_trials:
             size = min(per_set, n_patterns, n_trials - done)
-            xi = _random_patterns(n_patterns, n_neurons, rng, bias)
+            xi = random_pm1((n_patterns, n_neurons), rng, bias)
             cue = np.arange(size, dtype=np.int64)
             s0 = _flip_bits(xi[:size], cue_flip_fraction, rng)
             traj = _simulate(xi, s0, n_steps, update, rng, cue)
