@@ -1,28 +1,51 @@
 # Two commands (see README.md):
 #   make book   set up .venv, execute every chapter and build the HTML book into _build/html
 #   make test   set up .venv (and Chromium), then run every test: library, nbval, strict build, browser
+# Also: make lab (open the chapters in JupyterLab), make assignments, make lock (recompile the pins).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
-EXTRAS := $(VENV)/.instructor
+# Readers' environment: requirements/reader.txt (the library, matplotlib, widgets, JupyterLab).
+READER := $(VENV)/.reader
+# Everything: requirements/dev.txt (reader + book build + tests + nbgrader), one resolution.
+STAMP  := $(VENV)/.dev
+EXTRAS := $(STAMP)
+UV     := uv==0.13.9
 
-.PHONY: book test setup browser assignments clean
+.PHONY: book test setup lab lock browser assignments clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) || { \
 	  echo "Could not create a virtual environment. On Debian: apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
-	@touch $(STAMP)
 
-# Instructor extras (nbgrader), needed by the tests and by `make assignments`, not by readers.
-$(EXTRAS): $(STAMP) requirements-instructor.txt
-	$(BIN)/python -m pip install --quiet -r requirements-instructor.txt
-	@touch $(EXTRAS)
+$(STAMP): requirements/dev.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
+	@touch $(STAMP) $(READER)
+
+$(READER): requirements/reader.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements/reader.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
+	@touch $(READER)
+
+# Open the chapters in JupyterLab, in the project's environment (readers' packages only).
+lab: $(READER)
+	$(BIN)/jupyter lab chapters
+
+# Recompile the lock files from pyproject.toml (existing pins are kept unless asked):
+#   make lock                               after editing the lists in pyproject.toml
+#   make lock UPGRADE="--upgrade-package numpy"   to move one package to its newest release
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet $(UV)
+	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 $(UPGRADE) \
+	  --custom-compile-command "make lock" -o requirements/dev.txt
+	$(BIN)/uv pip compile pyproject.toml --extra reader --python-version 3.11 \
+	  -c requirements/dev.txt --custom-compile-command "make lock" -o requirements/reader.txt
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html --all -n -W --keep-going
