@@ -52,21 +52,29 @@ a back-propagating action potential attenuates and broadens with distance from t
 reconstruction (illustrative parameters) of the model class studied in "Dendritic voltage
 recordings explain paradoxical synaptic plasticity" (arXiv:2001.03614), not the paper's fitted
 model.
+
+The numba kernels (:func:`_run_rate_rule`, :func:`_voltage_rule`) are private and live in this
+module, beside the functions that call them.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
-from memlab import _plasticity_kernels as _k
 from memlab._validation import (
     check_finite_float,
+    check_fraction,
     check_generator,
+    check_int,
     check_nonneg_float,
+    check_option,
     check_positive_float,
     check_positive_int,
+    check_real_array,
 )
 
 __all__ = [
@@ -93,6 +101,9 @@ __all__ = [
     "pairing_protocol",
 ]
 
+SOURCE_KINDS = ("laplace", "skewed", "gaussian")
+ON_DIVERGENCE = ("raise", "stop")
+
 
 class DivergenceError(FloatingPointError):
     """A plasticity run left the allowed weight range (the rule or learning rate is unstable)."""
@@ -104,7 +115,8 @@ class LearningRun(NamedTuple):
     Attributes
     ----------
     weights : ndarray, shape (n,)
-        Final weights (the last finite weights before the divergent step if ``diverged``).
+        Final weights; if ``diverged``, the last finite weights, those before the divergent
+        sample (whatever ``record_every``).
     trajectory : ndarray, shape (R, n)
         Weights recorded every ``record_every`` samples; row 0 is the initial weight.
     threshold : ndarray, shape (R,)
@@ -123,117 +135,246 @@ class LearningRun(NamedTuple):
 
 
 # ---------------------------------------------------------------------------
-# validation helpers
+# numba kernels (private)
+# ---------------------------------------------------------------------------
+
+# Internal rule codes of _run_rate_rule; the public functions select a rule by name.
+#
+# code  rule                        update for one sample (y = w . x)
+# ----  --------------------------  ----------------------------------------------
+# 0     plain Hebb                  dw = eta * x * y
+# 1     Oja                         dw = eta * y * (x - y * w)
+# 2     correlation-invariant       dw = eta * x * (y**p - kappa * m**(p-1) * y)
+# 3     normalised nonlinear Hebb   w <- w + eta * x * y**p, then w <- w / |w|
+# 4     heterosynaptic (Oja-type)   dw = eta * (x * y**p - y**(p+1) * w)
+_HEBB, _OJA, _INVARIANT, _NORMALISED, _HETEROSYNAPTIC = 0, 1, 2, 3, 4
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _power(y, p):  # pragma: no cover - numba
+    if p == 1:
+        return y
+    if p == 2:
+        return y * y
+    if p == 3:
+        return y * y * y
+    return y**p
+
+
+@njit(cache=True, nogil=True)
+def _run_rate_rule(
+    x, w0, eta, code, p, kappa, m0, rate, max_norm, record_every, traj, m_traj
+):  # pragma: no cover - numba
+    """Run the rate rule ``code`` over the rows of ``x``, one online update per sample.
+
+    ``m`` is the running average of ``y**2``, ``m <- m + rate * (y**2 - m)``, updated after
+    the weights at every sample (used by the invariant rule only, but tracked for all).  The
+    run stops at the first sample after which the weight norm is not finite or exceeds
+    ``max_norm``, or ``m`` is not finite.  Weights are written into ``traj`` every
+    ``record_every`` samples (row 0 is the initial weight).
+
+    Returns ``(stop, w, m, rows)``: ``stop`` is the index of the divergent sample (``-1`` if
+    the run completed); ``w`` and ``m`` are the final values, or those before the divergent
+    sample; ``rows`` is the number of rows written.
+    """
+    n_samples, n = x.shape
+    w = w0.copy()
+    w_before = w0.copy()
+    m = m0
+    for j in range(n):
+        traj[0, j] = w[j]
+    m_traj[0] = m
+    row = 1
+    for t in range(n_samples):
+        m_before = m
+        y = 0.0
+        for j in range(n):
+            w_before[j] = w[j]
+            y += w[j] * x[t, j]
+        if code == _HEBB:
+            for j in range(n):
+                w[j] += eta * x[t, j] * y
+        elif code == _OJA:
+            for j in range(n):
+                w[j] += eta * y * (x[t, j] - y * w[j])
+        elif code == _INVARIANT:
+            phi = _power(y, p) - kappa * _power(m, p - 1) * y
+            for j in range(n):
+                w[j] += eta * x[t, j] * phi
+        elif code == _NORMALISED:
+            f = _power(y, p)
+            norm2 = 0.0
+            for j in range(n):
+                w[j] += eta * x[t, j] * f
+                norm2 += w[j] * w[j]
+            norm = math.sqrt(norm2)
+            if norm > 0.0 and math.isfinite(norm):
+                for j in range(n):
+                    w[j] /= norm
+        else:  # _HETEROSYNAPTIC
+            f = _power(y, p)
+            g = f * y
+            for j in range(n):
+                w[j] += eta * (x[t, j] * f - g * w[j])
+        m += rate * (y * y - m)
+        norm2 = 0.0
+        for j in range(n):
+            norm2 += w[j] * w[j]
+        if not (norm2 <= max_norm * max_norm) or not math.isfinite(m):
+            return t, w_before, m_before, row
+        if (t + 1) % record_every == 0:
+            for j in range(n):
+                traj[row, j] = w[j]
+            m_traj[row] = m
+            row += 1
+    return -1, w, m, row
+
+
+@njit(cache=True, nogil=True)
+def _voltage_rule(
+    u,
+    pre,
+    dt,
+    tau_g,
+    tau_plus,
+    tau_minus,
+    theta_plus,
+    theta_minus,
+    a_ltp,
+    a_ltd,
+    u_plus0,
+    u_minus0,
+    g_out,
+    up_out,
+    um_out,
+    dw_out,
+):  # pragma: no cover - numba
+    """Forward-Euler integration of the glutamate-trace x voltage rule.
+
+    At grid step k: g jumps by pre[k] (number of presynaptic spikes in the bin), then
+    dw_k = dt * g * (a_ltp [u_+ - theta_+]_+ - a_ltd [u_- - theta_-]_+) with the filters and g
+    at step k, after which g, u_+ and u_- advance by one Euler step.
+    """
+    g = 0.0
+    up = u_plus0
+    um = u_minus0
+    total = 0.0
+    for k in range(u.shape[0]):
+        g += pre[k]
+        ltp = up - theta_plus
+        ltd = um - theta_minus
+        rate = 0.0
+        if ltp > 0.0:
+            rate += a_ltp * ltp
+        if ltd > 0.0:
+            rate -= a_ltd * ltd
+        total += dt * g * rate
+        g_out[k] = g
+        up_out[k] = up
+        um_out[k] = um
+        dw_out[k] = total
+        g -= dt * g / tau_g
+        up += dt * (u[k] - up) / tau_plus
+        um += dt * (u[k] - um) / tau_minus
+    return total
+
+
+# ---------------------------------------------------------------------------
+# validation helpers specific to this module
 # ---------------------------------------------------------------------------
 
 
-def _check_real_array(values, name, ndim):
-    arr = np.asarray(values)
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise TypeError(f"{name} must be a real-valued array; got dtype {arr.dtype}")
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-dimensional array; got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain only finite values")
-    return arr
-
-
 def _check_mixing(matrix, name="mixing", n=None):
-    a = _check_real_array(matrix, name, 2)
+    a = check_real_array(matrix, name, ndim=2)
     if a.shape[0] != a.shape[1]:
         raise ValueError(f"{name} must be a square matrix; got shape {a.shape}")
     if n is not None and a.shape[0] != n:
         raise ValueError(
-            f"{name} has shape {a.shape} but the sources have {n} components; "
-            f"expected shape ({n}, {n})"
+            f"{name} must have shape ({n}, {n}) to mix sources with {n} components; "
+            f"got shape {a.shape}"
         )
     cond = np.linalg.cond(a)
     if not np.isfinite(cond) or cond > 1e12:
         raise ValueError(
-            f"{name} must be invertible; its condition number is {cond:.3g} "
+            f"{name} must be invertible; got a matrix with condition number {cond:.3g} "
             "(singular or numerically singular)"
         )
     return a
 
 
 def _check_stream(x, w0):
-    x = _check_real_array(x, "x", 2)
-    w = _check_real_array(w0, "w0", 1)
+    x = check_real_array(x, "x", ndim=2)
+    w = check_real_array(w0, "w0", ndim=1)
     if w.shape[0] != x.shape[1]:
         raise ValueError(
-            f"w0 has {w.shape[0]} weights but x has {x.shape[1]} inputs per sample "
-            f"(shape {x.shape}); expected w0 of shape ({x.shape[1]},)"
+            f"w0 must have one weight per input, shape ({x.shape[1]},) for x of shape "
+            f"{x.shape}; got shape {w.shape}"
         )
     return x, w
 
 
 def _check_power(p):
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, np.integer)):
-        raise TypeError(f"power must be the integer 2 or 3; got {p!r}")
+    p = check_int(p, "power")
     if p not in (2, 3):
         raise ValueError(f"power must be 2 (quadratic) or 3 (cubic); got {p}")
-    return int(p)
+    return p
 
 
-_NAMES = {
-    _k.HEBB: "plain Hebb",
-    _k.OJA: "Oja",
-    _k.INVARIANT: "correlation-invariant",
-    _k.NORMALISED: "normalised nonlinear Hebb",
-    _k.HETEROSYNAPTIC: "heterosynaptic",
+# rule name -> (kernel code, name in messages)
+_RULES = {
+    "hebb": (_HEBB, "plain Hebb"),
+    "oja": (_OJA, "Oja"),
+    "invariant": (_INVARIANT, "correlation-invariant"),
+    "normalised": (_NORMALISED, "normalised nonlinear Hebb"),
+    "heterosynaptic": (_HETEROSYNAPTIC, "heterosynaptic"),
 }
 
 
 def _run(
-    code,
+    rule,
     x,
     w0,
     eta,
+    record_every,
+    max_norm,
+    on_divergence,
     *,
     power=1,
     kappa=0.0,
     m0=None,
     threshold_rate=0.01,
-    record_every=1,
-    max_norm=1e6,
-    on_divergence="raise",
 ):
+    """Validate the arguments shared by the rate rules and run ``rule`` (a key of _RULES).
+
+    Raises DivergenceError, or returns the run up to the last finite weights, if it diverged.
+    """
+    code, label = _RULES[rule]
     x, w = _check_stream(x, w0)
     eta = check_positive_float(eta, "eta")
     kappa = check_nonneg_float(kappa, "kappa")
-    rate = check_finite_float(threshold_rate, "threshold_rate")
-    if not 0.0 < rate <= 1.0:
-        raise ValueError(f"threshold_rate must lie in (0, 1]; got {rate}")
+    rate = check_fraction(threshold_rate, "threshold_rate", 0.0, 1.0, closed_low=False)
     record_every = check_positive_int(record_every, "record_every")
     max_norm = check_positive_float(max_norm, "max_norm")
-    if on_divergence not in ("raise", "stop"):
-        raise ValueError(f"on_divergence must be 'raise' or 'stop'; got {on_divergence!r}")
+    on_divergence = check_option(on_divergence, "on_divergence", ON_DIVERGENCE)
     if m0 is None:
         m0 = float(np.mean((x @ w) ** 2))
     m0 = check_nonneg_float(m0, "m0")
     n_rows = x.shape[0] // record_every + 1
     traj = np.zeros((n_rows, x.shape[1]))
     m_traj = np.zeros(n_rows)
-    stop, w_end, m_end, rows = _k._run_rate_rule(
+    stop, w_end, _, rows = _run_rate_rule(
         x, w, eta, code, power, kappa, m0, rate, max_norm, record_every, traj, m_traj
     )
     diverged = stop >= 0
-    if diverged:
-        if on_divergence == "raise":
-            raise DivergenceError(
-                f"the {_NAMES[code]} rule diverged at sample {stop} of {x.shape[0]}: the weight "
-                f"norm exceeded max_norm={max_norm:g} (or became non-finite) with eta={eta:g}. "
-                "Lower the learning rate, or pass on_divergence='stop' to get the run up to "
-                "that point."
-            )
-        # roll back to the last recorded finite weights
-        w_end = traj[rows - 1].copy()
-        m_end = m_traj[rows - 1]
+    if diverged and on_divergence == "raise":
+        if code == _INVARIANT:
+            label += f" (power={power}, kappa={kappa:g})"
+        raise DivergenceError(
+            f"the {label} rule diverged at sample {stop} of {x.shape[0]}: the weight "
+            f"norm exceeded max_norm={max_norm:g} (or became non-finite) with eta={eta:g}. "
+            "Lower the learning rate, or pass on_divergence='stop' to get the run up to "
+            "that point."
+        )
     return LearningRun(
         weights=w_end,
         trajectory=traj[:rows],
@@ -248,8 +389,8 @@ def _run(
 # ---------------------------------------------------------------------------
 
 
-def sources(kind, n_samples, n_sources, rng) -> np.ndarray:
-    r"""Independent zero-mean, unit-variance sources, shape ``(n_samples, n_sources)``.
+def sources(kind, n_samples, n_sources, *, rng) -> np.ndarray:
+    r"""Independent zero-mean, unit-variance sources.
 
     ``kind`` is a string (all columns of that kind) or a sequence of strings (one per source):
 
@@ -258,25 +399,42 @@ def sources(kind, n_samples, n_sources, rng) -> np.ndarray:
     * ``"skewed"``: :math:`s=g-1` with :math:`g\sim\mathrm{Gamma}(1,1)` (exponential),
       :math:`\mathbb E[s^3]=2`, :math:`\mathbb E[s^4]=9`;
     * ``"gaussian"``: standard normal, :math:`\mathbb E[s^3]=0`, :math:`\mathbb E[s^4]=3`.
+
+    Parameters
+    ----------
+    kind : {"laplace", "skewed", "gaussian"} or sequence of them
+        Distribution of every source, or of each source in turn.
+    n_samples : int
+        Number of samples (rows), >= 1.
+    n_sources : int
+        Number of sources (columns), >= 1.
+    rng : numpy.random.Generator
+        Source of randomness (keyword-only).
+
+    Returns
+    -------
+    ndarray, shape (n_samples, n_sources)
+        One sample of all sources per row.
     """
     n_samples = check_positive_int(n_samples, "n_samples")
     n_sources = check_positive_int(n_sources, "n_sources")
     rng = check_generator(rng)
-    kinds = [kind] * n_sources if isinstance(kind, str) else list(kind)
+    if isinstance(kind, str):
+        kinds = [check_option(kind, "kind", SOURCE_KINDS)] * n_sources
+    else:
+        kinds = [check_option(k, f"kind[{i}]", SOURCE_KINDS) for i, k in enumerate(kind)]
     if len(kinds) != n_sources:
-        raise ValueError(f"got {len(kinds)} source kinds for n_sources={n_sources}")
+        raise ValueError(
+            f"kind must be one string or one per source ({n_sources}); got {len(kinds)} kinds"
+        )
     out = np.empty((n_samples, n_sources))
     for i, k in enumerate(kinds):
         if k == "laplace":
             out[:, i] = rng.laplace(0.0, 1.0 / np.sqrt(2.0), n_samples)
         elif k == "skewed":
             out[:, i] = rng.gamma(1.0, 1.0, n_samples) - 1.0
-        elif k == "gaussian":
+        else:  # gaussian
             out[:, i] = rng.standard_normal(n_samples)
-        else:
-            raise ValueError(
-                f"unknown source kind {k!r}; expected 'laplace', 'skewed' or 'gaussian'"
-            )
     return out
 
 
@@ -295,15 +453,30 @@ def mix(s, mixing) -> np.ndarray:
     ndarray, shape (T, n)
         ``s @ A.T``.
     """
-    s = _check_real_array(s, "s", 2)
+    s = check_real_array(s, "s", ndim=2)
     a = _check_mixing(mixing, n=s.shape[1])
     return s @ a.T
 
 
-def random_mixing(n, rng, max_condition=100.0) -> np.ndarray:
+def random_mixing(n, *, rng, max_condition=100.0) -> np.ndarray:
     r"""A random invertible :math:`n\times n` matrix with standard normal entries.
 
-    Draws until the condition number is at most ``max_condition``.
+    Draws :math:`B_{ij}\sim\mathcal N(0,1)` until the condition number
+    :math:`\kappa(B)=\sigma_{max}/\sigma_{min}` is at most ``max_condition``.
+
+    Parameters
+    ----------
+    n : int
+        Size of the matrix, >= 1.
+    rng : numpy.random.Generator
+        Source of randomness (keyword-only).
+    max_condition : float, optional
+        Largest accepted condition number, >= 1 (default 100).
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        The first matrix drawn whose condition number is at most ``max_condition``.
     """
     n = check_positive_int(n, "n")
     rng = check_generator(rng)
@@ -314,7 +487,10 @@ def random_mixing(n, rng, max_condition=100.0) -> np.ndarray:
         b = rng.standard_normal((n, n))
         if np.linalg.cond(b) <= max_condition:
             return b
-    raise ValueError(f"could not draw a {n}x{n} matrix with condition <= {max_condition}")
+    raise ValueError(
+        f"max_condition={max_condition} is too small for n={n}: no {n}x{n} matrix drawn in "
+        "10,000 attempts had a condition number that low"
+    )
 
 
 def demixing_directions(mixing) -> np.ndarray:
@@ -322,6 +498,16 @@ def demixing_directions(mixing) -> np.ndarray:
 
     Row ``i`` is :math:`(A^{-1})_{i\cdot}/\lVert(A^{-1})_{i\cdot}\rVert`, since
     :math:`(A^{-1})_{i\cdot}\,\mathbf x=s_i`.
+
+    Parameters
+    ----------
+    mixing : array_like, shape (n, n)
+        Invertible mixing matrix :math:`A`.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        Row ``i`` is the unit weight vector whose response is proportional to source ``i``.
     """
     a = _check_mixing(mixing)
     inv = np.linalg.inv(a)
@@ -329,9 +515,22 @@ def demixing_directions(mixing) -> np.ndarray:
 
 
 def principal_component(x) -> np.ndarray:
-    r"""Unit eigenvector of the input covariance :math:`\langle\mathbf x\mathbf x^\top\rangle`
-    with the largest eigenvalue (sign chosen so that its largest entry is positive)."""
-    x = _check_real_array(x, "x", 2)
+    r"""First principal component of the inputs.
+
+    The unit eigenvector of :math:`C=\frac1T\sum_t\mathbf x_t\mathbf x_t^\top` with the largest
+    eigenvalue (the inputs are not centred, as in the rate rules).
+
+    Parameters
+    ----------
+    x : array_like, shape (T, n)
+        Inputs, one sample per row.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        The unit eigenvector, signed so that its largest entry (in magnitude) is positive.
+    """
+    x = check_real_array(x, "x", ndim=2)
     cov = x.T @ x / x.shape[0]
     vals, vecs = np.linalg.eigh(cov)
     v = vecs[:, -1]
@@ -339,20 +538,39 @@ def principal_component(x) -> np.ndarray:
 
 
 def source_correlations(w, x, s) -> np.ndarray:
-    r""":math:`|\mathrm{corr}(y,s_i)|` for every source, with :math:`y=\mathbf w^\top\mathbf x`."""
-    x = _check_real_array(x, "x", 2)
-    s = _check_real_array(s, "s", 2)
-    w = _check_real_array(w, "w", 1)
+    r"""How well the response picks out each source: :math:`|\mathrm{corr}(y,s_i)|`.
+
+    With :math:`y_t=\mathbf w^\top\mathbf x_t`,
+    :math:`|\mathrm{corr}(y,s_i)|=|\sum_t\tilde y_t\tilde s_{ti}|/
+    \sqrt{\sum_t\tilde y_t^2\sum_t\tilde s_{ti}^2}` (tildes: minus the mean over samples).
+
+    Parameters
+    ----------
+    w : array_like, shape (n,)
+        Weights.
+    x : array_like, shape (T, n)
+        Inputs, one sample per row.
+    s : array_like, shape (T, k)
+        Sources, one sample per row (the same samples as ``x``).
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        :math:`|\mathrm{corr}(y,s_i)|` for every source, in [0, 1].
+    """
+    x = check_real_array(x, "x", ndim=2)
+    s = check_real_array(s, "s", ndim=2)
+    w = check_real_array(w, "w", ndim=1)
     if x.shape[0] != s.shape[0] or w.shape[0] != x.shape[1]:
         raise ValueError(
-            f"shapes do not match: w {w.shape}, x {x.shape}, s {s.shape}; expected "
-            "x and s with the same number of rows and w with one weight per column of x"
+            "x and s must have the same number of rows and w one weight per column of x; "
+            f"got shapes w {w.shape}, x {x.shape}, s {s.shape}"
         )
     y = x @ w
     yc, sc = y - y.mean(), s - s.mean(axis=0)
     denom = np.sqrt((yc @ yc) * np.sum(sc * sc, axis=0))
     if np.any(denom == 0):
-        raise ValueError("y or a source is constant; the correlation is undefined")
+        raise ValueError("y and every source must vary over the samples; got a constant one")
     return np.abs(yc @ sc) / denom
 
 
@@ -360,7 +578,15 @@ def source_correlations(w, x, s) -> np.ndarray:
 # rate rules
 # ---------------------------------------------------------------------------
 
-_COMMON_DOC = """
+
+def hebb(x, w0, eta, *, record_every=1, max_norm=1e6, on_divergence="raise") -> LearningRun:
+    r"""Plain Hebbian learning :math:`\Delta\mathbf w=\eta\,\mathbf x\,y`.
+
+    With the linear response :math:`y=\mathbf w^\top\mathbf x`, on average
+    :math:`\Delta\mathbf w=\eta C\mathbf w` with :math:`C=\langle\mathbf x\mathbf x^\top\rangle`,
+    so the weight grows like :math:`(1+\eta\lambda_1)^t` along the top eigenvector: the rule
+    always diverges (use ``on_divergence="stop"`` to watch it).
+
     Parameters
     ----------
     x : array_like, shape (T, n)
@@ -375,47 +601,44 @@ _COMMON_DOC = """
         The run stops when the weight norm exceeds this (default 1e6).
     on_divergence : {"raise", "stop"}, optional
         On divergence raise :class:`DivergenceError` (default) or return the run with
-        ``diverged=True`` and the last recorded finite weights.
+        ``diverged=True`` and the last finite weights (before the divergent sample).
 
     Returns
     -------
     LearningRun
-"""
-
-
-def hebb(x, w0, eta, *, record_every=1, max_norm=1e6, on_divergence="raise") -> LearningRun:
-    r"""Plain Hebbian learning :math:`\Delta\mathbf w=\eta\,\mathbf x\,y`, :math:`y=\mathbf w^\top\mathbf x`.
-
-    On average :math:`\Delta\mathbf w=\eta C\mathbf w` with :math:`C=\langle\mathbf x\mathbf
-    x^\top\rangle`, so the weight grows like :math:`(1+\eta\lambda_1)^t` along the top
-    eigenvector: the rule always diverges (use ``on_divergence="stop"`` to watch it).
+        Final weights, recorded trajectory and running average of :math:`y^2`.
     """
-    return _run(
-        _k.HEBB,
-        x,
-        w0,
-        eta,
-        record_every=record_every,
-        max_norm=max_norm,
-        on_divergence=on_divergence,
-    )
+    return _run("hebb", x, w0, eta, record_every, max_norm, on_divergence)
 
 
 def oja(x, w0, eta, *, record_every=1, max_norm=1e6, on_divergence="raise") -> LearningRun:
     r"""Oja's rule :math:`\Delta\mathbf w=\eta\,y\,(\mathbf x-y\,\mathbf w)`.
 
-    For small :math:`\eta` the weight converges to the unit-norm top eigenvector of
-    :math:`C=\langle\mathbf x\mathbf x^\top\rangle` (Oja 1982).
+    With :math:`y=\mathbf w^\top\mathbf x` and small :math:`\eta`, the weight converges to the
+    unit-norm top eigenvector of :math:`C=\langle\mathbf x\mathbf x^\top\rangle` (Oja 1982).
+
+    Parameters
+    ----------
+    x : array_like, shape (T, n)
+        Input stream, one sample per row.
+    w0 : array_like, shape (n,)
+        Initial weights.
+    eta : float
+        Learning rate (> 0).
+    record_every : int, optional
+        Record the weights every this many samples (default 1).
+    max_norm : float, optional
+        The run stops when the weight norm exceeds this (default 1e6).
+    on_divergence : {"raise", "stop"}, optional
+        On divergence raise :class:`DivergenceError` (default) or return the run with
+        ``diverged=True`` and the last finite weights (before the divergent sample).
+
+    Returns
+    -------
+    LearningRun
+        Final weights, recorded trajectory and running average of :math:`y^2`.
     """
-    return _run(
-        _k.OJA,
-        x,
-        w0,
-        eta,
-        record_every=record_every,
-        max_norm=max_norm,
-        on_divergence=on_divergence,
-    )
+    return _run("oja", x, w0, eta, record_every, max_norm, on_divergence)
 
 
 def bcm(
@@ -424,19 +647,42 @@ def bcm(
     r"""BCM rule with a sliding threshold: :math:`\Delta\mathbf w=\eta\,\mathbf x\,y\,(y-\bar m)`.
 
     The threshold :math:`\bar m` is a running average of :math:`y^2`,
-    :math:`\bar m\leftarrow\bar m+r\,(y^2-\bar m)` (``threshold_rate`` :math:`r`, initial value
-    ``m0``, default the mean of :math:`y^2` over the stream at ``w0``).  This is
+    :math:`\bar m\leftarrow\bar m+r\,(y^2-\bar m)` after every sample.  This is
     :func:`correlation_invariant` with ``power=2, kappa=1``.
+
+    Parameters
+    ----------
+    x : array_like, shape (T, n)
+        Input stream, one sample per row.
+    w0 : array_like, shape (n,)
+        Initial weights.
+    eta : float
+        Learning rate (> 0).
+    threshold_rate : float, optional
+        Rate :math:`r` of the running average, in (0, 1] (default 0.01).
+    m0 : float, optional
+        Initial threshold (default: the mean of :math:`y^2` over the stream at ``w0``).
+    record_every : int, optional
+        Record the weights every this many samples (default 1).
+    max_norm : float, optional
+        The run stops when the weight norm exceeds this (default 1e6).
+    on_divergence : {"raise", "stop"}, optional
+        On divergence raise :class:`DivergenceError` (default) or return the run with
+        ``diverged=True`` and the last finite weights (before the divergent sample).
+
+    Returns
+    -------
+    LearningRun
+        Final weights, recorded trajectory and the threshold :math:`\bar m` at the same times.
     """
-    return _run(
-        _k.INVARIANT,
+    return correlation_invariant(
         x,
         w0,
         eta,
         power=2,
         kappa=1.0,
-        m0=m0,
         threshold_rate=threshold_rate,
+        m0=m0,
         record_every=record_every,
         max_norm=max_norm,
         on_divergence=on_divergence,
@@ -461,49 +707,96 @@ def correlation_invariant(
 
     Every term is the presynaptic input :math:`\mathbf x` times a function of the
     postsynaptic activity; the depression amplitude :math:`\kappa\bar m^{p-1}` is metaplastic
-    (:math:`\bar m` is the running average of :math:`y^2`, see :func:`bcm`).  Fixed points obey
+    (:math:`\bar m` is the running average of :math:`y^2`,
+    :math:`\bar m\leftarrow\bar m+r\,(y^2-\bar m)` after every sample).  Fixed points obey
     :math:`\langle\mathbf x\,\phi(y)\rangle=A\langle\mathbf s\,\phi(y)\rangle=0`, which does not
     depend on the invertible mixing :math:`A`.  ``power=3, kappa=6`` (default) pursues
     kurtosis with :math:`y=\pm s_i` at the fixed point for unit Laplace sources; ``power=2,
-    kappa=1`` is BCM.  Reconstruction after Brito & Gerstner (arXiv:2105.10109).
+    kappa=1`` is BCM (:func:`bcm`).  Reconstruction after Brito & Gerstner (arXiv:2105.10109).
+
+    Parameters
+    ----------
+    x : array_like, shape (T, n)
+        Input stream, one sample per row.
+    w0 : array_like, shape (n,)
+        Initial weights.
+    eta : float
+        Learning rate (> 0).
+    power : {2, 3}, optional
+        Exponent :math:`p` of the potentiation term (default 3).
+    kappa : float, optional
+        Depression strength :math:`\kappa` (>= 0, default 6).
+    threshold_rate : float, optional
+        Rate :math:`r` of the running average, in (0, 1] (default 0.01).
+    m0 : float, optional
+        Initial :math:`\bar m` (default: the mean of :math:`y^2` over the stream at ``w0``).
+    record_every : int, optional
+        Record the weights every this many samples (default 1).
+    max_norm : float, optional
+        The run stops when the weight norm exceeds this (default 1e6).
+    on_divergence : {"raise", "stop"}, optional
+        On divergence raise :class:`DivergenceError` (default) or return the run with
+        ``diverged=True`` and the last finite weights (before the divergent sample).
+
+    Returns
+    -------
+    LearningRun
+        Final weights, recorded trajectory and :math:`\bar m` at the same times.
     """
     power = _check_power(power)
     return _run(
-        _k.INVARIANT,
+        "invariant",
         x,
         w0,
         eta,
+        record_every,
+        max_norm,
+        on_divergence,
         power=power,
         kappa=kappa,
         m0=m0,
         threshold_rate=threshold_rate,
-        record_every=record_every,
-        max_norm=max_norm,
-        on_divergence=on_divergence,
     )
 
 
 def normalised_hebbian(
     x, w0, eta, *, power=3, record_every=1, max_norm=1e6, on_divergence="raise"
 ) -> LearningRun:
-    r"""Nonlinear Hebb with explicit normalisation:
-    :math:`\mathbf w\leftarrow(\mathbf w+\eta\,\mathbf x\,y^p)/\lVert\mathbf w+\eta\,\mathbf x\,y^p\rVert`.
+    r"""Nonlinear Hebb with explicit normalisation.
+
+    .. math::
+       \mathbf w\leftarrow\frac{\mathbf w+\eta\,\mathbf x\,y^p}
+       {\lVert\mathbf w+\eta\,\mathbf x\,y^p\rVert},\qquad y=\mathbf w^\top\mathbf x.
 
     Fixed points obey :math:`\langle\mathbf x\,y^p\rangle\propto\mathbf w`, i.e.
     :math:`A^\top A\,\langle\mathbf s\,y^p\rangle\propto\mathbf v` in source coordinates
     :math:`\mathbf v=A^\top\mathbf w`: they depend on the input correlations.
+
+    Parameters
+    ----------
+    x : array_like, shape (T, n)
+        Input stream, one sample per row.
+    w0 : array_like, shape (n,)
+        Initial weights.
+    eta : float
+        Learning rate (> 0).
+    power : {2, 3}, optional
+        Exponent :math:`p` of the Hebbian term (default 3).
+    record_every : int, optional
+        Record the weights every this many samples (default 1).
+    max_norm : float, optional
+        The run stops when the weight norm exceeds this (default 1e6).
+    on_divergence : {"raise", "stop"}, optional
+        On divergence raise :class:`DivergenceError` (default) or return the run with
+        ``diverged=True`` and the last finite weights (before the divergent sample).
+
+    Returns
+    -------
+    LearningRun
+        Final weights, recorded trajectory and running average of :math:`y^2`.
     """
     power = _check_power(power)
-    return _run(
-        _k.NORMALISED,
-        x,
-        w0,
-        eta,
-        power=power,
-        record_every=record_every,
-        max_norm=max_norm,
-        on_divergence=on_divergence,
-    )
+    return _run("normalised", x, w0, eta, record_every, max_norm, on_divergence, power=power)
 
 
 def heterosynaptic(
@@ -515,29 +808,32 @@ def heterosynaptic(
     The decay term :math:`-y^{p+1}w_j` acts on every synapse, active or not.  It keeps
     :math:`\lVert\mathbf w\rVert\approx1` and, like explicit normalisation, makes the fixed points
     depend on the input correlations.
+
+    Parameters
+    ----------
+    x : array_like, shape (T, n)
+        Input stream, one sample per row.
+    w0 : array_like, shape (n,)
+        Initial weights.
+    eta : float
+        Learning rate (> 0).
+    power : {2, 3}, optional
+        Exponent :math:`p` of the Hebbian term (default 3).
+    record_every : int, optional
+        Record the weights every this many samples (default 1).
+    max_norm : float, optional
+        The run stops when the weight norm exceeds this (default 1e6).
+    on_divergence : {"raise", "stop"}, optional
+        On divergence raise :class:`DivergenceError` (default) or return the run with
+        ``diverged=True`` and the last finite weights (before the divergent sample).
+
+    Returns
+    -------
+    LearningRun
+        Final weights, recorded trajectory and running average of :math:`y^2`.
     """
     power = _check_power(power)
-    return _run(
-        _k.HETEROSYNAPTIC,
-        x,
-        w0,
-        eta,
-        power=power,
-        record_every=record_every,
-        max_norm=max_norm,
-        on_divergence=on_divergence,
-    )
-
-
-for _f in (hebb, oja, normalised_hebbian, heterosynaptic):
-    _f.__doc__ += _COMMON_DOC
-for _f in (bcm, correlation_invariant):
-    _f.__doc__ += _COMMON_DOC.replace(
-        "    record_every",
-        "    threshold_rate, m0 : float, optional\n"
-        "        Rate and initial value of the running average of y**2.\n    record_every",
-        1,
-    )
+    return _run("heterosynaptic", x, w0, eta, record_every, max_norm, on_divergence, power=power)
 
 
 def fixed_point_scale(moment, power, kappa) -> float:
@@ -546,17 +842,29 @@ def fixed_point_scale(moment, power, kappa) -> float:
     With :math:`y=c\,s_i`, unit-variance :math:`s_i` and :math:`\bar m=c^2`, the fixed-point
     condition :math:`\langle s_i\,\phi(y)\rangle=0` reads
     :math:`c^p\langle s^{p+1}\rangle-\kappa c^{2p-1}=0`, so
-    :math:`c^{p-1}=\langle s^{p+1}\rangle/\kappa`.  ``moment`` is
-    :math:`\langle s^{p+1}\rangle` (the skewness for ``p = 2``, the fourth moment for ``p = 3``).
+    :math:`c^{p-1}=\langle s^{p+1}\rangle/\kappa`.
+
+    Parameters
+    ----------
+    moment : float
+        :math:`\langle s^{p+1}\rangle`: the third moment (skewness) for ``p = 2``, the fourth
+        moment for ``p = 3`` (then > 0).
+    power : {2, 3}
+        Exponent :math:`p` of the rule.
+    kappa : float
+        Depression strength :math:`\kappa` (> 0).
+
+    Returns
+    -------
+    float
+        :math:`c=\langle s^3\rangle/\kappa` for ``p = 2``,
+        :math:`c=\sqrt{\langle s^4\rangle/\kappa}` for ``p = 3``.
     """
     power = _check_power(power)
-    moment = check_finite_float(moment, "moment")
     kappa = check_positive_float(kappa, "kappa")
     if power == 2:
-        return moment / kappa
-    if moment <= 0:
-        raise ValueError(f"the fourth moment must be > 0; got {moment}")
-    return float(np.sqrt(moment / kappa))
+        return check_finite_float(moment, "moment") / kappa
+    return float(np.sqrt(check_positive_float(moment, "moment") / kappa))
 
 
 # ---------------------------------------------------------------------------
@@ -602,13 +910,18 @@ def _check_params(params):
     tm = check_finite_float(params.theta_minus, "theta_minus")
     if not tm < tp:
         raise ValueError(
-            f"the LTD threshold theta_minus={tm} must lie below the LTP threshold theta_plus={tp}"
+            f"theta_minus must lie below theta_plus={tp} (the LTD threshold below the LTP "
+            f"threshold); got theta_minus={tm}"
         )
     return params
 
 
+def _check_times(times, name):
+    return check_real_array(np.atleast_1d(times), name, ndim=1, allow_empty=True)
+
+
 def _spike_counts(times, n_steps, dt, name):
-    t = _check_real_array(np.atleast_1d(times), name, 1) if np.size(times) else np.zeros(0)
+    t = _check_times(times, name)
     counts = np.zeros(n_steps)
     if t.size:
         idx = np.rint(t / dt).astype(np.int64)
@@ -629,7 +942,8 @@ def voltage_rule(voltage, pre_times, dt=0.1, params=None, u0=None) -> VoltageRul
        \tau_\pm\frac{d\bar u_\pm}{dt}=u-\bar u_\pm,
 
     .. math::
-       \frac{dw}{dt}=g(t)\Bigl(A_{LTP}\,[\bar u_+(t)-\theta_+]_+-A_{LTD}\,[\bar u_-(t)-\theta_-]_+\Bigr),
+       \frac{dw}{dt}=g(t)\Bigl(A_{LTP}\,[\bar u_+(t)-\theta_+]_+
+       -A_{LTD}\,[\bar u_-(t)-\theta_-]_+\Bigr),
 
     integrated with forward Euler on the grid of ``voltage``.  Each presynaptic spike adds 1 to
     the glutamate trace, so :math:`\int g\,dt=\tau_g` per spike once the trace has decayed.
@@ -644,16 +958,19 @@ def voltage_rule(voltage, pre_times, dt=0.1, params=None, u0=None) -> VoltageRul
     pre_times : array_like
         Presynaptic spike times (ms, rounded to the grid); may be empty.
     dt : float
-        Time step (ms).
+        Time step (ms), at most half the shortest time constant.
     params : VoltageRuleParams, optional
+        Constants of the rule (default ``VoltageRuleParams()``).
     u0 : float, optional
         Initial value of both filtered voltages (default ``voltage[0]``).
 
     Returns
     -------
     VoltageRuleResult
+        The total change ``dw`` and, on the grid, the accumulated change, the glutamate
+        trace and the two filtered voltages.
     """
-    u = _check_real_array(voltage, "voltage", 1)
+    u = check_real_array(voltage, "voltage", ndim=1)
     dt = check_positive_float(dt, "dt")
     p = _check_params(params)
     if dt > 0.5 * min(p.tau_g, p.tau_plus, p.tau_minus):
@@ -665,7 +982,7 @@ def voltage_rule(voltage, pre_times, dt=0.1, params=None, u0=None) -> VoltageRul
     pre = _spike_counts(pre_times, u.shape[0], dt, "pre_times")
     k = u.shape[0]
     g, up, um, cum = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
-    total = _k._voltage_rule(
+    total = _voltage_rule(
         u,
         pre,
         dt,
@@ -687,8 +1004,25 @@ def voltage_rule(voltage, pre_times, dt=0.1, params=None, u0=None) -> VoltageRul
 
 
 def clamped_weight_change(u, glutamate_integral, params=None) -> float:
-    r"""Closed-form change for a voltage clamped at ``u`` (filters started at ``u``):
-    :math:`\Delta w=\bigl(A_{LTP}[u-\theta_+]_+-A_{LTD}[u-\theta_-]_+\bigr)\int g\,dt`."""
+    r"""Closed-form weight change for a voltage clamped at ``u`` (filters started at ``u``).
+
+    .. math::
+       \Delta w=\bigl(A_{LTP}[u-\theta_+]_+-A_{LTD}[u-\theta_-]_+\bigr)\int g\,dt.
+
+    Parameters
+    ----------
+    u : float
+        Clamped voltage (mV).
+    glutamate_integral : float
+        :math:`\int g\,dt` (>= 0): :math:`\tau_g` per presynaptic spike once the traces decay.
+    params : VoltageRuleParams, optional
+        Constants of the rule (default ``VoltageRuleParams()``).
+
+    Returns
+    -------
+    float
+        The weight change :math:`\Delta w`.
+    """
     u = check_finite_float(u, "u")
     gi = check_nonneg_float(glutamate_integral, "glutamate_integral")
     p = _check_params(params)
@@ -725,9 +1059,32 @@ def dendritic_voltage(
     optional plateau of amplitude :math:`P` and duration :math:`D` stands for a local dendritic
     spike triggered with each bAP.  These are illustrative traces, not recordings.
 
+    Parameters
+    ----------
+    duration : float
+        Length of the trace (ms, > 0).
+    distance : float
+        Distance :math:`x` from the soma (µm, >= 0).
+    post_times, pre_times : array_like, optional
+        Times (ms) of the bAPs and of the presynaptic spikes (EPSPs); may be empty.
+    dt : float, optional
+        Time step (ms, default 0.1).
+    rest : float, optional
+        Resting potential :math:`u_{rest}` (mV, default -70).
+    bap_amplitude, length_constant : float, optional
+        bAP amplitude at the soma :math:`V_0` (mV) and its attenuation length
+        :math:`\lambda` (µm).
+    bap_width, broadening_length : float, optional
+        bAP width at the soma :math:`\sigma_0` (ms) and broadening length :math:`\ell` (µm).
+    epsp_amplitude, epsp_tau : float, optional
+        EPSP peak :math:`\epsilon_0` (mV) and time to peak :math:`\tau` (ms).
+    plateau_amplitude, plateau_duration : float, optional
+        Plateau amplitude :math:`P` (mV, default 0: no plateau) and duration :math:`D` (ms).
+
     Returns
     -------
     ndarray, shape (round(duration / dt) + 1,)
+        The voltage (mV) at times ``0, dt, 2 dt, ...``.
     """
     duration = check_positive_float(duration, "duration")
     dt = check_positive_float(dt, "dt")
@@ -748,11 +1105,8 @@ def dendritic_voltage(
         check_nonneg_float(value, name)
     rest = check_finite_float(rest, "rest")
     t = np.arange(int(round(duration / dt)) + 1) * dt
-    post = np.atleast_1d(np.asarray(post_times, dtype=float))
-    pre = np.atleast_1d(np.asarray(pre_times, dtype=float))
-    for name, arr in (("post_times", post), ("pre_times", pre)):
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite")
+    post = _check_times(post_times, "post_times")
+    pre = _check_times(pre_times, "pre_times")
     u = np.full_like(t, rest)
     amp = bap_amplitude * np.exp(-x / length_constant)
     sigma = bap_width * (1.0 + x / broadening_length)
@@ -779,9 +1133,36 @@ def pairing_protocol(
 ) -> float:
     r"""Total weight change of a pre-then-post pairing protocol at ``distance`` µm.
 
-    ``n_pairings`` presynaptic spikes at ``frequency`` Hz, each followed after ``delay`` ms
-    (negative: post before pre) by a bAP; synthetic trace from :func:`dendritic_voltage`,
-    change from :func:`voltage_rule`, integrated until 200 ms after the last spike.
+    ``n_pairings`` presynaptic spikes at ``frequency`` Hz, the first at 50 ms (later if
+    ``delay < 0``), each followed after ``delay`` ms by a bAP; the synthetic trace comes from
+    :func:`dendritic_voltage` and the change from :func:`voltage_rule`, integrated until
+    200 ms after the last spike:
+    :math:`\Delta w=\int_0^{T}g(t)\bigl(A_{LTP}[\bar u_+-\theta_+]_+-A_{LTD}[\bar u_--\theta_-]_+
+    \bigr)\,dt`.
+
+    Parameters
+    ----------
+    distance : float
+        Distance of the synapse from the soma (µm, >= 0).
+    n_pairings : int, optional
+        Number of pre/post pairs (default 60).
+    frequency : float, optional
+        Pairing frequency (Hz, > 0, default 1).
+    delay : float, optional
+        Post minus pre spike time (ms, default 10; negative: post before pre).
+    dt : float, optional
+        Time step (ms, default 0.1).
+    plateau_amplitude : float, optional
+        Amplitude (mV) of a dendritic plateau with each bAP (default 0: none).
+    params : VoltageRuleParams, optional
+        Constants of the rule (default ``VoltageRuleParams()``).
+    **trace_kwargs
+        Further keyword arguments of :func:`dendritic_voltage`.
+
+    Returns
+    -------
+    float
+        The total weight change :math:`\Delta w` of the protocol.
     """
     n_pairings = check_positive_int(n_pairings, "n_pairings")
     frequency = check_positive_float(frequency, "frequency")
