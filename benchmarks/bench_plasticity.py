@@ -69,7 +69,7 @@ def numpy_voltage(u, pre, dt, p):
 def main():
     rng = np.random.default_rng(0)
     n = 1_000_000
-    x = pl.mix(pl.sources("laplace", n, 2, rng), A)
+    x = pl.mix(pl.sources("laplace", n, 2, rng=rng), A)
     w0 = rng.standard_normal(2)
     w0 /= np.sqrt(np.mean((x @ w0) ** 2))
     # warm-up (compilation)

@@ -18,8 +18,8 @@ __all__ = ["check_oja_step", "check_invariant_update", "check_clamped_change"]
 
 def _stream(seed, n, t, kind="laplace"):
     rng = np.random.default_rng(seed)
-    mixing = pl.random_mixing(n, rng, max_condition=5.0)
-    x = pl.mix(pl.sources(kind, t, n, rng), mixing)
+    mixing = pl.random_mixing(n, rng=rng, max_condition=5.0)
+    x = pl.mix(pl.sources(kind, t, n, rng=rng), mixing)
     w0 = rng.standard_normal(n)
     w0 /= np.sqrt(np.mean((x @ w0) ** 2))
     return x, w0
