@@ -75,9 +75,9 @@ def python_reservoir(
 @pytest.fixture(scope="module")
 def small():
     rng = np.random.default_rng(3)
-    res = ll.make_reservoir(40, rng)
-    f = ll.periodic_target(0.2, res.dt, rng, n_harmonics=4)
-    drive = ll.backbone_input(ll.bump_backbone(0.2, res.dt, n_wm=10), 40, rng)
+    res = ll.make_reservoir(40, rng=rng)
+    f = ll.periodic_target(0.2, res.dt, rng=rng, n_harmonics=4)
+    drive = ll.backbone_input(ll.bump_backbone(0.2, res.dt, n_wm=10), 40, rng=rng)
     return res, f, drive
 
 
@@ -87,11 +87,15 @@ def small():
 
 
 def test_reservoir_statistics_and_csr_match_dense():
-    res = ll.make_reservoir(400, np.random.default_rng(0))
+    """Connection fraction p and weight variance 1/(pN), each within 5 standard deviations
+    of its estimate (fraction: sqrt(p(1-p)/N^2); sample variance: sqrt(2/k) relative, for k
+    connections), and the sparse form equals the dense matrix."""
+    n, p = 400, 0.1
+    res = ll.make_reservoir(n, rng=np.random.default_rng(0), p_connect=p)
     w = res.w_rec
-    density = np.mean(w != 0)
-    assert abs(density - 0.1) < 0.01
-    assert abs(w[w != 0].var() * 0.1 * 400 - 1) < 0.1
+    assert abs(np.mean(w != 0) - p) < 5 * np.sqrt(p * (1 - p) / n**2)
+    k = np.count_nonzero(w)
+    assert abs(w[w != 0].var() * p * n - 1) < 5 * np.sqrt(2 / k)
     assert np.all(np.abs(res.w_fb) <= 1)
     r = np.random.default_rng(1).normal(size=400)
     csr = np.array(
@@ -105,7 +109,7 @@ def test_reservoir_statistics_and_csr_match_dense():
 
 
 def test_periodic_target_is_normalised_and_periodic():
-    f = ll.periodic_target(2.0, 0.001, np.random.default_rng(5))
+    f = ll.periodic_target(2.0, 0.001, rng=np.random.default_rng(5))
     assert f.shape == (2000,)
     assert np.isclose(np.max(np.abs(f)), 1.0)
     # continuity across the period boundary: the jump f[0]-f[-1] is as small as a normal step
@@ -126,11 +130,33 @@ def test_bump_peaks_once_per_period_at_its_phase(n_wm, period):
     assert np.all(dist <= 1.0)
 
 
-def test_backbone_input_shape_and_sparsity():
-    b = ll.bump_backbone(1.0, 0.001)
-    inp = ll.backbone_input(b, 300, np.random.default_rng(0))
-    assert inp.shape == (1000, 300)
-    assert np.all(np.isfinite(inp))
+@pytest.mark.parametrize("p_connect", [0.05, 0.1, 0.3])
+def test_backbone_input_sparsity_matches_p_connect(p_connect):
+    """With the identity as backbone the input current is W_in^T itself.  Its fraction of
+    non-zero entries estimates p_connect from n = N M = 15 000 independent connections, with
+    standard deviation sqrt(p(1-p)/n) (at most 0.0038 here): we allow 5 standard deviations.
+    The existing weights are N(0, 1): sample variance within 5 s.d. (sqrt(2/k), k weights)."""
+    n_units, n_wm = 300, 50
+    w_in_t = ll.backbone_input(
+        np.eye(n_wm), n_units, rng=np.random.default_rng(1), p_connect=p_connect
+    )
+    assert w_in_t.shape == (n_wm, n_units)
+    fraction = np.mean(w_in_t != 0)
+    assert abs(fraction - p_connect) < 5 * np.sqrt(p_connect * (1 - p_connect) / w_in_t.size)
+    weights = w_in_t[w_in_t != 0]
+    assert abs(weights.var() - 1) < 5 * np.sqrt(2 / weights.size)
+    # a real backbone is projected through the same sparse W_in (same generator state)
+    bump = ll.bump_backbone(1.0, 0.001, n_wm=n_wm)
+    current = ll.backbone_input(
+        bump, n_units, rng=np.random.default_rng(1), p_connect=p_connect, scale=2.0
+    )
+    assert current.shape == (1000, n_units)
+    np.testing.assert_allclose(current, 2.0 * bump @ w_in_t, atol=1e-12)
+
+
+def test_backbone_input_is_dense_at_p_connect_one():
+    w_in_t = ll.backbone_input(np.eye(20), 30, rng=np.random.default_rng(2), p_connect=1.0)
+    assert np.all(w_in_t != 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,13 +215,15 @@ def test_learning_rate_halves_at_tau_eta():
 def test_force_kernel_matches_python_loop(small):
     res, f, _ = small
     x0 = np.random.default_rng(9).normal(0, 0.5, 40)
-    run = ll.train_force(res, f, 0.3, np.random.default_rng(2), x0=x0, update_every=2)
+    run = ll.train_force(
+        res, f, 0.3, rng=np.random.default_rng(2), initial_states=x0, update_every=2
+    )
     z_ref, w_ref, x_ref = python_reservoir(
         res, f, 300, np.random.default_rng(2), "force", x0, state_noise=0, expl_noise=0, every=2
     )
     np.testing.assert_allclose(run.z, z_ref, atol=1e-9)
     np.testing.assert_allclose(run.w_out, w_ref, atol=1e-9)
-    np.testing.assert_allclose(run.x, x_ref, atol=1e-9)
+    np.testing.assert_allclose(run.states, x_ref, atol=1e-9)
 
 
 @pytest.mark.parametrize("with_drive", [False, True])
@@ -204,7 +232,14 @@ def test_hebbian_kernel_matches_python_loop(small, with_drive):
     d = drive if with_drive else None
     x0 = np.random.default_rng(9).normal(0, 0.5, 40)
     run = ll.train_reward_hebbian(
-        res, f, 0.5, np.random.default_rng(4), x0=x0, eta0=0.05, tau_eta=0.1, backbone=d
+        res,
+        f,
+        0.5,
+        rng=np.random.default_rng(4),
+        initial_states=x0,
+        eta0=0.05,
+        tau_eta=0.1,
+        backbone=d,
     )
     z_ref, w_ref, x_ref = python_reservoir(
         res, f, 500, np.random.default_rng(4), "hebb", x0, eta0=0.05, tau_eta=0.1, drive=d
@@ -217,7 +252,7 @@ def test_hebbian_kernel_matches_python_loop(small, with_drive):
 
 def test_free_run_is_deterministic_and_continues_phase(small):
     res, f, drive = small
-    run = ll.train_reward_hebbian(res, f, 0.3, np.random.default_rng(1), backbone=drive)
+    run = ll.train_reward_hebbian(res, f, 0.3, rng=np.random.default_rng(1), backbone=drive)
     a = ll.free_run(res, run, f, 0.2, backbone=drive)
     b = ll.free_run(res, run, f, 0.2, backbone=drive)
     np.testing.assert_array_equal(a.z, b.z)
@@ -232,9 +267,9 @@ def test_free_run_is_deterministic_and_continues_phase(small):
 
 def test_force_learns_a_sine():
     rng = np.random.default_rng(0)
-    res = ll.make_reservoir(200, rng)
+    res = ll.make_reservoir(200, rng=rng)
     f = ll.sine_target(0.5, res.dt)
-    run = ll.train_force(res, f, 5.0, rng)
+    run = ll.train_force(res, f, 5.0, rng=rng)
     err, z, target = ll.test_error(res, run, f, 4)
     assert err < 0.01
     # before training (zero readout) the error is 1 (z = 0 against a zero-mean target)
@@ -246,12 +281,12 @@ def test_backbone_rescues_hebbian_learning_on_a_long_target():
     with_wm, without = [], []
     for seed in range(2):
         rng = np.random.default_rng(seed)
-        res = ll.make_reservoir(200, rng)
-        f = ll.periodic_target(4.0, res.dt, rng)
-        bb = ll.backbone_input(ll.bump_backbone(4.0, res.dt), 200, rng)
+        res = ll.make_reservoir(200, rng=rng)
+        f = ll.periodic_target(4.0, res.dt, rng=rng)
+        bb = ll.backbone_input(ll.bump_backbone(4.0, res.dt), 200, rng=rng)
         for drive, out in ((bb, with_wm), (None, without)):
             run = ll.train_reward_hebbian(
-                res, f, 40.0, np.random.default_rng(seed + 100), backbone=drive
+                res, f, 40.0, rng=np.random.default_rng(seed + 100), backbone=drive
             )
             out.append(ll.test_error(res, run, f, 2, backbone=drive)[0])
     assert np.mean(with_wm) < 0.05, with_wm
@@ -322,9 +357,9 @@ def test_clapp_update_is_zero_when_margin_met():
 
 def test_clapp_kernel_matches_python_loop():
     rng = np.random.default_rng(2)
-    protos = ll.object_prototypes(rng, dim=8, n_signal=3)
-    stream = ll.object_stream(protos, 300, rng)
-    w0, p0 = ll.init_clapp(8, 4, rng)
+    protos = ll.object_prototypes(rng=rng, dim=8, n_signal=3)
+    stream = ll.object_stream(protos, 300, rng=rng)
+    w0, p0 = ll.init_clapp(8, 4, rng=rng)
     w, p, agree = ll.train_clapp(w0, p0, stream, eta=0.01)
     wr, pr = w0.copy(), p0.copy()
     for t in range(1, 300):
@@ -338,8 +373,8 @@ def test_clapp_kernel_matches_python_loop():
 
 def test_object_stream_saccades_change_object():
     rng = np.random.default_rng(0)
-    protos = ll.object_prototypes(rng)
-    s = ll.object_stream(protos, 5000, rng)
+    protos = ll.object_prototypes(rng=rng)
+    s = ll.object_stream(protos, 5000, rng=rng)
     change = s.objects[1:] != s.objects[:-1]
     np.testing.assert_array_equal(change, s.y[1:] == -1)
     assert abs(change.mean() - 0.5) < 0.03
@@ -352,10 +387,11 @@ def test_clapp_training_beats_random_encoder():
     acc_clapp, acc_rand = [], []
     for seed in range(3):
         rng = np.random.default_rng(seed)
-        protos = ll.object_prototypes(rng)
-        stream = ll.object_stream(protos, 60_000, rng)
-        tr, te = ll.object_stream(protos, 2000, rng), ll.object_stream(protos, 2000, rng)
-        w0, p0 = ll.init_clapp(20, 6, rng)
+        protos = ll.object_prototypes(rng=rng)
+        stream = ll.object_stream(protos, 60_000, rng=rng)
+        tr = ll.object_stream(protos, 2000, rng=rng)
+        te = ll.object_stream(protos, 2000, rng=rng)
+        w0, p0 = ll.init_clapp(20, 6, rng=rng)
         w, _, _ = ll.train_clapp(w0, p0, stream)
         for weights, out in ((w, acc_clapp), (w0, acc_rand)):
             out.append(
@@ -385,34 +421,64 @@ def test_bad_input_raises_clear_errors(small):
     res, f, drive = small
     rng = np.random.default_rng(0)
     with pytest.raises(TypeError, match="Generator"):
-        ll.make_reservoir(10, 0)
+        ll.make_reservoir(10, rng=0)
+    with pytest.raises(TypeError, match="positional"):
+        ll.make_reservoir(10, rng)  # rng is keyword-only
     with pytest.raises(ValueError, match="n_units"):
-        ll.make_reservoir(1, rng)
+        ll.make_reservoir(1, rng=rng)
     with pytest.raises(ValueError, match="dt must not exceed tau"):
-        ll.make_reservoir(10, rng, dt=0.1, tau=0.05)
+        ll.make_reservoir(10, rng=rng, dt=0.1, tau=0.05)
     with pytest.raises(ValueError, match="p_connect"):
-        ll.make_reservoir(10, rng, p_connect=0.0)
-    with pytest.raises(ValueError, match="backbone must have shape"):
-        ll.train_reward_hebbian(res, f, 0.1, rng, backbone=np.zeros((len(f), 3)))
+        ll.make_reservoir(10, rng=rng, p_connect=0.0)
+    with pytest.raises(ValueError, match="period must span at least 4"):
+        ll.periodic_target(0.003, 0.001, rng=rng)
+    with pytest.raises(ValueError, match=r"backbone must have shape \(T, N\)"):
+        ll.train_reward_hebbian(res, f, 0.1, rng=rng, backbone=np.zeros((len(f), 3)))
     with pytest.raises(ValueError, match="one target period"):
-        ll.train_reward_hebbian(res, f, 0.1, rng, backbone=drive[:-1])
-    with pytest.raises(ValueError, match="finite"):
-        ll.train_force(res, np.full(10, np.nan), 0.1, rng)
+        ll.train_reward_hebbian(res, f, 0.1, rng=rng, backbone=drive[:-1])
+    with pytest.raises(ValueError, match="target must be finite"):
+        ll.train_force(res, np.full(10, np.nan), 0.1, rng=rng)
+    with pytest.raises(ValueError, match=r"initial_states must have shape \(40,?\)"):
+        ll.train_force(res, f, 0.1, rng=rng, initial_states=np.zeros(3))
     with pytest.raises(TypeError, match="Reservoir"):
-        ll.train_force("res", f, 0.1, rng)
+        ll.train_force("res", f, 0.1, rng=rng)
     with pytest.raises(ValueError, match="duration"):
-        ll.train_force(res, f, -1.0, rng)
-    with pytest.raises(ValueError, match="shape"):
+        ll.train_force(res, f, -1.0, rng=rng)
+    with pytest.raises(ValueError, match="tau_avg"):
+        ll.train_reward_hebbian(res, f, 0.1, rng=rng, tau_avg=0.0)
+    with pytest.raises(TypeError, match="ReadoutRun"):
+        ll.free_run(res, (np.zeros(40), np.zeros(40)), f, 0.1)
+    with pytest.raises(ValueError, match=r"p_matrix must have shape \(4, 4\)"):
         ll.rls_update(np.eye(3), np.zeros(4), np.zeros(4), 0.0)
+    with pytest.raises(ValueError, match="t must be finite and >= 0"):
+        ll.learning_rate(-1.0)
     with pytest.raises(ValueError, match="y must be"):
         ll.clapp_update(np.ones((2, 3)), np.eye(2), np.ones(3), np.ones(3), 0.5)
     with pytest.raises(ValueError, match="W_pred"):
         ll.clapp_loss(np.ones((2, 3)), np.eye(3), np.ones(3), np.ones(3), 1)
     with pytest.raises(TypeError, match="ObjectStream"):
         ll.train_clapp(np.ones((2, 3)), np.eye(2), np.ones((5, 3)))
+    bad_labels = ll.ObjectStream(np.ones((5, 3)), np.zeros(5, int), np.array([1, 1, 0, -1, 1.0]))
+    with pytest.raises(ValueError, match="stream.y must contain only -1 and \\+1"):
+        ll.train_clapp(np.ones((2, 3)), np.eye(2), bad_labels)
+    with pytest.raises(ValueError, match=r"x must have shape \(any, 3\)"):
+        ll.encode(np.ones((2, 3)), np.ones((5, 4)))
     with pytest.raises(TypeError, match="integer class labels"):
         ll.decoding_accuracy(np.ones((3, 2)), np.ones(3), np.ones((3, 2)), np.zeros(3, int))
     with pytest.raises(ValueError, match="constant"):
         ll.nmse(np.ones(5), np.ones(5))
     with pytest.raises(TypeError, match="real numbers"):
         ll.reward_modulated_update(np.array(["a"]), 1.0, 0.0, 0.0, 0.0, 0.1)
+
+
+def test_results_are_named():
+    rng = np.random.default_rng(1)
+    step = ll.rls_update(np.eye(2), np.zeros(2), np.ones(2), 1.0)
+    assert step._fields == ("p_matrix", "w_out")
+    weights = ll.init_clapp(4, 3, rng=rng)
+    assert weights.w.shape == (3, 4) and np.array_equal(weights.w_pred, 0.1 * np.eye(3))
+    update = ll.clapp_update(weights.w, weights.w_pred, np.ones(4), np.ones(4), -1)
+    assert update._fields == ("d_w", "d_w_pred")
+    stream = ll.object_stream(ll.object_prototypes(rng=rng, dim=4, n_signal=2), 20, rng=rng)
+    run = ll.train_clapp(weights.w, weights.w_pred, stream)
+    assert run._fields == ("w", "w_pred", "agree") and run.agree.shape == (19,)

@@ -9,9 +9,10 @@ setup of Pogodin et al. 2019, scaled down)
     \tau \dot x_i = -x_i + \lambda \sum_j W^{rec}_{ij} r_j + W^{fb}_i z + I^{WM}_i(t),
     \qquad r_i = \tanh x_i + \xi^{state}_i, \qquad z = \mathbf w^\top \mathbf r + \xi^{expl},
 
-integrated with the Euler method at step ``dt``.  The readout ``w`` is learned either with
-recursive least squares (FORCE, Sussillo & Abbott 2009; non-local, :math:`O(N^2)` per step)
-or with the exploratory reward-modulated Hebbian rule (local, three-factor)
+integrated with the Euler method at step ``dt``; the membrane potentials :math:`\mathbf x`
+are the network's ``states``.  The readout ``w`` is learned either with recursive least
+squares (FORCE, Sussillo & Abbott 2009; non-local, :math:`O(N^2)` per step) or with the
+exploratory reward-modulated Hebbian rule (local, three-factor)
 
 .. math::
 
@@ -32,9 +33,10 @@ Part 2 -- CLAPP (Illing, Ventura, Bellec & Gerstner 2021), one layer
     \mathbf c = \rho(W\mathbf x^{t-1}),\quad \mathbf z = \rho(W\mathbf x^{t}),\quad
     u = \mathbf z^\top W^{pred}\mathbf c,\quad \mathcal L = \max(0, 1 - y u),
 
-with :math:`\rho` = ReLU and :math:`y = +1` (same object) or :math:`-1` (saccade to a new
-object).  The local update is :math:`-\partial\mathcal L/\partial(\cdot)`, with the broadcast
-third factor :math:`\gamma = y\,\mathbf 1[1 - yu > 0]`.
+with :math:`\rho` = ReLU, inputs (frames) :math:`\mathbf x^t` and :math:`y = +1` (same object)
+or :math:`-1` (saccade to a new object).  The local update is
+:math:`-\partial\mathcal L/\partial(\cdot)`, with the broadcast third factor
+:math:`\gamma = y\,\mathbf 1[1 - yu > 0]`.
 
 Noise is drawn from an explicit :class:`numpy.random.Generator` in chunks and passed to the
 numba kernels, so every run is reproducible from its generator.
@@ -52,13 +54,17 @@ from memlab._validation import (
     check_fraction,
     check_generator,
     check_nonneg_float,
+    check_pm1_array,
     check_positive_float,
     check_positive_int,
+    check_real_array,
 )
 
 __all__ = [
     "Reservoir",
     "ReadoutRun",
+    "RLSStep",
+    "FreeRunError",
     "make_reservoir",
     "periodic_target",
     "sine_target",
@@ -73,6 +79,9 @@ __all__ = [
     "nmse",
     "test_error",
     "ObjectStream",
+    "ClappUpdate",
+    "ClappWeights",
+    "ClappRun",
     "object_prototypes",
     "object_stream",
     "clapp_score",
@@ -85,33 +94,7 @@ __all__ = [
 ]
 
 _CHUNK = 2000  # time steps of noise drawn from the generator per kernel call
-
-
-# ---------------------------------------------------------------------------------------------
-# validation helpers
-# ---------------------------------------------------------------------------------------------
-
-
-def _real_array(values, name: str, ndim: int | tuple, shape=None) -> np.ndarray:
-    arr = np.asarray(values)
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise TypeError(f"{name} must be an array of real numbers; got dtype {arr.dtype}")
-    ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-    if arr.ndim not in ndims:
-        allowed = " or ".join(str(d) for d in ndims)
-        raise ValueError(
-            f"{name} must be {allowed}-dimensional; got {arr.ndim} dimension(s), shape {arr.shape}"
-        )
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
-    if shape is not None and arr.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}; got {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
-    return arr
+_MODES = {"frozen": 0, "force": 1, "hebbian": 2}  # readout rule -> the kernel's mode number
 
 
 def _check_label(y) -> float:
@@ -119,6 +102,16 @@ def _check_label(y) -> float:
     if y not in (-1.0, 1.0):
         raise ValueError(f"y must be +1 (same object) or -1 (saccade); got {y}")
     return y
+
+
+def _period_steps(period, dt) -> tuple[float, float, int]:
+    """Validated ``period`` and ``dt`` and the samples in one period (at least 4)."""
+    period = check_positive_float(period, "period")
+    dt = check_positive_float(dt, "dt")
+    n = int(round(period / dt))
+    if n < 4:
+        raise ValueError(f"period must span at least 4 time steps; got period/dt = {period / dt}")
+    return period, dt, n
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,37 +147,75 @@ class Reservoir(NamedTuple):
 
     @property
     def n_units(self) -> int:
+        """Number of units :math:`N`."""
         return self.w_fb.shape[0]
 
 
 class ReadoutRun(NamedTuple):
     """Result of a training or free run.
 
-    ``w_out`` the readout after the run, ``x`` the final membrane state, ``step`` the index of
-    the next time step (so that the target and the backbone keep their phase), ``z`` the
-    output at every step and ``weight_norm`` :math:`\\lVert\\mathbf w\\rVert` at every step.
+    Attributes
+    ----------
+    w_out : ndarray, shape (N,)
+        The readout :math:`\\mathbf w` after the run.
+    states : ndarray, shape (N,)
+        The final membrane potentials :math:`\\mathbf x`.
+    step : int
+        Index of the next time step (so that the target and the backbone keep their phase).
+    z : ndarray, shape (n_steps,)
+        The output at every step.
+    weight_norm : ndarray, shape (n_steps,)
+        :math:`\\lVert\\mathbf w\\rVert` at every step (after that step's update).
     """
 
     w_out: np.ndarray
-    x: np.ndarray
+    states: np.ndarray
     step: int
     z: np.ndarray
     weight_norm: np.ndarray
 
 
-def make_reservoir(n_units, rng, *, p_connect=0.1, gain=1.5, tau=0.05, dt=0.001) -> Reservoir:
-    r"""Draw a reservoir: :math:`W^{rec}_{ij} \sim \mathcal N(0, 1/(pN))` w.p. ``p_connect``.
+class RLSStep(NamedTuple):
+    """Result of one recursive-least-squares step: the new ``p_matrix`` and ``w_out``."""
+
+    p_matrix: np.ndarray
+    w_out: np.ndarray
+
+
+class FreeRunError(NamedTuple):
+    """Test of a trained readout: ``nmse`` of the free-running output ``z`` against
+    ``target`` (the target samples aligned with ``z``)."""
+
+    nmse: float
+    z: np.ndarray
+    target: np.ndarray
+
+
+def make_reservoir(n_units, *, rng, p_connect=0.1, gain=1.5, tau=0.05, dt=0.001) -> Reservoir:
+    r"""Draw a random reservoir with output feedback.
+
+    Each connection exists with probability ``p_connect``;
+    :math:`W^{rec}_{ij} \sim \mathcal N(0, 1/(pN))` where it exists and 0 elsewhere, so the
+    eigenvalues of :math:`\lambda W^{rec}` fill a disc of radius about :math:`\lambda`
+    (circular law).  Feedback weights :math:`W^{fb}_i \sim U(-1, 1)`.
 
     Parameters
     ----------
     n_units : int
         Number of units :math:`N` (at least 2).
     rng : numpy.random.Generator
+        Source of the random weights.
     p_connect : float in (0, 1]
+        Connection probability :math:`p`.
     gain : float
-        :math:`\lambda`; values above 1 give chaotic spontaneous activity for large N.
+        :math:`\lambda \ge 0`; values above 1 give chaotic spontaneous activity for large N.
     tau, dt : float
         Membrane time constant and Euler step in seconds (``dt <= tau``).
+
+    Returns
+    -------
+    Reservoir
+        The weights (dense and in compressed sparse row form) and the time constants.
     """
     n = check_positive_int(n_units, "n_units", minimum=2)
     rng = check_generator(rng)
@@ -205,21 +236,33 @@ def make_reservoir(n_units, rng, *, p_connect=0.1, gain=1.5, tau=0.05, dt=0.001)
     return Reservoir(w, w_fb, gain, tau, dt, indptr, cols.astype(np.int64), w[rows, cols].copy())
 
 
-def periodic_target(period, dt, rng, *, n_harmonics=15) -> np.ndarray:
+def periodic_target(period, dt, *, rng, n_harmonics=15) -> np.ndarray:
     r"""One period of a random Fourier series, normalised to a maximum of 1.
 
     .. math:: f(t) = \sum_{k=1}^{K} \frac{1}{k}\sin\!\Big(\frac{2\pi k t}{T} + \phi_k\Big),
               \qquad \phi_k \sim U(0, 2\pi),
 
-    divided by :math:`\max_t |f|`.  Returns the samples at :math:`t = 0, dt, \dots, T - dt`.
+    divided by :math:`\max_t |f|`.
+
+    Parameters
+    ----------
+    period : float
+        :math:`T` in seconds (at least 4 steps ``dt``).
+    dt : float
+        Sampling step in seconds.
+    rng : numpy.random.Generator
+        Source of the phases :math:`\phi_k`.
+    n_harmonics : int
+        :math:`K \ge 1`.
+
+    Returns
+    -------
+    ndarray, shape (round(T/dt),)
+        The samples at :math:`t = 0, dt, \dots, T - dt`.
     """
-    period = check_positive_float(period, "period")
-    dt = check_positive_float(dt, "dt")
     rng = check_generator(rng)
     k_max = check_positive_int(n_harmonics, "n_harmonics")
-    n = int(round(period / dt))
-    if n < 4:
-        raise ValueError(f"period must span at least 4 time steps; got period/dt = {period / dt}")
+    period, dt, n = _period_steps(period, dt)
     t = np.arange(n) * dt
     phases = rng.uniform(0.0, 2 * np.pi, k_max)
     k = np.arange(1, k_max + 1)
@@ -228,13 +271,22 @@ def periodic_target(period, dt, rng, *, n_harmonics=15) -> np.ndarray:
 
 
 def sine_target(period, dt, *, amplitude=1.0) -> np.ndarray:
-    r"""One period of :math:`f(t) = A \sin(2\pi t/T)` sampled at step ``dt``."""
-    period = check_positive_float(period, "period")
-    dt = check_positive_float(dt, "dt")
+    r"""One period of :math:`f(t) = A \sin(2\pi t/T)`.
+
+    Parameters
+    ----------
+    period, dt : float
+        Period :math:`T` and sampling step, in seconds (:math:`T \ge 4\,dt`).
+    amplitude : float
+        :math:`A > 0`.
+
+    Returns
+    -------
+    ndarray, shape (round(T/dt),)
+        :math:`f` sampled at :math:`t = 0, dt, \dots, T - dt`.
+    """
+    period, dt, n = _period_steps(period, dt)
     amplitude = check_positive_float(amplitude, "amplitude")
-    n = int(round(period / dt))
-    if n < 4:
-        raise ValueError(f"period must span at least 4 time steps; got period/dt = {period / dt}")
     return amplitude * np.sin(2 * np.pi * np.arange(n) / n)
 
 
@@ -243,29 +295,58 @@ def bump_backbone(period, dt, *, n_wm=50, width=None) -> np.ndarray:
 
     .. math:: b_j(t) = \exp\!\Big(-\frac{d(t/T, j/M)^2 T^2}{2\sigma^2}\Big),
 
-    with :math:`d` the circular distance of phases and :math:`\sigma` = ``width`` (default
-    :math:`T/M`, seconds).  Returns shape ``(period/dt, n_wm)``.  This precomputed bump stands in
-    for the adaptive attractor network of Pogodin et al. (our simplification).
+    with :math:`d` the circular distance of phases.  This precomputed bump stands in for the
+    adaptive attractor network of Pogodin et al. (our simplification).
+
+    Parameters
+    ----------
+    period : float
+        :math:`T` in seconds, the time of one round of the ring (at least 4 steps ``dt``).
+    dt : float
+        Sampling step in seconds.
+    n_wm : int
+        Ring size :math:`M \ge 2`.
+    width : float, optional
+        :math:`\sigma` in seconds (default :math:`T/M`).
+
+    Returns
+    -------
+    ndarray, shape (round(T/dt), n_wm)
+        :math:`b_j(t)` for one period, values in (0, 1].
     """
-    period = check_positive_float(period, "period")
-    dt = check_positive_float(dt, "dt")
     m = check_positive_int(n_wm, "n_wm", minimum=2)
     sigma = period / m if width is None else check_positive_float(width, "width")
-    n = int(round(period / dt))
-    if n < 4:
-        raise ValueError(f"period must span at least 4 time steps; got period/dt = {period / dt}")
+    period, dt, n = _period_steps(period, dt)
     phase = np.arange(n)[:, None] / n - np.arange(m)[None, :] / m
     d = (phase + 0.5) % 1.0 - 0.5
     return np.exp(-0.5 * (d * period / sigma) ** 2)
 
 
-def backbone_input(bump, n_units, rng, *, p_connect=0.1, scale=1.0) -> np.ndarray:
+def backbone_input(bump, n_units, *, rng, p_connect=0.1, scale=1.0) -> np.ndarray:
     r"""Project a backbone into the reservoir: :math:`I^{WM}(t) = s\, W^{in} \mathbf b(t)`.
 
-    :math:`W^{in}_{ij} \sim \mathcal N(0, 1)` with probability ``p_connect``.  Returns the input
-    current of shape ``(T, n_units)`` for one period (it repeats every period).
+    Each input connection exists with probability ``p_connect``;
+    :math:`W^{in}_{ij} \sim \mathcal N(0, 1)` where it exists and 0 elsewhere.
+
+    Parameters
+    ----------
+    bump : array_like, shape (T, M)
+        The backbone activity :math:`\mathbf b(t)` over one period (see :func:`bump_backbone`).
+    n_units : int
+        Number of reservoir units :math:`N`.
+    rng : numpy.random.Generator
+        Source of :math:`W^{in}`.
+    p_connect : float in (0, 1]
+        Connection probability.
+    scale : float
+        :math:`s \ge 0`.
+
+    Returns
+    -------
+    ndarray, shape (T, n_units)
+        The input current for one period (it repeats every period).
     """
-    b = _real_array(bump, "bump", 2)
+    b = check_real_array(bump, "bump", ndim=2)
     n = check_positive_int(n_units, "n_units", minimum=2)
     rng = check_generator(rng)
     p = check_fraction(p_connect, "p_connect", closed_low=False)
@@ -274,7 +355,7 @@ def backbone_input(bump, n_units, rng, *, p_connect=0.1, scale=1.0) -> np.ndarra
     return np.ascontiguousarray(scale * b @ w_in.T)
 
 
-def rls_update(p_matrix, w_out, rates, target):
+def rls_update(p_matrix, w_out, rates, target) -> RLSStep:
     r"""One recursive-least-squares (FORCE) step.
 
     .. math::
@@ -284,31 +365,62 @@ def rls_update(p_matrix, w_out, rates, target):
         \mathbf w \leftarrow \mathbf w - (\mathbf w^\top\mathbf r - f)\,\mathbf k .
 
     :math:`\mathbf k` equals the updated :math:`P` times :math:`\mathbf r`, so this is the
-    Sussillo & Abbott update :math:`\Delta\mathbf w = -e^- P(t)\mathbf r`.  Returns the new
-    ``(P, w)``; the inputs are not modified.
+    Sussillo & Abbott update :math:`\Delta\mathbf w = -e^- P(t)\mathbf r`.
+
+    Parameters
+    ----------
+    p_matrix : array_like, shape (N, N)
+        :math:`P`, the running estimate of the inverse rate correlation matrix.
+    w_out : array_like, shape (N,)
+        The readout :math:`\mathbf w`.
+    rates : array_like, shape (N,)
+        The rates :math:`\mathbf r`.
+    target : float
+        The target output :math:`f`.
+
+    Returns
+    -------
+    RLSStep
+        The new ``(p_matrix, w_out)``; the inputs are not modified.
     """
-    w = _real_array(w_out, "w_out", 1)
+    w = check_real_array(w_out, "w_out", ndim=1)
     n = w.shape[0]
-    p = _real_array(p_matrix, "p_matrix", 2, shape=(n, n))
-    r = _real_array(rates, "rates", 1, shape=(n,))
+    p = check_real_array(p_matrix, "p_matrix", shape=(n, n))
+    r = check_real_array(rates, "rates", shape=(n,))
     f = check_finite_float(target, "target")
     pr = p @ r
     k = pr / (1.0 + r @ pr)
-    return p - np.outer(k, pr), w - (w @ r - f) * k
+    return RLSStep(p - np.outer(k, pr), w - (w @ r - f) * k)
 
 
-def reward_modulated_update(rates, z, z_bar, performance, performance_bar, eta):
+def reward_modulated_update(rates, z, z_bar, performance, performance_bar, eta) -> np.ndarray:
     r"""Exploratory reward-modulated Hebbian update of a linear readout.
 
     .. math:: \Delta\mathbf w = \eta\, \Theta(P - \bar P)\,(z - \bar z)\,\mathbf r
 
-    with :math:`\Theta(s) = 1` for :math:`s > 0` and 0 otherwise.  ``z`` may be a scalar or a
-    vector of outputs; for a vector the update is the outer product, shape ``(K, N)``.
+    with :math:`\Theta(s) = 1` for :math:`s > 0` and 0 otherwise.
+
+    Parameters
+    ----------
+    rates : array_like, shape (N,)
+        Presynaptic rates :math:`\mathbf r`.
+    z, z_bar : float or array_like, shape (K,)
+        The (noisy) output and its running mean; a vector for K outputs.
+    performance, performance_bar : float
+        :math:`P` and its running mean :math:`\bar P`.
+    eta : float
+        Learning rate :math:`\eta \ge 0`.
+
+    Returns
+    -------
+    ndarray, shape (N,) or (K, N)
+        :math:`\Delta\mathbf w`; for a vector ``z`` the outer product
+        :math:`\eta\,\Theta\,(\mathbf z - \bar{\mathbf z})\mathbf r^\top`.
     """
-    r = _real_array(rates, "rates", 1)
+    r = check_real_array(rates, "rates", ndim=1)
     scalar = np.ndim(z) == 0
-    z = _real_array(np.atleast_1d(z), "z", 1)
-    z_bar = _real_array(np.atleast_1d(z_bar), "z_bar", 1, shape=z.shape)
+    z = check_real_array(np.atleast_1d(z), "z", ndim=1)
+    z_bar = check_real_array(np.atleast_1d(z_bar), "z_bar", shape=z.shape)
     perf = check_finite_float(performance, "performance")
     perf_bar = check_finite_float(performance_bar, "performance_bar")
     eta = check_nonneg_float(eta, "eta")
@@ -318,12 +430,25 @@ def reward_modulated_update(rates, z, z_bar, performance, performance_bar, eta):
 
 
 def learning_rate(t, eta0=5e-4, tau_eta=20.0):
-    r""":math:`\eta(t) = \eta_0 / (1 + t/\tau_\eta)` (``t`` in seconds, scalar or array)."""
+    r"""The decaying learning rate :math:`\eta(t) = \eta_0 / (1 + t/\tau_\eta)`.
+
+    Parameters
+    ----------
+    t : float or array_like
+        Time in seconds, :math:`t \ge 0`.
+    eta0 : float
+        :math:`\eta_0 \ge 0`.
+    tau_eta : float
+        :math:`\tau_\eta > 0` in seconds (the rate has halved at :math:`t = \tau_\eta`).
+
+    Returns
+    -------
+    float or ndarray
+        :math:`\eta(t)`, with the shape of ``t``.
+    """
     eta0 = check_nonneg_float(eta0, "eta0")
     tau_eta = check_positive_float(tau_eta, "tau_eta")
-    t = np.asarray(t, dtype=float)
-    if np.any(t < 0) or not np.all(np.isfinite(t)):
-        raise ValueError("t must be finite and >= 0")
+    t = check_real_array(t, "t", low=0.0)
     out = eta0 / (1.0 + t / tau_eta)
     return float(out) if out.ndim == 0 else out
 
@@ -419,62 +544,48 @@ def _reservoir_chunk(
             x[i] += alpha * (h[i] - x[i])
 
 
-def _check_drive(drive, res: Reservoir, n_target: int) -> np.ndarray:
-    if drive is None:
-        return np.zeros((1, 1))
-    d = _real_array(drive, "backbone", 2)
-    if d.shape[1] != res.n_units:
-        raise ValueError(
-            f"backbone must have shape (T, N) with N = {res.n_units} reservoir units; got {d.shape}"
-        )
-    if d.shape[0] != n_target:
-        raise ValueError(
-            f"backbone must span one target period ({n_target} steps); got {d.shape[0]} steps"
-        )
-    return d
-
-
 def _check_reservoir(res) -> Reservoir:
     if not isinstance(res, Reservoir):
         raise TypeError(f"res must be a Reservoir (from make_reservoir); got {type(res).__name__}")
     return res
 
 
-def _initial_state(res, rng, x0):
-    if x0 is None:
-        return rng.normal(0.0, 0.5, res.n_units)
-    return _real_array(x0, "x0", 1, shape=(res.n_units,)).copy()
+def _check_drive(backbone, res: Reservoir, n_target: int) -> np.ndarray:
+    if backbone is None:
+        return np.zeros((1, 1))
+    d = check_real_array(backbone, "backbone", ndim=2)
+    if d.shape != (n_target, res.n_units):
+        raise ValueError(
+            f"backbone must have shape (T, N) = ({n_target}, {res.n_units}): one target period "
+            f"by the reservoir's units; got shape {d.shape}"
+        )
+    return d
 
 
-def _run(
-    mode,
-    res,
-    target,
-    n_steps,
-    rng,
-    *,
-    w0,
-    x0,
-    step0,
-    drive,
-    state_noise,
-    expl_noise,
-    eta0=0.0,
-    tau_eta=1.0,
-    tau_avg=1.0,
-    alpha_rls=1.0,
-    force_every=1,
-):
+def _check_duration(duration, res: Reservoir) -> int:
+    """Number of Euler steps in ``duration`` seconds (at least one)."""
+    duration = check_positive_float(duration, "duration")
+    n_steps = int(round(duration / res.dt))
+    if n_steps < 1:
+        raise ValueError(f"duration must be at least one step dt = {res.dt}; got {duration}")
+    return n_steps
+
+
+def _run(mode, res, target, n_steps, rng, *, w0, states, step0, drive, **rule) -> ReadoutRun:
+    """Simulate ``n_steps`` from ``states`` (modified in place) with the readout rule ``mode``.
+
+    ``rule`` holds the rule's parameters: ``state_noise``, ``expl_noise`` (both default 0),
+    ``eta0``, ``tau_eta``, ``tau_avg`` (reward-modulated Hebb), ``alpha_rls`` and
+    ``force_every`` (FORCE).
+    """
     n = res.n_units
-    w = np.zeros(n) if w0 is None else _real_array(w0, "w_out", 1, shape=(n,)).copy()
-    x = x0
-    p_mat = np.eye(n) / alpha_rls if mode == 1 else np.zeros((1, 1))
+    state_noise = rule.get("state_noise", 0.0)
+    expl_noise = rule.get("expl_noise", 0.0)
+    w = np.zeros(n) if w0 is None else check_real_array(w0, "w_out", shape=(n,), copy=True)
+    p_mat = np.eye(n) / rule.get("alpha_rls", 1.0) if mode == "force" else np.zeros((1, 1))
     avg = np.zeros(2)
     z = np.empty(n_steps)
     norms = np.empty(n_steps)
-    alpha = res.dt / res.tau
-    beta_avg = min(1.0, res.dt / tau_avg)
-    tau_eta_steps = tau_eta / res.dt
     done = 0
     while done < n_steps:
         m = min(_CHUNK, n_steps - done)
@@ -484,8 +595,8 @@ def _run(
             sn = np.zeros((m, n))
         en = rng.uniform(-expl_noise, expl_noise, m) if expl_noise > 0 else np.zeros(m)
         _reservoir_chunk(
-            mode,
-            x,
+            _MODES[mode],
+            states,
             w,
             p_mat,
             avg,
@@ -494,122 +605,150 @@ def _run(
             res.data,
             res.gain,
             res.w_fb,
-            alpha,
+            res.dt / res.tau,
             target,
             drive,
             step0 + done,
             m,
             sn,
             en,
-            eta0,
-            tau_eta_steps,
-            beta_avg,
-            force_every,
+            rule.get("eta0", 0.0),
+            rule.get("tau_eta", 1.0) / res.dt,  # in steps
+            min(1.0, res.dt / rule.get("tau_avg", 1.0)),
+            rule.get("force_every", 1),
             z[done : done + m],
             norms[done : done + m],
         )
         done += m
-    return ReadoutRun(w, x, step0 + n_steps, z, norms)
+    return ReadoutRun(w, states, step0 + n_steps, z, norms)
 
 
-def _common_args(res, target, duration, rng, backbone, x0):
+def _train(mode, res, target, duration, rng, backbone, initial_states, **rule) -> ReadoutRun:
+    """Validate the common arguments of the training functions and run from a zero readout."""
     res = _check_reservoir(res)
-    f = _real_array(target, "target", 1)
-    duration = check_positive_float(duration, "duration")
+    f = check_real_array(target, "target", ndim=1)
+    n_steps = _check_duration(duration, res)
     rng = check_generator(rng)
     drive = _check_drive(backbone, res, f.shape[0])
-    n_steps = int(round(duration / res.dt))
-    if n_steps < 1:
-        raise ValueError(f"duration must be at least one step dt = {res.dt}; got {duration}")
-    return res, f, n_steps, rng, drive, _initial_state(res, rng, x0)
+    if initial_states is None:
+        states = rng.normal(0.0, 0.5, res.n_units)
+    else:
+        states = check_real_array(initial_states, "initial_states", shape=(res.n_units,), copy=True)
+    return _run(mode, res, f, n_steps, rng, w0=None, states=states, step0=0, drive=drive, **rule)
 
 
 def train_force(
     res,
     target,
     duration,
-    rng,
     *,
+    rng,
     backbone=None,
-    alpha=1.0,
-    update_every=2,
-    state_noise=0.0,
-    x0=None,
+    alpha: float = 1.0,
+    update_every: int = 2,
+    state_noise: float = 0.0,
+    initial_states=None,
 ) -> ReadoutRun:
     r"""Learn the readout with FORCE (recursive least squares), feeding back :math:`z = \hat z`.
 
     :math:`P` starts at :math:`\mathbb I/\alpha`; every ``update_every`` steps
-    :math:`P \leftarrow P - \frac{P\mathbf r\mathbf r^\top P}{1 + \mathbf r^\top P\mathbf r}`,
-    :math:`\mathbf w \leftarrow \mathbf w - (\hat z - f) P\mathbf r` (see :func:`rls_update`).
-    ``target`` is one period of :math:`f`, repeated; ``backbone`` (optional) the input current of
-    one period, shape ``(T, N)``.  Costs :math:`O(N^2)` per update step.
+
+    .. math::
+
+        P \leftarrow P - \frac{P\mathbf r\mathbf r^\top P}{1 + \mathbf r^\top P\mathbf r},
+        \qquad \mathbf w \leftarrow \mathbf w - (\mathbf w^\top\mathbf r - f)\, P\mathbf r
+
+    (the new :math:`P`; see :func:`rls_update`).  Costs :math:`O(N^2)` per update step.
+
+    Parameters
+    ----------
+    res : Reservoir
+        The reservoir (see :func:`make_reservoir`).
+    target : array_like, shape (T,)
+        One period of the target :math:`f`, repeated.
+    duration : float
+        Training time in seconds.
+    rng : numpy.random.Generator
+        Source of the initial state and of the state noise.
+    backbone : array_like, shape (T, N), optional
+        Input current of one period (see :func:`backbone_input`).
+    alpha : float
+        :math:`\alpha > 0`, the regulariser of :math:`P`.
+    update_every : int
+        Steps between RLS updates.
+    state_noise : float
+        Half-width of the uniform noise on the rates (0: none).
+    initial_states : array_like, shape (N,), optional
+        Initial membrane potentials (default :math:`\mathcal N(0, 0.5^2)` from ``rng``).
+
+    Returns
+    -------
+    ReadoutRun
+        The trained readout, the final states and the output at every step.
     """
-    res, f, n_steps, rng, drive, x = _common_args(res, target, duration, rng, backbone, x0)
-    alpha = check_positive_float(alpha, "alpha")
-    every = check_positive_int(update_every, "update_every")
-    state_noise = check_nonneg_float(state_noise, "state_noise")
-    return _run(
-        1,
-        res,
-        f,
-        n_steps,
-        rng,
-        w0=None,
-        x0=x,
-        step0=0,
-        drive=drive,
-        state_noise=state_noise,
-        expl_noise=0.0,
-        alpha_rls=alpha,
-        force_every=every,
-    )
+    rule = {
+        "alpha_rls": check_positive_float(alpha, "alpha"),
+        "force_every": check_positive_int(update_every, "update_every"),
+        "state_noise": check_nonneg_float(state_noise, "state_noise"),
+    }
+    return _train("force", res, target, duration, rng, backbone, initial_states, **rule)
 
 
 def train_reward_hebbian(
     res,
     target,
     duration,
-    rng,
     *,
+    rng,
     backbone=None,
-    eta0=5e-4,
-    tau_eta=20.0,
-    tau_avg=0.005,
-    state_noise=0.05,
-    expl_noise=0.5,
-    x0=None,
+    eta0: float = 5e-4,
+    tau_eta: float = 20.0,
+    tau_avg: float = 0.005,
+    state_noise: float = 0.05,
+    expl_noise: float = 0.5,
+    initial_states=None,
 ) -> ReadoutRun:
     r"""Learn the readout with the exploratory reward-modulated Hebbian rule.
 
-    At each step: :math:`z = \mathbf w^\top\mathbf r + \xi^{expl}`, :math:`P = -(z-f)^2`,
-    :math:`\Delta\mathbf w = \eta(t)\,\Theta(P - \bar P)\,(z - \bar z)\,\mathbf r` with
-    :math:`\eta(t) = \eta_0/(1 + t/\tau_\eta)`, then
-    :math:`\bar z \leftarrow \bar z + \frac{dt}{\tau_{avg}}(z - \bar z)` and likewise for
-    :math:`\bar P`.  Noise: :math:`\xi^{state} \sim U(\pm` ``state_noise`` :math:`)` on the rates,
-    :math:`\xi^{expl} \sim U(\pm` ``expl_noise`` :math:`)` on the output, which is fed back.
+    At each step :math:`z = \mathbf w^\top\mathbf r + \xi^{expl}` (fed back),
+    :math:`P = -(z-f)^2` and
+
+    .. math::
+
+        \Delta\mathbf w = \eta(t)\,\Theta(P - \bar P)\,(z - \bar z)\,\mathbf r, \qquad
+        \eta(t) = \frac{\eta_0}{1 + t/\tau_\eta},
+
+    then :math:`\bar z \leftarrow \bar z + \frac{dt}{\tau_{avg}}(z - \bar z)` and likewise
+    for :math:`\bar P` (see :func:`reward_modulated_update`).
+
+    Parameters
+    ----------
+    res, target, duration, backbone, initial_states
+        As in :func:`train_force`.
+    rng : numpy.random.Generator
+        Source of the initial state and of both noises.
+    eta0, tau_eta : float
+        :math:`\eta_0` and :math:`\tau_\eta` (seconds) of the learning rate.
+    tau_avg : float
+        Time constant (seconds) of the running means :math:`\bar z, \bar P`.
+    state_noise : float
+        Half-width of the uniform noise :math:`\xi^{state}` on the rates.
+    expl_noise : float
+        Half-width of the uniform exploration noise :math:`\xi^{expl}` on the output.
+
+    Returns
+    -------
+    ReadoutRun
+        The trained readout, the final states, the output and the weight norm at every step.
     """
-    res, f, n_steps, rng, drive, x = _common_args(res, target, duration, rng, backbone, x0)
-    eta0 = check_nonneg_float(eta0, "eta0")
-    tau_eta = check_positive_float(tau_eta, "tau_eta")
-    tau_avg = check_positive_float(tau_avg, "tau_avg")
-    state_noise = check_nonneg_float(state_noise, "state_noise")
-    expl_noise = check_nonneg_float(expl_noise, "expl_noise")
-    return _run(
-        2,
-        res,
-        f,
-        n_steps,
-        rng,
-        w0=None,
-        x0=x,
-        step0=0,
-        drive=drive,
-        state_noise=state_noise,
-        expl_noise=expl_noise,
-        eta0=eta0,
-        tau_eta=tau_eta,
-        tau_avg=tau_avg,
-    )
+    rule = {
+        "eta0": check_nonneg_float(eta0, "eta0"),
+        "tau_eta": check_positive_float(tau_eta, "tau_eta"),
+        "tau_avg": check_positive_float(tau_avg, "tau_avg"),
+        "state_noise": check_nonneg_float(state_noise, "state_noise"),
+        "expl_noise": check_nonneg_float(expl_noise, "expl_noise"),
+    }
+    return _train("hebbian", res, target, duration, rng, backbone, initial_states, **rule)
 
 
 def free_run(res, run, target, duration, *, backbone=None) -> ReadoutRun:
@@ -617,50 +756,87 @@ def free_run(res, run, target, duration, *, backbone=None) -> ReadoutRun:
 
     The output :math:`z = \mathbf w^\top \tanh(\mathbf x)` is fed back; the target and the
     backbone keep the phase of ``run`` (the step counter continues).
+
+    Parameters
+    ----------
+    res : Reservoir
+        The reservoir the run was trained on.
+    run : ReadoutRun
+        A training (or free) run; its readout and final states are the starting point.
+    target : array_like, shape (T,)
+        One period of the target (only its phase matters here: the readout is frozen).
+    duration : float
+        Simulated time in seconds.
+    backbone : array_like, shape (T, N), optional
+        The backbone input used in training, if any.
+
+    Returns
+    -------
+    ReadoutRun
+        The unchanged readout, the final states and the output at every step.
     """
     res = _check_reservoir(res)
     if not isinstance(run, ReadoutRun):
         raise TypeError(f"run must be a ReadoutRun; got {type(run).__name__}")
-    f = _real_array(target, "target", 1)
-    duration = check_positive_float(duration, "duration")
+    f = check_real_array(target, "target", ndim=1)
+    n_steps = _check_duration(duration, res)
     drive = _check_drive(backbone, res, f.shape[0])
-    n_steps = int(round(duration / res.dt))
-    if n_steps < 1:
-        raise ValueError(f"duration must be at least one step dt = {res.dt}; got {duration}")
-    rng = np.random.default_rng(0)  # unused: no noise
+    states = check_real_array(run.states, "run.states", shape=(res.n_units,), copy=True)
     return _run(
-        0,
-        res,
-        f,
-        n_steps,
-        rng,
-        w0=run.w_out,
-        x0=run.x.copy(),
-        step0=run.step,
-        drive=drive,
-        state_noise=0.0,
-        expl_noise=0.0,
+        "frozen", res, f, n_steps, None, w0=run.w_out, states=states, step0=run.step, drive=drive
     )
 
 
 def nmse(output, target) -> float:
-    r"""Normalised mean squared error :math:`\langle (z - f)^2\rangle / \mathrm{Var}(f)`."""
-    z = _real_array(output, "output", 1)
-    f = _real_array(target, "target", 1, shape=z.shape)
+    r"""Normalised mean squared error :math:`\langle (z - f)^2\rangle / \mathrm{Var}(f)`.
+
+    Parameters
+    ----------
+    output : array_like, shape (T,)
+        The output :math:`z`.
+    target : array_like, shape (T,)
+        The target :math:`f` (not constant).
+
+    Returns
+    -------
+    float
+        The error; 1 for :math:`z = \langle f\rangle`, 0 for a perfect output.
+    """
+    z = check_real_array(output, "output", ndim=1)
+    f = check_real_array(target, "target", shape=z.shape)
     var = f.var()
     if var == 0:
         raise ValueError("target must not be constant (its variance normalises the error)")
     return float(np.mean((z - f) ** 2) / var)
 
 
-def test_error(res, run, target, n_periods=5, *, backbone=None):
-    """Free-run for ``n_periods`` periods after training; return ``(nmse, z, f)``."""
+def test_error(res, run, target, n_periods=5, *, backbone=None) -> FreeRunError:
+    r"""Free-run for ``n_periods`` periods after training and score the output with :func:`nmse`.
+
+    Parameters
+    ----------
+    res : Reservoir
+        The reservoir the run was trained on.
+    run : ReadoutRun
+        The training run (see :func:`train_force`, :func:`train_reward_hebbian`).
+    target : array_like, shape (T,)
+        One period of the target.
+    n_periods : int
+        Length of the test in periods.
+    backbone : array_like, shape (T, N), optional
+        The backbone input used in training, if any.
+
+    Returns
+    -------
+    FreeRunError
+        ``nmse``, the free-running output ``z`` and the ``target`` samples aligned with it.
+    """
     n_periods = check_positive_int(n_periods, "n_periods")
-    f = _real_array(target, "target", 1)
+    f = check_real_array(target, "target", ndim=1)
     res = _check_reservoir(res)
     test = free_run(res, run, f, n_periods * f.shape[0] * res.dt, backbone=backbone)
     idx = (run.step + np.arange(test.z.shape[0])) % f.shape[0]
-    return nmse(test.z, f[idx]), test.z, f[idx]
+    return FreeRunError(nmse(test.z, f[idx]), test.z, f[idx])
 
 
 test_error.__test__ = False  # not a pytest test
@@ -672,18 +848,78 @@ test_error.__test__ = False  # not a pytest test
 
 
 class ObjectStream(NamedTuple):
-    """Input frames ``x`` (T, D), the object shown in each frame ``objects`` (T,), and
-    ``y`` (T,): +1 if the object is the same as in the previous frame, -1 after a saccade
-    (``y[0] = +1`` by convention; frame 0 has no predecessor and is never used as a target)."""
+    """A stream of input frames.
+
+    Attributes
+    ----------
+    x : ndarray, shape (T, D)
+        The frames (the layer's inputs).
+    objects : ndarray of int, shape (T,)
+        The object shown in each frame.
+    y : ndarray, shape (T,)
+        +1 if the object is the same as in the previous frame, -1 after a saccade
+        (``y[0] = +1`` by convention; frame 0 has no predecessor and is never used as a
+        target).
+    """
 
     x: np.ndarray
     objects: np.ndarray
     y: np.ndarray
 
 
-def object_prototypes(rng, *, n_objects=4, dim=20, n_signal=5, proto_std=0.7) -> np.ndarray:
-    r"""Object prototypes, shape ``(K, D)``: :math:`\mathcal N(0, s^2)` on the first
-    ``n_signal`` dimensions, zero elsewhere."""
+class ClappUpdate(NamedTuple):
+    """The local CLAPP update :math:`(\\Delta W, \\Delta W^{pred})` (see :func:`clapp_update`)."""
+
+    d_w: np.ndarray
+    d_w_pred: np.ndarray
+
+
+class ClappWeights(NamedTuple):
+    """The weights of one CLAPP layer: encoder ``w`` (H, D) and predictor ``w_pred`` (H, H)."""
+
+    w: np.ndarray
+    w_pred: np.ndarray
+
+
+class ClappRun(NamedTuple):
+    """Result of :func:`train_clapp`.
+
+    Attributes
+    ----------
+    w, w_pred : ndarray
+        The trained encoder (H, D) and predictor (H, H).
+    agree : ndarray, shape (T - 1,)
+        ``agree[t-1]`` is 1 if :math:`\\mathrm{sign}(u^t) = y^t` before the update at step t,
+        else 0.
+    """
+
+    w: np.ndarray
+    w_pred: np.ndarray
+    agree: np.ndarray
+
+
+def object_prototypes(*, rng, n_objects=4, dim=20, n_signal=5, proto_std=0.7) -> np.ndarray:
+    r"""Random object prototypes: :math:`\mu_{ki} \sim \mathcal N(0, s^2)` on the first
+    ``n_signal`` dimensions, zero elsewhere.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the prototypes.
+    n_objects : int
+        Number of objects :math:`K \ge 2`.
+    dim : int
+        Input dimension :math:`D`.
+    n_signal : int
+        Number of prototype (signal) dimensions, at most ``dim``.
+    proto_std : float
+        :math:`s > 0`.
+
+    Returns
+    -------
+    ndarray, shape (n_objects, dim)
+        The prototypes :math:`\boldsymbol\mu_k`.
+    """
     rng = check_generator(rng)
     k = check_positive_int(n_objects, "n_objects", minimum=2)
     d = check_positive_int(dim, "dim")
@@ -697,7 +933,7 @@ def object_prototypes(rng, *, n_objects=4, dim=20, n_signal=5, proto_std=0.7) ->
 
 
 def object_stream(
-    prototypes, n_steps, rng, *, p_saccade=0.5, signal_noise=0.3, nuisance_noise=1.5
+    prototypes, n_steps, *, rng, p_saccade=0.5, signal_noise=0.3, nuisance_noise=1.5
 ) -> ObjectStream:
     r"""A stream of frames :math:`\mathbf x^t = \boldsymbol\mu_{k_t} + \boldsymbol\epsilon^t`.
 
@@ -705,8 +941,26 @@ def object_stream(
     among the others), otherwise the object stays.  The noise :math:`\epsilon^t` is i.i.d. per
     frame with standard deviation ``signal_noise`` on the prototype dimensions (where a
     prototype is non-zero for some object) and ``nuisance_noise`` on the other dimensions.
+
+    Parameters
+    ----------
+    prototypes : array_like, shape (K, D)
+        The object prototypes :math:`\boldsymbol\mu_k` (see :func:`object_prototypes`).
+    n_steps : int
+        Number of frames :math:`T \ge 2`.
+    rng : numpy.random.Generator
+        Source of the saccades, the objects and the noise.
+    p_saccade : float in [0, 1]
+        Probability of a saccade per step.
+    signal_noise, nuisance_noise : float
+        Noise standard deviations on the prototype and on the other dimensions.
+
+    Returns
+    -------
+    ObjectStream
+        The frames ``x``, the ``objects`` shown and the labels ``y``.
     """
-    protos = _real_array(prototypes, "prototypes", 2)
+    protos = check_real_array(prototypes, "prototypes", ndim=2)
     n = check_positive_int(n_steps, "n_steps", minimum=2)
     rng = check_generator(rng)
     p = check_fraction(p_saccade, "p_saccade")
@@ -714,7 +968,9 @@ def object_stream(
     nn = check_nonneg_float(nuisance_noise, "nuisance_noise")
     k, d = protos.shape
     if k < 2:
-        raise ValueError("prototypes must hold at least 2 objects")
+        raise ValueError(
+            f"prototypes must hold at least 2 objects (rows); got shape {protos.shape}"
+        )
     saccade = rng.random(n) < p
     saccade[0] = False
     jumps = rng.integers(1, k, n)
@@ -729,27 +985,55 @@ def object_stream(
 
 
 def _clapp_args(w, w_pred, x_prev, x):
-    w = _real_array(w, "W", 2)
+    w = check_real_array(w, "W", ndim=2)
     h, d = w.shape
-    w_pred = _real_array(w_pred, "W_pred", 2, shape=(h, h))
-    x_prev = _real_array(x_prev, "x_prev", 1, shape=(d,))
-    x = _real_array(x, "x", 1, shape=(d,))
+    w_pred = check_real_array(w_pred, "W_pred", shape=(h, h))
+    x_prev = check_real_array(x_prev, "x_prev", shape=(d,))
+    x = check_real_array(x, "x", shape=(d,))
     return w, w_pred, x_prev, x
 
 
 def clapp_score(w, w_pred, x_prev, x) -> float:
-    r"""Prediction score :math:`u = \rho(W\mathbf x)^\top W^{pred}\rho(W\mathbf x^{prev})`."""
+    r"""Prediction score :math:`u = \rho(W\mathbf x)^\top W^{pred}\rho(W\mathbf x^{prev})`.
+
+    Parameters
+    ----------
+    w : array_like, shape (H, D)
+        Encoder weights :math:`W`.
+    w_pred : array_like, shape (H, H)
+        Predictor weights :math:`W^{pred}`.
+    x_prev, x : array_like, shape (D,)
+        The previous and the current frame.
+
+    Returns
+    -------
+    float
+        :math:`u`, with :math:`\rho` = ReLU.
+    """
     w, w_pred, x_prev, x = _clapp_args(w, w_pred, x_prev, x)
     return float(np.maximum(w @ x, 0) @ w_pred @ np.maximum(w @ x_prev, 0))
 
 
 def clapp_loss(w, w_pred, x_prev, x, y) -> float:
-    r"""CLAPP hinge loss :math:`\mathcal L = \max(0, 1 - y u)` (see :func:`clapp_score`)."""
+    r"""CLAPP hinge loss :math:`\mathcal L = \max(0, 1 - y u)` (:math:`u` from :func:`clapp_score`).
+
+    Parameters
+    ----------
+    w, w_pred, x_prev, x : array_like
+        Encoder and predictor weights, previous and current frame, as in :func:`clapp_score`.
+    y : {+1, -1}
+        +1 if both frames show the same object, -1 after a saccade.
+
+    Returns
+    -------
+    float
+        :math:`\mathcal L \ge 0`.
+    """
     y = _check_label(y)
     return max(0.0, 1.0 - y * clapp_score(w, w_pred, x_prev, x))
 
 
-def clapp_update(w, w_pred, x_prev, x, y):
+def clapp_update(w, w_pred, x_prev, x, y) -> ClappUpdate:
     r"""Local CLAPP update, equal to :math:`(-\partial\mathcal L/\partial W,\,
     -\partial\mathcal L/\partial W^{pred})`.
 
@@ -763,7 +1047,17 @@ def clapp_update(w, w_pred, x_prev, x, y):
         \Delta W_{ji} = \gamma\big[(W^{pred}\mathbf c)_j\,\rho'(a_j)\,x_i
             + (W^{pred\top}\mathbf z)_j\,\rho'(a'_j)\,x^{prev}_i\big].
 
-    Returns ``(dW, dW_pred)`` (multiply by a learning rate to apply).
+    Parameters
+    ----------
+    w, w_pred, x_prev, x : array_like
+        Encoder and predictor weights, previous and current frame, as in :func:`clapp_score`.
+    y : {+1, -1}
+        The label, as in :func:`clapp_loss`.
+
+    Returns
+    -------
+    ClappUpdate
+        ``(d_w, d_w_pred)``; multiply by a learning rate to apply.
     """
     w, w_pred, x_prev, x = _clapp_args(w, w_pred, x_prev, x)
     y = _check_label(y)
@@ -771,20 +1065,37 @@ def clapp_update(w, w_pred, x_prev, x, y):
     z, c = np.maximum(a, 0), np.maximum(a_prev, 0)
     u = z @ w_pred @ c
     gamma = y if 1.0 - y * u > 0 else 0.0
-    d_pred = gamma * np.outer(z, c)
-    d_w = gamma * (
-        np.outer((w_pred @ c) * (a > 0), x) + np.outer((w_pred.T @ z) * (a_prev > 0), x_prev)
-    )
-    return d_w, d_pred
+    forward = (w_pred @ c) * (a > 0)  # reaches W through z = relu(W x)
+    backward = (w_pred.T @ z) * (a_prev > 0)  # through c = relu(W x_prev)
+    d_w = gamma * (np.outer(forward, x) + np.outer(backward, x_prev))
+    return ClappUpdate(d_w, gamma * np.outer(z, c))
 
 
-def init_clapp(dim, n_hidden, rng, *, pred_scale=0.1):
-    r"""Initial weights: :math:`W \sim \mathcal N(0, 1/D)`, :math:`W^{pred} = s\,\mathbb I`."""
+def init_clapp(dim, n_hidden, *, rng, pred_scale=0.1) -> ClappWeights:
+    r"""Initial weights of one CLAPP layer: :math:`W_{ji} \sim \mathcal N(0, 1/D)`,
+    :math:`W^{pred} = s\,\mathbb I`.
+
+    Parameters
+    ----------
+    dim : int
+        Input dimension :math:`D`.
+    n_hidden : int
+        Number of units :math:`H`.
+    rng : numpy.random.Generator
+        Source of :math:`W`.
+    pred_scale : float
+        :math:`s`.
+
+    Returns
+    -------
+    ClappWeights
+        ``(w, w_pred)`` of shapes (H, D) and (H, H).
+    """
     d = check_positive_int(dim, "dim")
     h = check_positive_int(n_hidden, "n_hidden")
     rng = check_generator(rng)
     s = check_finite_float(pred_scale, "pred_scale")
-    return rng.normal(0.0, 1.0 / np.sqrt(d), (h, d)), s * np.eye(h)
+    return ClappWeights(rng.normal(0.0, 1.0 / np.sqrt(d), (h, d)), s * np.eye(h))
 
 
 @njit(cache=True)
@@ -831,42 +1142,82 @@ def _clapp_train(w, w_pred, x, y, eta, agree):  # pragma: no cover - numba
                     w[j, i] += f1 * x[t, i] + f0 * x[t - 1, i]
 
 
-def train_clapp(w, w_pred, stream, eta=2e-3):
+def train_clapp(w, w_pred, stream, eta=2e-3) -> ClappRun:
     r"""Train one CLAPP layer online on a stream, one update per step (both weights at once).
 
-    For :math:`t = 1, \dots, T-1`: :math:`W \leftarrow W + \eta\,\Delta W`,
-    :math:`W^{pred} \leftarrow W^{pred} + \eta\,\Delta W^{pred}` with the updates of
-    :func:`clapp_update` for :math:`(\mathbf x^{t-1}, \mathbf x^t, y^t)`.
+    For :math:`t = 1, \dots, T-1`:
 
-    Returns ``(W, W_pred, agree)`` where ``agree[t-1]`` is 1 if :math:`\mathrm{sign}(u^t) = y^t`
-    before the update at step t.
+    .. math::
+
+        W \leftarrow W + \eta\,\Delta W, \qquad W^{pred} \leftarrow W^{pred} + \eta\,\Delta W^{pred}
+
+    with the updates of :func:`clapp_update` for :math:`(\mathbf x^{t-1}, \mathbf x^t, y^t)`.
+
+    Parameters
+    ----------
+    w : array_like, shape (H, D)
+        Initial encoder weights (not modified).
+    w_pred : array_like, shape (H, H)
+        Initial predictor weights (not modified).
+    stream : ObjectStream
+        The frames and labels (see :func:`object_stream`).
+    eta : float
+        Learning rate :math:`\eta > 0`.
+
+    Returns
+    -------
+    ClappRun
+        The trained ``w``, ``w_pred`` and ``agree``, where ``agree[t-1]`` is 1 if
+        :math:`\mathrm{sign}(u^t) = y^t` before the update at step t.
     """
     if not isinstance(stream, ObjectStream):
         raise TypeError(
             f"stream must be an ObjectStream (from object_stream); got {type(stream).__name__}"
         )
-    w = _real_array(w, "W", 2).copy()
+    w = check_real_array(w, "W", ndim=2, copy=True)
     h, d = w.shape
-    w_pred = _real_array(w_pred, "W_pred", 2, shape=(h, h)).copy()
-    x = _real_array(stream.x, "stream.x", 2)
-    if x.shape[1] != d:
-        raise ValueError(f"stream frames have dimension {x.shape[1]} but W expects {d} inputs")
-    y = _real_array(stream.y, "stream.y", 1, shape=(x.shape[0],))
-    if not np.all(np.abs(y) == 1):
-        raise ValueError("stream.y must contain only +1 and -1")
+    w_pred = check_real_array(w_pred, "W_pred", shape=(h, h), copy=True)
+    x = check_real_array(stream.x, "stream.x", shape=(None, d))
+    y = check_pm1_array(stream.y, "stream.y", ndims=(1,)).astype(np.float64)
+    if y.shape != (x.shape[0],):
+        raise ValueError(
+            f"stream.y must have one label per frame, shape ({x.shape[0]},); got shape {y.shape}"
+        )
     eta = check_positive_float(eta, "eta")
     agree = np.zeros(x.shape[0] - 1)
     _clapp_train(w, w_pred, x, y, eta, agree)
-    return w, w_pred, agree
+    return ClappRun(w, w_pred, agree)
 
 
 def encode(w, x) -> np.ndarray:
-    r"""Layer output :math:`\rho(W\mathbf x)` for every frame; ``x`` has shape (T, D)."""
-    w = _real_array(w, "W", 2)
-    x = _real_array(x, "x", 2)
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(f"x has {x.shape[1]} features but W expects {w.shape[1]}")
+    r"""Layer output :math:`\rho(W\mathbf x^t)` for every frame, with :math:`\rho` = ReLU.
+
+    Parameters
+    ----------
+    w : array_like, shape (H, D)
+        Encoder weights :math:`W`.
+    x : array_like, shape (T, D)
+        The frames.
+
+    Returns
+    -------
+    ndarray, shape (T, H)
+        The features.
+    """
+    w = check_real_array(w, "W", ndim=2)
+    x = check_real_array(x, "x", shape=(None, w.shape[1]))
     return np.maximum(x @ w.T, 0.0)
+
+
+def _check_labels(labels, name: str, n_rows: int) -> np.ndarray:
+    lab = np.asarray(labels)
+    if lab.dtype == np.bool_ or not np.issubdtype(lab.dtype, np.integer):
+        raise TypeError(f"{name} must be integer class labels; got dtype {lab.dtype}")
+    if lab.shape != (n_rows,):
+        raise ValueError(f"{name} must have shape ({n_rows},), one label per row; got {lab.shape}")
+    if np.any(lab < 0):
+        raise ValueError(f"{name} must be >= 0; found {int(lab.min())}")
+    return lab
 
 
 def decoding_accuracy(features_train, labels_train, features_test, labels_test) -> float:
@@ -874,20 +1225,23 @@ def decoding_accuracy(features_train, labels_train, features_test, labels_test) 
 
     Solves :math:`\min_B \lVert [F, 1] B - Y\rVert^2` for one-hot targets :math:`Y` on the
     training set and predicts :math:`\arg\max_k ([F, 1]B)_k` on the test set.
+
+    Parameters
+    ----------
+    features_train, features_test : array_like, shape (n_train, F) and (n_test, F)
+        Features of the training and the test examples.
+    labels_train, labels_test : array_like of int, shapes (n_train,) and (n_test,)
+        Class labels :math:`\ge 0`.
+
+    Returns
+    -------
+    float
+        The fraction of test examples classified correctly.
     """
-    f_tr = _real_array(features_train, "features_train", 2)
-    f_te = _real_array(features_test, "features_test", 2)
-    if f_te.shape[1] != f_tr.shape[1]:
-        raise ValueError("features_train and features_test must have the same number of columns")
-    l_tr = np.asarray(labels_train)
-    l_te = np.asarray(labels_test)
-    for name, lab, feat in (("labels_train", l_tr, f_tr), ("labels_test", l_te, f_te)):
-        if not np.issubdtype(lab.dtype, np.integer) or lab.dtype == np.bool_:
-            raise TypeError(f"{name} must be integer class labels; got dtype {lab.dtype}")
-        if lab.shape != (feat.shape[0],):
-            raise ValueError(f"{name} must have shape ({feat.shape[0]},); got {lab.shape}")
-        if np.any(lab < 0):
-            raise ValueError(f"{name} must be >= 0")
+    f_tr = check_real_array(features_train, "features_train", ndim=2)
+    f_te = check_real_array(features_test, "features_test", shape=(None, f_tr.shape[1]))
+    l_tr = _check_labels(labels_train, "labels_train", f_tr.shape[0])
+    l_te = _check_labels(labels_test, "labels_test", f_te.shape[0])
     k = int(max(l_tr.max(), l_te.max())) + 1
     a_tr = np.hstack([f_tr, np.ones((f_tr.shape[0], 1))])
     a_te = np.hstack([f_te, np.ones((f_te.shape[0], 1))])
