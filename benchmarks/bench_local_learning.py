@@ -88,29 +88,37 @@ def numpy_clapp(w, w_pred, stream, eta):
 
 def main():
     rng = np.random.default_rng(0)
-    res = ll.make_reservoir(N, rng, dt=DT)
-    target = ll.periodic_target(5.0, DT, rng)
-    drive = ll.backbone_input(ll.bump_backbone(5.0, DT), N, rng)
+    res = ll.make_reservoir(N, rng=rng, dt=DT)
+    target = ll.periodic_target(5.0, DT, rng=rng)
+    drive = ll.backbone_input(ll.bump_backbone(5.0, DT), N, rng=rng)
     x0 = rng.normal(0, 0.5, N)
-    protos = ll.object_prototypes(rng)
-    stream = ll.object_stream(protos, 20_000, rng)
-    w0, p0 = ll.init_clapp(20, 6, rng)
+    protos = ll.object_prototypes(rng=rng)
+    stream = ll.object_stream(protos, 20_000, rng=rng)
+    w0, p0 = ll.init_clapp(20, 6, rng=rng)
 
     # warm-up (compilation, cached on disk after the first run)
-    ll.train_reward_hebbian(res, target, 0.01, rng, backbone=drive)
-    ll.train_force(res, target, 0.01, rng)
-    ll.train_clapp(w0, p0, ll.object_stream(protos, 10, rng))
+    ll.train_reward_hebbian(res, target, 0.01, rng=rng, backbone=drive)
+    ll.train_force(res, target, 0.01, rng=rng)
+    ll.train_clapp(w0, p0, ll.object_stream(protos, 10, rng=rng))
 
     rows = []
     _, t_fast = timed(
-        ll.train_reward_hebbian, res, target, 5.0, np.random.default_rng(1), backbone=drive, x0=x0
+        ll.train_reward_hebbian,
+        res,
+        target,
+        5.0,
+        rng=np.random.default_rng(1),
+        backbone=drive,
+        initial_states=x0,
     )
     _, t_slow = timed(
         numpy_reservoir, res, target, 5000, np.random.default_rng(1), "hebb", x0, drive
     )
     rows.append(("(a) reward-modulated Hebb, N=300, 5 s", t_fast, t_slow))
 
-    _, t_fast = timed(ll.train_force, res, target, 2.0, np.random.default_rng(1), x0=x0)
+    _, t_fast = timed(
+        ll.train_force, res, target, 2.0, rng=np.random.default_rng(1), initial_states=x0
+    )
     _, t_slow = timed(numpy_reservoir, res, target, 2000, np.random.default_rng(1), "force", x0)
     rows.append(("(b) FORCE (RLS every 2nd step), N=300, 2 s", t_fast, t_slow))
 

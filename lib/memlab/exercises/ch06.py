@@ -20,14 +20,18 @@ def _rls_cases(hidden: bool):
 
 
 def check_rls_step(rls_step, *, hidden: bool = False) -> None:
-    """Check ``rls_step(P, w, r, f) -> (P_new, w_new)`` against :func:`memlab.local_learning.rls_update`."""
+    """Check ``rls_step(P, w, r, f) -> (P_new, w_new)``.
+
+    The reference is :func:`memlab.local_learning.rls_update`.
+    """
     for k, (p, w, r, f) in enumerate(_rls_cases(hidden)):
         n = w.shape[0]
         p_in, w_in, r_in = p.copy(), w.copy(), r.copy()
         p_new, w_new = unpack(rls_step(p_in, w_in, r_in, f), 2, "rls_step(P, w, r, f)")
         require(
             np.array_equal(p_in, p) and np.array_equal(w_in, w) and np.array_equal(r_in, r),
-            "rls_step changed an input array in place: return new arrays (e.g. P - ..., not P -= ...).",
+            "rls_step changed an input array in place: return new arrays "
+            "(e.g. P - ..., not P -= ...).",
         )
         p_new = as_array(p_new, "P_new", shape=(n, n))
         w_new = as_array(w_new, "w_new", shape=(n,))
@@ -49,7 +53,8 @@ def check_rls_step(rls_step, *, hidden: bool = False) -> None:
         if abs(e_after) > abs(e_before) + 1e-12:
             fail(
                 f"case {k}: after your step the error w^T r - f grew from {e_before:.3f} to "
-                f"{e_after:.3f}: check the sign of the weight change (w - e P r, with e = w^T r - f)."
+                f"{e_after:.3f}: check the sign of the weight change "
+                "(w - e P r, with e = w^T r - f)."
             )
         require(
             np.allclose(w_new, w_ref, rtol=1e-7, atol=1e-10),
@@ -146,7 +151,8 @@ def check_clapp_local_update(clapp_local_update, *, hidden: bool = False) -> Non
             continue
         if np.allclose(dwp, -ref_p, atol=1e-9) and np.any(ref_p != 0):
             fail(
-                "your updates point up the loss: return minus the gradient (gamma = +y when the margin is violated)."
+                "your updates point up the loss: return minus the gradient "
+                "(gamma = +y when the margin is violated)."
             )
         require(
             np.allclose(dwp, ref_p, rtol=1e-6, atol=1e-9),
@@ -172,6 +178,7 @@ def check_clapp_local_update(clapp_local_update, *, hidden: bool = False) -> Non
     require(
         np.all(as_array(dw, "dW", shape=w.shape) == 0)
         and np.all(as_array(dwp, "dW_pred", shape=wp.shape) == 0),
-        "when y u > 1 the hinge loss is flat (zero): both updates must be exactly zero (gamma = 0).",
+        "when y u > 1 the hinge loss is flat (zero): both updates must be exactly zero "
+        "(gamma = 0).",
     )
     return passed("the local update equals minus the gradient of the CLAPP hinge loss.")
