@@ -28,12 +28,13 @@ from memlab import kernel as km  # noqa: E402
 from memlab.hopfield import flip_bits, random_patterns  # noqa: E402
 
 
-def best_of(func, repeat=3):
+def best_of(func, *args, repeat=3):
+    """Result of ``func(*args)`` and its best wall time over ``repeat`` calls."""
     best = float("inf")
     out = None
     for _ in range(repeat):
         t0 = time.perf_counter()
-        out = func()
+        out = func(*args)
         best = min(best, time.perf_counter() - t0)
     return out, best
 
@@ -44,6 +45,11 @@ def numpy_neuron_dependent_fields(model, states):
     dots = states @ x.T  # (B, P)
     u = dots[:, None, :] - states[:, :, None] * x.T[None, :, :]  # (B, N, P)
     return np.einsum("bip,pi->bi", model.kernel.dot_profile(u, x.shape[1]), model.coef)
+
+
+def numpy_self_input_fields(model, states):
+    """f(S X^T) @ A with numpy/BLAS."""
+    return model.kernel(states, model.patterns) @ model.coef
 
 
 def numpy_shared_locations(addresses, radius, x, y):
@@ -62,12 +68,12 @@ def main():
         (100, 60, 100, km.linear_kernel()),
         (200, 1000, 200, km.exponential_kernel(4.0)),
     ]:
-        xi = random_patterns(p, n, rng)
+        xi = random_patterns(p, n, rng=rng)
         model = km.fit(xi, kernel, method="hebbian", self_input=False)
-        states = flip_bits(xi[:b], 0.1, rng).astype(np.float64)
+        states = flip_bits(xi[:b], 0.1, rng=rng).astype(np.float64)
         km.fields(model, states[:2])  # warm up / compile
-        fast, t_fast = best_of(lambda: km.fields(model, states))
-        slow, t_slow = best_of(lambda: numpy_neuron_dependent_fields(model, states))
+        fast, t_fast = best_of(km.fields, model, states)
+        slow, t_slow = best_of(numpy_neuron_dependent_fields, model, states)
         assert np.allclose(fast, slow, rtol=1e-10, atol=1e-10)
         print(
             f"  N={n:4d} P={p:5d} B={b:4d} {kernel.name:12s} numba {t_fast * 1e3:8.1f} ms   "
@@ -81,15 +87,15 @@ def main():
         (100, 1000, 200, km.exponential_kernel(4.0)),
     ]:
         x = (
-            random_patterns(p, n, rng).astype(float)
+            random_patterns(p, n, rng=rng).astype(float)
             if kernel.kind == "dot"
-            else km.spherical_patterns(p, n, rng)
+            else km.spherical_patterns(p, n, rng=rng)
         )
         model = km.fit(x, kernel)
         states = x[:b] + 0.05 * rng.standard_normal((b, n))
         km.fields(model, states[:2])
-        fast, t_fast = best_of(lambda: km.fields(model, states))
-        slow, t_slow = best_of(lambda: kernel(states, x) @ model.coef)
+        fast, t_fast = best_of(km.fields, model, states)
+        slow, t_slow = best_of(numpy_self_input_fields, model, states)
         assert np.allclose(fast, slow, rtol=1e-8, atol=1e-8)
         print(
             f"  N={n:4d} P={p:5d} B={b:4d} {kernel.name:12s} numba {t_fast * 1e3:8.1f} ms   "
@@ -98,12 +104,12 @@ def main():
 
     print("(b) Monte-Carlo SDM kernel, M addresses, B pairs")
     for n, r, m, b in [(16, 5, 200_000, 12), (32, 11, 100_000, 64), (64, 26, 50_000, 128)]:
-        addr = km.random_addresses(m, n, rng)
-        x = random_patterns(b, n, rng)
-        y = flip_bits(x, 0.2, rng)
+        addr = km.random_addresses(m, n, rng=rng)
+        x = random_patterns(b, n, rng=rng)
+        y = flip_bits(x, 0.2, rng=rng)
         km.sdm_shared_locations(addr[:10], r, x[:2], y[:2])  # warm up / compile
-        fast, t_fast = best_of(lambda: km.sdm_shared_locations(addr, r, x, y))
-        slow, t_slow = best_of(lambda: numpy_shared_locations(addr, r, x, y))
+        fast, t_fast = best_of(km.sdm_shared_locations, addr, r, x, y)
+        slow, t_slow = best_of(numpy_shared_locations, addr, r, x, y)
         assert np.array_equal(fast, slow)
         print(
             f"  N={n:3d} r={r:3d} M={m:7d} B={b:4d}  numba {t_fast * 1e3:8.1f} ms   "

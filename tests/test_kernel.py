@@ -23,7 +23,7 @@ FAST = settings(max_examples=25, deadline=None)
 
 
 def pm1(rng, p, n):
-    return hf.random_patterns(p, n, rng).astype(np.float64)
+    return hf.random_patterns(p, n, rng=rng).astype(np.float64)
 
 
 def krotov_hopfield_kernel(n):
@@ -63,7 +63,7 @@ def test_exponential_kernel_is_rbf_up_to_a_constant_on_binary_vectors():
 
 def test_sdm_kernel_counts_shared_addresses():
     rng = np.random.default_rng(2)
-    addr = km.random_addresses(300, 12, rng)
+    addr = km.random_addresses(300, 12, rng=rng)
     x = pm1(rng, 5, 12)
     k = km.sdm_kernel(addr, radius=4)(x, x)
     naive = np.zeros((5, 5))
@@ -92,6 +92,14 @@ def test_invalid_kernel_parameters_are_refused(factory, message):
         factory()
 
 
+def test_kernel_profiles_are_named_by_strings():
+    assert km.linear_kernel().profile == "poly"
+    assert km.dot_product_kernel([1.0, 0.0, 1.0]).profile == "poly"
+    assert km.polynomial_kernel(2).profile == "power"
+    assert km.exponential_kernel(1.0).profile == "exp"
+    assert km.rbf_kernel(1.0).profile == ""
+
+
 # ---------------------------------------------------------------------------
 # interpolation: exact fixed points
 # ---------------------------------------------------------------------------
@@ -118,7 +126,7 @@ def test_binary_patterns_are_exact_fixed_points(kernel):
 
 def test_rbf_stores_many_more_continuous_patterns_than_neurons_as_fixed_points():
     rng = np.random.default_rng(4)
-    x = km.spherical_patterns(2000, 20, rng)
+    x = km.spherical_patterns(2000, 20, rng=rng)
     model = km.fit(x, km.rbf_kernel(0.3))
     assert np.max(np.abs(km.fields(model, x) - x)) < 1e-8
     assert np.max(np.abs(km.recall(model, x[:50], 3) - x[:50])) < 1e-8
@@ -134,17 +142,27 @@ def test_rbf_stores_many_more_continuous_patterns_than_neurons_as_fixed_points()
 def test_property_fixed_points_whenever_gram_is_invertible(p, n, seed, kind):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(p, n))
-    kernel = {
-        "rbf": km.rbf_kernel(1.0),
-        "exp": km.exponential_kernel(1.0),
-        "poly": km.polynomial_kernel(3, offset=1.0),
+    kernel, profile = {
+        "rbf": (km.rbf_kernel(1.0), lambda u, d2: np.exp(-d2 / 2)),
+        "exp": (km.exponential_kernel(1.0), lambda u, d2: np.exp(u / n)),
+        "poly": (km.polynomial_kernel(3, offset=1.0), lambda u, d2: (u / n + 1) ** 3),
     }[kind]
-    try:
-        model = km.fit(x, kernel)
-    except ValueError as err:  # only allowed when K is numerically singular
-        assert "singular" in str(err)
+    gram = np.empty((p, p))
+    for i, j in itertools.product(range(p), range(p)):
+        gram[i, j] = profile(x[i] @ x[j], np.sum((x[i] - x[j]) ** 2))
+    cond = np.linalg.cond(gram)
+    if cond > 1e13:  # numerically singular: fit must refuse it and say why
+        with pytest.raises(ValueError, match="singular"):
+            km.fit(x, kernel)
         return
-    assert np.max(np.abs(km.fields(model, x) - x)) < 1e-8 * max(1.0, model.condition * 1e-4)
+    model = km.fit(x, kernel)  # an invertible K must be accepted
+    # model.condition is LAPACK's 1-norm estimate: within a factor P of the 2-norm condition
+    # number (observed within 3x)
+    assert cond / p / 3 <= model.condition <= 3 * p * cond
+    # backward-stable solve: the residual grows at most like cond(K) times the rounding unit
+    # (observed below 1e-14 cond(K) max|x| over 1800 random cases)
+    residual = np.max(np.abs(km.fields(model, x) - x))
+    assert residual < 1e-12 * max(cond, 1.0) * np.max(np.abs(x))
 
 
 # ---------------------------------------------------------------------------
@@ -172,10 +190,10 @@ def test_property_linear_interpolation_weights_are_a_projector(p, seed):
 @FAST
 def test_property_replacing_kinv_by_identity_gives_exactly_the_hebbian_weights(p, n, seed):
     rng = np.random.default_rng(seed)
-    xi = hf.random_patterns(p, n, rng)
+    xi = hf.random_patterns(p, n, rng=rng)
     model = km.fit(xi, km.linear_kernel(), method="hebbian", self_input=False)
     assert np.array_equal(km.linear_weights(model), hf.hebbian_weights(xi))
-    s = hf.flip_bits(xi, 0.2, rng)
+    s = hf.flip_bits(xi, 0.2, rng=rng)
     naive_h = s @ hf.hebbian_weights(xi).T
     assert np.allclose(km.fields(model, s), naive_h, atol=1e-12)
 
@@ -190,9 +208,9 @@ def test_orthogonal_patterns_make_projection_and_hebbian_rules_identical():
 
 def test_neuron_dependent_linear_network_is_the_zero_diagonal_hopfield_update():
     rng = np.random.default_rng(5)
-    xi = hf.random_patterns(5, 60, rng)
+    xi = hf.random_patterns(5, 60, rng=rng)
     model = km.fit(xi, km.linear_kernel(), method="hebbian", self_input=False)
-    cues = hf.flip_bits(xi, 0.15, rng)
+    cues = hf.flip_bits(xi, 0.15, rng=rng)
     ours = km.recall(model, cues, 20)
     ref = hf.simulate(xi, cues, 20, update="sync").states
     assert np.array_equal(ours, ref)
@@ -206,17 +224,17 @@ def test_neuron_dependent_linear_network_is_the_zero_diagonal_hopfield_update():
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_krotov_hopfield_update_is_a_neuron_dependent_kernel_network(n):
     rng = np.random.default_rng(6 + n)
-    xi = hf.random_patterns(40, 24, rng)
+    xi = hf.random_patterns(40, 24, rng=rng)
     model = km.fit(xi, krotov_hopfield_kernel(n), method="hebbian", self_input=False)
-    states = hf.flip_bits(np.repeat(xi[:10], 3, axis=0), 0.25, rng)
+    states = hf.flip_bits(np.repeat(xi[:10], 3, axis=0), 0.25, rng=rng)
     assert np.array_equal(km.fields(model, states), dense.binary_field(xi, states, n))
     assert np.array_equal(km.recall(model, states, 1), dense.binary_update(xi, states, n, 1))
 
 
 def test_demircigil_update_is_the_neuron_dependent_exponential_kernel():
     rng = np.random.default_rng(9)
-    xi = hf.random_patterns(30, 20, rng).astype(np.int64)
-    s = hf.flip_bits(xi[:8], 0.2, rng).astype(np.int64)
+    xi = hf.random_patterns(30, 20, rng=rng).astype(np.int64)
+    s = hf.flip_bits(xi[:8], 0.2, rng=rng).astype(np.int64)
     model = km.fit(xi, km.exponential_kernel(1.0, scale=1.0), method="hebbian", self_input=False)
     h = km.fields(model, s)
     for b in range(len(s)):
@@ -228,7 +246,7 @@ def test_demircigil_update_is_the_neuron_dependent_exponential_kernel():
 
 def test_regression_with_the_exponential_kernel_is_the_softmax_update():
     rng = np.random.default_rng(10)
-    x = km.spherical_patterns(15, 8, rng) * 3
+    x = km.spherical_patterns(15, 8, rng=rng) * 3
     q = rng.normal(size=(4, 8))
     beta = 2.0
     model = km.fit(x, km.exponential_kernel(beta, scale=1.0), method="regression")
@@ -302,10 +320,10 @@ def test_sdm_closed_form_matches_brute_force_enumeration():
 def test_sdm_closed_form_matches_monte_carlo_within_a_few_percent():
     rng = np.random.default_rng(13)
     n, r, m = 16, 5, 200_000
-    addr = km.random_addresses(m, n, rng)
-    x = hf.random_patterns(1, n, rng)[0]
+    addr = km.random_addresses(m, n, rng=rng)
+    x = hf.random_patterns(1, n, rng=rng)[0]
     ds = np.arange(0, 10)
-    ys = np.array([hf.flip_bits(x, d / n, rng) for d in ds])
+    ys = np.array([hf.flip_bits(x, d / n, rng=rng) for d in ds])
     mc = km.sdm_shared_locations(addr, r, np.repeat(x[None], len(ds), 0), ys)
     theory = km.sdm_expected_kernel(ds, n, m, r)
     # binomial counts: within 4 standard deviations, i.e. a few percent where the kernel is large
@@ -320,10 +338,10 @@ def test_sdm_closed_form_matches_monte_carlo_within_a_few_percent():
 def test_kanerva_read_is_the_kernel_network_without_kinv():
     rng = np.random.default_rng(14)
     n, r = 32, 11
-    addr = km.random_addresses(1500, n, rng)
-    xi = hf.random_patterns(20, n, rng)
+    addr = km.random_addresses(1500, n, rng=rng)
+    xi = hf.random_patterns(20, n, rng=rng)
     counters = km.sdm_write(addr, r, xi)
-    cues = hf.flip_bits(xi, 0.1, rng)
+    cues = hf.flip_bits(xi, 0.1, rng=rng)
     sums = km.sdm_read(addr, r, counters, cues, threshold=False)
     model = km.fit(xi, km.sdm_kernel(addr, radius=r), method="hebbian")
     assert np.array_equal(sums, km.fields(model, cues))
@@ -332,7 +350,7 @@ def test_kanerva_read_is_the_kernel_network_without_kinv():
 def test_modified_kanerva_recalls_any_cue_in_the_cap_in_one_step():
     rng = np.random.default_rng(15)
     n, theta = 80, 0.9
-    x = km.spherical_patterns(300, n, rng)
+    x = km.spherical_patterns(300, n, rng=rng)
     g = x @ x.T
     np.fill_diagonal(g, -1)
     assert g.max() < 2 * theta**2 - 1  # caps are disjoint
@@ -350,7 +368,7 @@ def test_modified_kanerva_recalls_any_cue_in_the_cap_in_one_step():
 def test_separation_capacity_theory_and_simulation_agree():
     rng = np.random.default_rng(16)
     n, c = 20, 0.7
-    sims = [km.separation_capacity(n, c, rng) for _ in range(41)]
+    sims = [km.separation_capacity(n, c, rng=rng) for _ in range(41)]
     med = km.separation_capacity_median(n, c)
     assert 0.75 < np.median(sims) / med < 1.33
     assert km.cap_probability(0.0, 7) == pytest.approx(0.5)
@@ -363,7 +381,7 @@ def test_separation_capacity_theory_and_simulation_agree():
 
 def test_fixed_point_jacobians_match_finite_differences():
     rng = np.random.default_rng(17)
-    x = km.spherical_patterns(30, 6, rng)
+    x = km.spherical_patterns(30, 6, rng=rng)
     for kernel in (km.rbf_kernel(0.8), km.exponential_kernel(2.0, scale=1.0)):
         model = km.fit(x, kernel)
         jac = km.fixed_point_jacobians(model, [3])[0]
@@ -422,7 +440,7 @@ def test_mismatched_shapes_and_bad_arguments_are_clear_errors():
         km.fit(rng.normal(size=(5, 8)), km.rbf_kernel(1.0), method="svm")
     with pytest.raises(ValueError, match="dot-product"):
         km.fit(xi, km.rbf_kernel(1.0), self_input=False)
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="patterns must be finite"):
         km.fit(np.full((2, 3), np.nan), km.linear_kernel())
     with pytest.raises(ValueError, match="N=9"):
         km.fit(xi, km.sdm_kernel(np.ones((4, 9)), radius=2))
@@ -444,9 +462,9 @@ def test_hetero_association_maps_inputs_to_targets():
 
 def test_recall_is_pure_and_keeps_tied_neurons():
     rng = np.random.default_rng(22)
-    xi = hf.random_patterns(4, 16, rng)
+    xi = hf.random_patterns(4, 16, rng=rng)
     model = km.fit(xi, km.linear_kernel(), method="hebbian", self_input=False)
-    cue = hf.flip_bits(xi[0], 0.1, rng)
+    cue = hf.flip_bits(xi[0], 0.1, rng=rng)
     before = cue.copy()
     km.recall(model, cue, 3)
     assert np.array_equal(cue, before)
@@ -455,3 +473,116 @@ def test_recall_is_pure_and_keeps_tied_neurons():
     m2 = km.fit(h2[1:3], km.linear_kernel(), method="hebbian")
     s = h2[5].astype(np.int8)
     assert np.array_equal(km.recall(m2, s, 1), s)
+
+
+def test_recall_refuses_non_binary_cues_for_a_binary_model():
+    rng = np.random.default_rng(23)
+    xi = pm1(rng, 5, 16)
+    model = km.fit(xi, km.polynomial_kernel(2))
+    assert model.binary
+    cue = xi[0].copy()
+    cue[3] = 0.3
+    with pytest.raises(ValueError, match=r"found value 0\.3 at index 3.*targets are binary"):
+        km.recall(model, cue)
+    with pytest.raises(ValueError, match="binary"):
+        km.recall(model, np.zeros((2, 16)))
+    with pytest.raises(TypeError, match="cues"):
+        km.recall(model, xi > 0)
+    # a continuous model accepts the same cue
+    continuous = km.fit(km.spherical_patterns(5, 16, rng=rng), km.rbf_kernel(1.0))
+    assert km.recall(continuous, cue, 1).dtype == np.float64
+
+
+def test_continuous_recall_does_not_modify_the_cues():
+    rng = np.random.default_rng(24)
+    x = km.spherical_patterns(20, 8, rng=rng)
+    model = km.fit(x, km.rbf_kernel(0.5))
+    cues = x + 0.05 * rng.normal(size=x.shape)
+    before = cues.copy()
+    out = km.recall(model, cues, 5)
+    assert np.array_equal(cues, before)
+    assert not np.array_equal(out, cues)
+
+
+@pytest.mark.parametrize("k", [0, 1, 5, 15, 16])
+def test_flip_cues_flips_exactly_k_bits_with_the_books_random_stream(k):
+    xi = hf.random_patterns(30, 16, rng=np.random.default_rng(25))
+    cues = km.flip_cues(xi, k, rng=np.random.default_rng(26))
+    assert np.all(np.sum(cues != xi, axis=1) == k)
+    # the cues the stored chapter outputs were made with: flip the k smallest uniform keys
+    ref = xi.copy()
+    if 0 < k < 16:
+        keys = np.random.default_rng(26).random(xi.shape)
+        ref[np.arange(30)[:, None], np.argsort(keys, axis=1)[:, :k]] *= -1
+    elif k == 16:
+        ref = -ref
+    assert np.array_equal(cues, ref)
+    with pytest.raises(ValueError, match="n_flips must be <= N = 16"):
+        km.flip_cues(xi, 17, rng=np.random.default_rng(0))
+
+
+def test_random_addresses_keep_the_books_random_stream():
+    addr = km.random_addresses(40, 12, rng=np.random.default_rng(27))
+    ref = 2 * np.random.default_rng(27).integers(0, 2, size=(40, 12), dtype=np.int8) - 1
+    assert addr.dtype == np.int8
+    assert np.array_equal(addr, ref)
+
+
+def test_sdm_write_and_read_against_explicit_sums():
+    rng = np.random.default_rng(28)
+    n, r = 10, 3
+    addr = km.random_addresses(200, n, rng=rng)
+    x = hf.random_patterns(6, n, rng=rng)
+    y = hf.random_patterns(6, 4, rng=rng)
+    counters = km.sdm_write(addr, r, x, targets=y)
+    naive = np.zeros((200, 4), dtype=np.int64)
+    for m, a in enumerate(addr):
+        for mu in range(6):
+            if np.sum(a != x[mu]) <= r:  # Hamming distance within the radius
+                naive[m] += y[mu]
+    assert np.array_equal(counters, naive)
+    cues = hf.flip_bits(x, 0.1, rng=rng)
+    sums = np.array([sum(naive[m] for m in range(200) if np.sum(addr[m] != c) <= r) for c in cues])
+    assert np.array_equal(km.sdm_read(addr, r, counters, cues, threshold=False), sums)
+    assert np.array_equal(km.sdm_read(addr, r, counters, cues), np.where(sums >= 0, 1, -1))
+    assert np.array_equal(km.sdm_read(addr, r, counters, cues[0]), np.where(sums[0] >= 0, 1, -1))
+
+
+_SDM_RNG = np.random.default_rng(29)
+_ADDR = km.random_addresses(50, 8, rng=_SDM_RNG)
+_XI = hf.random_patterns(5, 8, rng=_SDM_RNG)
+_COUNTERS = km.sdm_write(_ADDR, 3, _XI)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: km.sdm_write(_ADDR * 0.5, 3, _XI), ValueError, r"addresses must contain only"),
+        (lambda: km.sdm_write(_ADDR, -1, _XI), ValueError, "radius must be an integer >= 0"),
+        (lambda: km.sdm_write(_ADDR, 3, _XI[:, :7]), ValueError, "N=7 neurons"),
+        (lambda: km.sdm_write(_ADDR, 3, _XI * 0.3), ValueError, "patterns must contain only"),
+        (lambda: km.sdm_write(_ADDR, 3, _XI > 0), TypeError, "patterns must be"),
+        (lambda: km.sdm_write(_ADDR, 3, _XI, targets=_XI[:3]), ValueError, "one row per pattern"),
+        (lambda: km.sdm_write(_ADDR, 3, _XI, targets=_XI * 0.5), ValueError, "targets must"),
+        (
+            lambda: km.sdm_write(_ADDR, 3, _XI, targets=np.full(_XI.shape, np.nan)),
+            ValueError,
+            "targets must contain only",
+        ),
+        (lambda: km.sdm_read(_ADDR, 3, _COUNTERS[:-1], _XI), ValueError, r"shape \(50, any\)"),
+        (lambda: km.sdm_read(_ADDR, 3, _COUNTERS[None], _XI), ValueError, "counters must have"),
+        (lambda: km.sdm_read(_ADDR, 3, _COUNTERS + 0.5, _XI), ValueError, "must be integers"),
+        (lambda: km.sdm_read(_ADDR, 3, _COUNTERS * np.nan, _XI), ValueError, "finite"),
+        (lambda: km.sdm_read(_ADDR, 3, _COUNTERS, _XI, threshold="yes"), TypeError, "threshold"),
+        (lambda: km.sdm_read(_ADDR, 3, _COUNTERS, _XI[:, :7]), ValueError, "N=7 neurons"),
+        (lambda: km.sdm_read(_ADDR, 3, _COUNTERS, _XI * 0.2), ValueError, "cues must contain"),
+        (
+            lambda: km.sdm_shared_locations(_ADDR, 3, _XI, _XI[:2]),
+            ValueError,
+            "states and partners must have the same shape",
+        ),
+    ],
+)
+def test_sdm_functions_validate_their_inputs(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

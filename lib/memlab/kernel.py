@@ -47,16 +47,20 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg as sla
+from numba import njit, prange
 from scipy.optimize import nnls
 from scipy.special import betainc
 
-from memlab import _kernel_kernels as _kk
+from memlab._common import flip_k_bits, random_pm1
 from memlab._validation import (
     check_finite_float,
     check_generator,
     check_nonneg_int,
+    check_option,
+    check_pm1_array,
     check_positive_float,
     check_positive_int,
+    check_real_array,
 )
 
 __all__ = [
@@ -80,7 +84,6 @@ __all__ = [
     "fixed_point_jacobians",
     "spherical_patterns",
     "random_addresses",
-    "sdm_activations",
     "sdm_write",
     "sdm_read",
     "sdm_expected_kernel",
@@ -99,6 +102,16 @@ _MIN_RCOND = 1e-12
 # --------------------------------------------------------------------------
 
 
+# dot-product kernel profiles f(u) of the raw dot product u = x . x' (public names are strings;
+# the integer codes are private to the numba kernels below)
+_PROFILES = ("poly", "power", "exp")
+_PROFILE_POLY = 0  # sum_k a_k (s u)^k
+_PROFILE_POWER = 1  # (s u + c)^p
+_PROFILE_EXP = 2  # exp(beta s u)
+_PROFILE_RBF = 3  # exp(-|x - x'|^2 / (2 l^2)), 2 l^2 passed as ``offset``
+_PROFILE_CODES = {"poly": _PROFILE_POLY, "power": _PROFILE_POWER, "exp": _PROFILE_EXP}
+
+
 @dataclass(frozen=True, eq=False)
 class Kernel:
     r"""A positive-definite kernel :math:`\mathcal K(\mathbf x, \mathbf x')`.
@@ -108,11 +121,22 @@ class Kernel:
     :func:`sdm_kernel`, :func:`custom_kernel`).  Calling ``kernel(a, b)`` with ``a`` of shape
     ``(P, N)`` and ``b`` of shape ``(B, N)`` returns the ``(P, B)`` matrix
     :math:`\mathcal K(\mathbf a_p, \mathbf b_q)`.
+
+    Attributes
+    ----------
+    name : str
+        Label used in messages and plots.
+    kind : {"dot", "rbf", "sdm", "custom"}
+        Family: dot-product, Gaussian RBF, sparse distributed memory, user function.
+    profile : {"poly", "power", "exp", ""}
+        Dot-product kernels only: :math:`f(q) = \sum_k a_k q^k` (``"poly"``),
+        :math:`(q + c)^p` (``"power"``) or :math:`e^{\beta q}` (``"exp"``) of the scaled dot
+        product :math:`q = s\,\mathbf x^\top\mathbf x'`; ``""`` for the other kinds.
     """
 
     name: str
     kind: str  # "dot", "rbf", "sdm", "custom"
-    profile: int = -1
+    profile: str = ""  # "poly", "power", "exp" for kind == "dot"
     scale: float | None = None
     coefficients: tuple = ()
     offset: float = 0.0
@@ -127,23 +151,36 @@ class Kernel:
         return 1.0 / n if self.scale is None else self.scale
 
     def dot_profile(self, u, n: int) -> np.ndarray:
-        """``f(u)`` of a dot-product kernel at raw dot products ``u`` (``N = n`` neurons)."""
+        r"""Profile :math:`f(u)` of a dot-product kernel at raw dot products ``u``.
+
+        Parameters
+        ----------
+        u : array_like
+            Raw dot products :math:`\mathbf x^\top\mathbf x'`.
+        n : int
+            Number of neurons :math:`N` (sets the default scale :math:`s = 1/N`).
+
+        Returns
+        -------
+        numpy.ndarray of float64
+            :math:`\mathcal K = f(s u)`, same shape as ``u``.
+        """
         u = np.asarray(u, dtype=np.float64)
         q = u / n if self.scale is None else self.scale * u
-        if self.profile == _kk.PROFILE_POLY:
+        if self.profile == "poly":
             out = np.zeros_like(q)
             for a in reversed(self.coefficients):
                 out = out * q + a
             return out
-        if self.profile == _kk.PROFILE_POWER:
+        if self.profile == "power":
             return (q + self.offset) ** self.degree
-        if self.profile == _kk.PROFILE_EXP:
+        if self.profile == "exp":
             return np.exp(self.beta * q)
         raise ValueError(f"kernel {self.name!r} is not a dot-product kernel")
 
     def __call__(self, a, b) -> np.ndarray:
-        a = _as_points(a, "a")
-        b = _as_points(b, "b")
+        a = check_real_array(a, "a", ndim=2)
+        b = check_real_array(b, "b", ndim=2)
         if a.shape[1] != b.shape[1]:
             raise ValueError(
                 f"kernel inputs must have the same number of neurons; got shapes {a.shape} and "
@@ -178,22 +215,6 @@ class Kernel:
         return out
 
 
-def _as_points(x, name: str) -> np.ndarray:
-    arr = np.asarray(x)
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise TypeError(f"{name} must be a real array; got dtype {arr.dtype}")
-    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(
-            f"{name} must be a non-empty 2-D array of shape (rows, N); got {arr.shape}"
-        )
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
-
-
 def _check_scale(scale):
     return None if scale is None else check_positive_float(scale, "scale")
 
@@ -201,17 +222,43 @@ def _check_scale(scale):
 def linear_kernel(scale=None) -> Kernel:
     r"""Linear kernel :math:`\mathcal K(\mathbf x, \mathbf x') = s\,\mathbf x^\top \mathbf x'`.
 
-    ``scale`` :math:`s > 0`, default :math:`1/N`.  With :math:`K^{-1}` it gives the projection
-    (pseudo-inverse) rule, with :math:`K^{-1} \to I` the Hebbian rule.
+    With :math:`K^{-1}` it gives the projection (pseudo-inverse) rule, with
+    :math:`K^{-1} \to I` the Hebbian rule.
+
+    Parameters
+    ----------
+    scale : float, optional
+        Scale :math:`s > 0` of the dot product; default :math:`1/N`.
+
+    Returns
+    -------
+    Kernel
+        A dot-product kernel with profile ``"poly"`` and coefficients ``(0, 1)``.
     """
-    return Kernel("linear", "dot", _kk.PROFILE_POLY, _check_scale(scale), coefficients=(0.0, 1.0))
+    return Kernel("linear", "dot", "poly", _check_scale(scale), coefficients=(0.0, 1.0))
 
 
 def polynomial_kernel(degree, offset=0.0, scale=None) -> Kernel:
-    r"""Polynomial kernel :math:`\mathcal K(\mathbf x, \mathbf x') = (s\,\mathbf x^\top\mathbf x' + c)^p`.
+    r"""Polynomial kernel.
+
+    .. math:: \mathcal K(\mathbf x, \mathbf x') = (s\,\mathbf x^\top\mathbf x' + c)^p
 
     Positive definite for integer ``degree`` :math:`p \ge 1` and ``offset`` :math:`c \ge 0`;
     a negative offset is refused because the kernel is then not positive definite.
+
+    Parameters
+    ----------
+    degree : int
+        Degree :math:`p \ge 1`.
+    offset : float, optional
+        Offset :math:`c \ge 0` (default 0).
+    scale : float, optional
+        Scale :math:`s > 0` of the dot product; default :math:`1/N`.
+
+    Returns
+    -------
+    Kernel
+        A dot-product kernel with profile ``"power"``, named ``"poly<p>"``.
     """
     degree = check_positive_int(degree, "degree")
     offset = check_finite_float(offset, "offset")
@@ -221,21 +268,33 @@ def polynomial_kernel(degree, offset=0.0, scale=None) -> Kernel:
             f"kernel"
         )
     return Kernel(
-        f"poly{degree}", "dot", _kk.PROFILE_POWER, _check_scale(scale), offset=offset, degree=degree
+        f"poly{degree}", "dot", "power", _check_scale(scale), offset=offset, degree=degree
     )
 
 
 def dot_product_kernel(coefficients, scale=None, name="dot-product") -> Kernel:
-    r"""Power-series kernel :math:`\mathcal K(\mathbf x, \mathbf x') = \sum_k a_k (s\,\mathbf x^\top\mathbf x')^k`.
+    r"""Power-series (dot-product) kernel.
+
+    .. math:: \mathcal K(\mathbf x, \mathbf x') = \sum_k a_k (s\,\mathbf x^\top\mathbf x')^k
 
     Positive definite when every coefficient :math:`a_k \ge 0` (each power of a positive-definite
     kernel is one, Schur); a negative coefficient is refused.
+
+    Parameters
+    ----------
+    coefficients : array_like, shape (K,)
+        Coefficients :math:`a_0, \dots, a_{K-1} \ge 0`, not all zero.
+    scale : float, optional
+        Scale :math:`s > 0` of the dot product; default :math:`1/N`.
+    name : str, optional
+        Label of the kernel.
+
+    Returns
+    -------
+    Kernel
+        A dot-product kernel with profile ``"poly"``.
     """
-    coefs = np.asarray(coefficients, dtype=np.float64)
-    if coefs.ndim != 1 or coefs.size < 1:
-        raise ValueError(f"coefficients must be a non-empty 1-D sequence; got shape {coefs.shape}")
-    if not np.all(np.isfinite(coefs)):
-        raise ValueError("coefficients must be finite")
+    coefs = check_real_array(coefficients, "coefficients", ndim=1)
     if np.any(coefs < 0):
         k = int(np.argmax(coefs < 0))
         raise ValueError(
@@ -246,28 +305,56 @@ def dot_product_kernel(coefficients, scale=None, name="dot-product") -> Kernel:
     return Kernel(
         str(name),
         "dot",
-        _kk.PROFILE_POLY,
+        "poly",
         _check_scale(scale),
         coefficients=tuple(float(c) for c in coefs),
     )
 
 
 def exponential_kernel(beta, scale=None) -> Kernel:
-    r"""Exponential kernel :math:`\mathcal K(\mathbf x, \mathbf x') = \exp(\beta s\,\mathbf x^\top\mathbf x')`.
+    r"""Exponential kernel.
 
-    ``beta > 0`` (for :math:`\beta < 0` the kernel is not positive definite).  On :math:`\pm1`
-    vectors it equals a Gaussian RBF kernel up to a constant factor.
+    .. math:: \mathcal K(\mathbf x, \mathbf x') = \exp(\beta s\,\mathbf x^\top\mathbf x')
+
+    On :math:`\pm1` vectors it equals a Gaussian RBF kernel up to a constant factor.
+
+    Parameters
+    ----------
+    beta : float
+        Inverse temperature :math:`\beta > 0` (for :math:`\beta < 0` the kernel is not positive
+        definite).
+    scale : float, optional
+        Scale :math:`s > 0` of the dot product; default :math:`1/N`.
+
+    Returns
+    -------
+    Kernel
+        A dot-product kernel with profile ``"exp"``.
     """
     beta = check_finite_float(beta, "beta")
     if beta <= 0:
         raise ValueError(
-            f"beta must be > 0: exp(beta s x.x') with beta = {beta} is not a positive-definite kernel"
+            f"beta must be > 0: exp(beta s x.x') with beta = {beta} is not a positive-definite "
+            f"kernel"
         )
-    return Kernel(f"exp(beta={beta:g})", "dot", _kk.PROFILE_EXP, _check_scale(scale), beta=beta)
+    return Kernel(f"exp(beta={beta:g})", "dot", "exp", _check_scale(scale), beta=beta)
 
 
 def rbf_kernel(length_scale) -> Kernel:
-    r"""Gaussian RBF kernel :math:`\mathcal K(\mathbf x, \mathbf x') = \exp(-\lVert\mathbf x-\mathbf x'\rVert^2 / 2\ell^2)`."""
+    r"""Gaussian RBF kernel.
+
+    .. math:: \mathcal K(\mathbf x, \mathbf x') = \exp(-\lVert\mathbf x-\mathbf x'\rVert^2/2\ell^2)
+
+    Parameters
+    ----------
+    length_scale : float
+        Width :math:`\ell > 0`.
+
+    Returns
+    -------
+    Kernel
+        A kernel of kind ``"rbf"``.
+    """
     ell = check_positive_float(length_scale, "length_scale")
     return Kernel(f"rbf(l={ell:g})", "rbf", length_scale=ell)
 
@@ -285,10 +372,18 @@ def sdm_kernel(addresses, radius=None, threshold=None) -> Kernel:
     Parameters
     ----------
     addresses : array_like, shape (M, N)
+        Addresses (hard locations) :math:`\mathbf a_m`, real.
     radius : int, optional
+        Hamming radius :math:`r \ge 0`.
     threshold : float, optional
+        Threshold :math:`\theta` on :math:`\mathbf a_m^\top\mathbf x`.
+
+    Returns
+    -------
+    Kernel
+        A kernel of kind ``"sdm"`` holding a read-only copy of the addresses.
     """
-    a = _as_points(addresses, "addresses")
+    a = check_real_array(addresses, "addresses", ndim=2, copy=True)
     if (radius is None) == (threshold is None):
         raise ValueError("give exactly one of radius (Hamming radius) and threshold (on a.x)")
     if radius is not None:
@@ -298,16 +393,28 @@ def sdm_kernel(addresses, radius=None, threshold=None) -> Kernel:
     else:
         theta = check_finite_float(threshold, "threshold")
         name = f"sdm(M={a.shape[0]}, theta={theta:g})"
-    a = a.copy()
     a.setflags(write=False)
     return Kernel(name, "sdm", addresses=a, threshold=theta)
 
 
 def custom_kernel(function, name="custom") -> Kernel:
-    """A kernel given by ``function(a, b) -> (P, B) array``.
+    """A kernel given by a function of two sets of points.
 
     :func:`fit` checks that its Gram matrix on the stored patterns is symmetric and positive
     definite and raises ``ValueError`` if it is not.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(a, b)`` with ``a`` of shape ``(P, N)`` and ``b`` of shape ``(B, N)`` returns
+        the ``(P, B)`` matrix :math:`\\mathcal K(\\mathbf a_p, \\mathbf b_q)`.
+    name : str, optional
+        Label of the kernel.
+
+    Returns
+    -------
+    Kernel
+        A kernel of kind ``"custom"``.
     """
     if not callable(function):
         raise TypeError(f"function must be callable; got {type(function).__name__}")
@@ -329,9 +436,22 @@ def _activations(addresses: np.ndarray, x: np.ndarray, threshold: float) -> np.n
 
 
 def gram_matrix(kernel, patterns) -> np.ndarray:
-    r"""Gram matrix :math:`K_{\mu\nu} = \mathcal K(\mathbf x^\mu, \mathbf x^\nu)`, shape (P, P)."""
+    r"""Gram matrix :math:`K_{\mu\nu} = \mathcal K(\mathbf x^\mu, \mathbf x^\nu)`.
+
+    Parameters
+    ----------
+    kernel : Kernel
+        The kernel :math:`\mathcal K`.
+    patterns : array_like, shape (P, N)
+        Real points :math:`\mathbf x^\mu` (rows).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (P, P)
+        Symmetric Gram matrix :math:`K`.
+    """
     kernel = _check_kernel(kernel)
-    x = _as_points(patterns, "patterns")
+    x = check_real_array(patterns, "patterns", ndim=2)
     return kernel._gram(x, x)
 
 
@@ -365,10 +485,6 @@ class KernelMemory(NamedTuple):
     self_input: bool
     binary: bool
     condition: float
-
-
-def _is_pm1(arr: np.ndarray) -> bool:
-    return bool(np.all((arr == 1) | (arr == -1)))
 
 
 def _factor(gram: np.ndarray, what: str = "K"):
@@ -417,29 +533,34 @@ def svm_coefficients(gram, labels) -> np.ndarray:
     the dual of :math:`\min \tfrac12\lVert\mathbf w\rVert^2` subject to
     :math:`y^\mu \mathbf w^\top\varphi(\mathbf x^\mu) \ge 1`.  With the Cholesky factor
     :math:`Q = \operatorname{diag}(y) K \operatorname{diag}(y) = L L^\top` the dual is the
-    non-negative least-squares problem :math:`\min_{\alpha\ge0}\lVert L^\top\alpha - L^{-1}\mathbf 1\rVert`
+    non-negative least-squares problem
+    :math:`\min_{\alpha\ge0}\lVert L^\top\alpha - L^{-1}\mathbf 1\rVert`
     (solved exactly by the active-set method of Lawson and Hanson), then polished by solving
     :math:`Q_{SS}\boldsymbol\alpha_S = \mathbf 1` on the support set :math:`S`.  If every
-    :math:`y^\mu (K^{-1}\mathbf y)_\mu > 0`, the result is :math:`\alpha^\mu = y^\mu (K^{-1}\mathbf y)_\mu`
+    :math:`y^\mu (K^{-1}\mathbf y)_\mu > 0`, the result is
+    :math:`\alpha^\mu = y^\mu (K^{-1}\mathbf y)_\mu`
     (every pattern is a support vector and the SVM is the interpolant).
 
     Parameters
     ----------
-    gram : array_like, shape (P, P), symmetric positive definite
+    gram : array_like, shape (P, P)
+        Symmetric positive-definite Gram matrix :math:`K`.
     labels : array_like of +-1, shape (P,)
+        Class labels :math:`y^\mu` (the SVM is a classifier).
 
     Returns
     -------
-    numpy.ndarray, shape (P,), all >= 0
+    numpy.ndarray of float64, shape (P,)
+        Dual coefficients :math:`\alpha^\mu \ge 0`; the margins
+        :math:`y^\mu \sum_\nu K_{\mu\nu}\alpha^\nu y^\nu` are :math:`\ge 1`, with equality
+        on the support vectors (:math:`\alpha^\mu > 0`).
     """
-    k = _as_points(gram, "gram")
+    k = check_real_array(gram, "gram", ndim=2)
     if k.shape[0] != k.shape[1]:
         raise ValueError(f"gram must be square; got shape {k.shape}")
-    y = np.asarray(labels, dtype=np.float64)
+    y = check_pm1_array(labels, "labels", ndims=(1,)).astype(np.float64)
     if y.shape != (k.shape[0],):
         raise ValueError(f"labels must have shape ({k.shape[0]},); got {y.shape}")
-    if not _is_pm1(y):
-        raise ValueError("labels must contain only -1 and +1 (the SVM is a classifier)")
     return _svm(k, y)
 
 
@@ -449,16 +570,13 @@ def _svm(k: np.ndarray, y: np.ndarray) -> np.ndarray:
     ones = np.ones(len(y))
     b = sla.solve_triangular(c, ones, trans="T")  # c^T b = 1
     alpha, _ = nnls(c, b, maxiter=50 * len(y))
-    # polish on the support set: (Q alpha)_S = 1 there
-    for _ in range(5):
-        s = alpha > 1e-12 * max(1.0, alpha.max())
-        if not s.any():
-            break
+    # polish on the support set S (one solve): (Q alpha)_S = 1 there, kept if all alpha_S > 0
+    s = alpha > 1e-12 * max(1.0, alpha.max())
+    if s.any():
         a_s = np.linalg.solve(q[np.ix_(s, s)], ones[s])
         if np.all(a_s > 0):
             alpha = np.zeros_like(alpha)
             alpha[s] = a_s
-        break
     margins = q @ alpha
     if np.any(margins < 1 - 1e-6):
         raise RuntimeError(f"SVM solver did not converge (smallest margin {margins.min():.6g} < 1)")
@@ -490,7 +608,9 @@ def fit(patterns, kernel, method="interpolation", *, targets=None, self_input=Tr
     patterns : array_like, shape (P, N)
         Stored inputs, binary or continuous; must be distinct for interpolation and svm.
     kernel : Kernel
+        The kernel :math:`\mathcal K` (see :func:`polynomial_kernel` and the other factories).
     method : {"interpolation", "svm", "hebbian", "regression"}
+        How the coefficients are computed (see above).
     targets : array_like, shape (P, N_out), optional
         Outputs (default: ``patterns``, auto-association).
     self_input : bool
@@ -500,6 +620,8 @@ def fit(patterns, kernel, method="interpolation", *, targets=None, self_input=Tr
     Returns
     -------
     KernelMemory
+        The fitted network: patterns, targets, kernel, coefficients ``coef`` :math:`A` and the
+        condition number of :math:`K`.
 
     Raises
     ------
@@ -508,21 +630,20 @@ def fit(patterns, kernel, method="interpolation", *, targets=None, self_input=Tr
         definite (interpolation, svm), or non-binary targets with ``svm``.
     """
     kernel = _check_kernel(kernel)
-    x = _as_points(patterns, "patterns")
+    x = check_real_array(patterns, "patterns", ndim=2)
     if targets is None:
         y = x.copy()
     else:
-        y = _as_points(targets, "targets")
+        y = check_real_array(targets, "targets", ndim=2)
         if y.shape[0] != x.shape[0]:
             raise ValueError(
                 f"targets must have one row per pattern: patterns have P={x.shape[0]} rows, "
                 f"targets have {y.shape[0]} (shape {y.shape})"
             )
-    if not isinstance(method, str) or method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}; got {method!r}")
+    method = check_option(method, "method", _METHODS)
     if not isinstance(self_input, (bool, np.bool_)):
         raise TypeError(f"self_input must be True or False; got {self_input!r}")
-    binary = _is_pm1(y)
+    binary = bool(np.all(np.abs(y) == 1.0))  # +-1 targets: recall applies the sign
     if method == "svm" and not binary:
         raise ValueError("method='svm' needs binary (+-1) targets; use 'interpolation' instead")
     if kernel.kind == "sdm" and kernel.addresses.shape[1] != x.shape[1]:
@@ -593,11 +714,9 @@ def _check_model(model) -> KernelMemory:
 
 
 def _states(model: KernelMemory, states, name="states") -> tuple[np.ndarray, bool]:
-    s = np.asarray(states)
+    s = check_real_array(states, name, ndim=(1, 2))
     single = s.ndim == 1
-    s2 = _as_points(np.atleast_2d(s), name) if s.ndim in (1, 2) else None
-    if s2 is None:
-        raise ValueError(f"{name} must have shape (N,) or (B, N); got {s.shape}")
+    s2 = np.atleast_2d(s)
     n = model.patterns.shape[1]
     if s2.shape[1] != n:
         raise ValueError(
@@ -607,6 +726,100 @@ def _states(model: KernelMemory, states, name="states") -> tuple[np.ndarray, boo
     return s2, single
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _profile(u, kind, scale, coefs, offset, degree, beta):  # pragma: no cover - numba
+    """Value f(u) of a dot-product kernel at the raw dot product ``u``."""
+    q = scale * u
+    if kind == _PROFILE_POLY:
+        acc = 0.0
+        for k in range(coefs.shape[0] - 1, -1, -1):  # Horner
+            acc = acc * q + coefs[k]
+        return acc
+    if kind == _PROFILE_POWER:
+        base = q + offset
+        out = 1.0
+        for _ in range(degree):
+            out *= base
+        return out
+    return np.exp(beta * q)
+
+
+@njit(cache=True, nogil=True)
+def _direct_fields(
+    x, states, coef, self_input, kind, scale, coefs, offset, degree, beta
+):  # pragma: no cover - numba
+    """Fields h[b, i] = sum_mu coef[mu, i] K(x^mu, s_b) without any BLAS call.
+
+    For dot-product kernels (``kind`` < 3) with ``self_input`` False the dot product excludes
+    neuron ``i``: u = x^mu . s_b - x[mu, i] s_b[i]. For ``kind`` == _PROFILE_RBF, ``offset``
+    holds 2 l^2. Cost O(B P (N + N_out)). Serial on purpose: the products are small (N <= a few
+    hundred), and on a busy 2-core machine both a multithreaded BLAS and a parallel region cost
+    ~20 ms of thread synchronisation per call, more than the whole computation.
+    """
+    n_states, n = states.shape
+    n_patterns = x.shape[0]
+    n_out = coef.shape[1]
+    out = np.zeros((n_states, n_out))
+    for b in range(n_states):
+        for mu in range(n_patterns):
+            acc = 0.0
+            if kind == _PROFILE_RBF:
+                for j in range(n):
+                    d = x[mu, j] - states[b, j]
+                    acc += d * d
+                val = np.exp(-acc / offset)
+                for i in range(n_out):
+                    out[b, i] += coef[mu, i] * val
+                continue
+            for j in range(n):
+                acc += x[mu, j] * states[b, j]
+            if self_input:
+                val = _profile(acc, kind, scale, coefs, offset, degree, beta)
+                for i in range(n_out):
+                    out[b, i] += coef[mu, i] * val
+            else:
+                for i in range(n_out):
+                    u = acc - x[mu, i] * states[b, i]
+                    out[b, i] += coef[mu, i] * _profile(u, kind, scale, coefs, offset, degree, beta)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _sdm_fields(addresses, threshold, pattern_act_t, states, coef):  # pragma: no cover - numba
+    """Fields h[b, i] = sum_mu coef[mu, i] K_SDM(x^mu, s_b), K_SDM = number of shared locations.
+
+    addresses : (M, N) float64; pattern_act_t : (M, P) float64 0/1 activations of the stored
+    patterns; states : (B, N) float64; coef : (P, N_out). For each state the active locations
+    (a_m . s >= threshold) are listed first, then only their rows of ``pattern_act_t`` are summed,
+    so the cost is O(B (M N + M_active P + P N_out)). Serial, see ``_direct_fields``.
+    """
+    n_states, n = states.shape
+    n_addr, n_patterns = pattern_act_t.shape
+    n_out = coef.shape[1]
+    out = np.zeros((n_states, n_out))
+    active = np.empty(n_addr, dtype=np.int64)
+    kvec = np.empty(n_patterns)
+    for b in range(n_states):
+        n_active = 0
+        for m in range(n_addr):
+            acc = 0.0
+            for j in range(n):
+                acc += addresses[m, j] * states[b, j]
+            if acc >= threshold:
+                active[n_active] = m
+                n_active += 1
+        kvec[:] = 0.0
+        for a in range(n_active):
+            m = active[a]
+            for mu in range(n_patterns):
+                kvec[mu] += pattern_act_t[m, mu]
+        for mu in range(n_patterns):
+            if kvec[mu] != 0.0:
+                for i in range(n_out):
+                    out[b, i] += coef[mu, i] * kvec[mu]
+    return out
+
+
 def _direct(model: KernelMemory, s: np.ndarray, self_input: bool) -> np.ndarray:
     """Fields from the numba kernel (dot-product and RBF kernels), no BLAS."""
     x, kernel = model.patterns, model.kernel
@@ -614,10 +827,10 @@ def _direct(model: KernelMemory, s: np.ndarray, self_input: bool) -> np.ndarray:
     scale = 1.0 / n if kernel.scale is None else kernel.scale
     coefs = np.asarray(kernel.coefficients if kernel.coefficients else (0.0,), dtype=np.float64)
     if kernel.kind == "rbf":
-        kind, offset = _kk.PROFILE_RBF, 2.0 * kernel.length_scale**2
+        kind, offset = _PROFILE_RBF, 2.0 * kernel.length_scale**2
     else:
-        kind, offset = kernel.profile, kernel.offset
-    return _kk.direct_fields(
+        kind, offset = _PROFILE_CODES[kernel.profile], kernel.offset
+    return _direct_fields(
         x,
         np.ascontiguousarray(s),
         np.ascontiguousarray(model.coef),
@@ -636,7 +849,7 @@ def _fields(model: KernelMemory, s: np.ndarray) -> np.ndarray:
     if not model.self_input:
         return _direct(model, s, False)
     if model.method == "regression":
-        if kernel.kind == "dot" and kernel.profile == _kk.PROFILE_EXP:
+        if kernel.kind == "dot" and kernel.profile == "exp":
             n = x.shape[1]
             scale = 1.0 / n if kernel.scale is None else kernel.scale
             logits = kernel.beta * scale * (s @ x.T)
@@ -652,7 +865,7 @@ def _fields(model: KernelMemory, s: np.ndarray) -> np.ndarray:
         return _direct(model, s, True)
     if kernel.kind == "sdm":
         act_t = np.ascontiguousarray(_activations(kernel.addresses, x, kernel.threshold).T)
-        return _kk.sdm_fields(
+        return _sdm_fields(
             kernel.addresses,
             kernel.threshold,
             act_t,
@@ -668,6 +881,18 @@ def fields(model, states) -> np.ndarray:
     :math:`f_i(\mathbf x) = \sum_\mu A_{\mu i}\,\mathcal K(\mathbf x^\mu, \mathbf x)` (with
     :math:`\mathbf x_{\setminus i}` in place of both arguments without self-input; divided by
     :math:`\sum_\mu \mathcal K(\mathbf x^\mu, \mathbf x)` for ``regression``).
+
+    Parameters
+    ----------
+    model : KernelMemory
+        A network returned by :func:`fit`.
+    states : array_like, shape (N,) or (B, N)
+        Real states :math:`\mathbf x` (one per row).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (N_out,) or (B, N_out)
+        The fields :math:`\mathbf f(\mathbf x)`, one row per state.
     """
     model = _check_model(model)
     s, single = _states(model, states)
@@ -686,23 +911,35 @@ def recall(model, cues, n_steps=30) -> np.ndarray:
 
     Parameters
     ----------
-    model : KernelMemory (auto-associative)
+    model : KernelMemory
+        An auto-associative network (targets = patterns) returned by :func:`fit`.
     cues : array_like, shape (N,) or (B, N)
-    n_steps : int >= 0
+        Initial states; entries -1/+1 for a binary model (binary targets), real otherwise.
+        Not modified.
+    n_steps : int
+        Maximal number of synchronous steps, ``>= 0``.
 
     Returns
     -------
-    numpy.ndarray, same shape as ``cues`` (int8 for binary models, float64 otherwise)
+    numpy.ndarray, same shape as ``cues``
+        Final states: int8 of -1/+1 for binary models, float64 otherwise.
     """
     model = _check_model(model)
     if model.targets.shape != model.patterns.shape:
         raise ValueError(
             "recall needs an auto-associative model (targets = patterns); use fields()"
         )
+    if model.binary:
+        try:
+            check_pm1_array(cues, "cues", ndims=(1, 2))
+        except ValueError as err:
+            raise ValueError(
+                f"{err}: the model's targets are binary (+-1) and recall applies the sign, so "
+                f"the cues must be -1/+1 too"
+            ) from None
     s, single = _states(model, cues, "cues")
     n_steps = check_nonneg_int(n_steps, "n_steps")
-    if model.binary:
-        s = np.where(s >= 0, 1.0, -1.0)
+    s = s.copy()  # never write into the caller's cues
     active = np.arange(s.shape[0])
     for _ in range(n_steps):
         if active.size == 0:
@@ -719,30 +956,61 @@ def recall(model, cues, n_steps=30) -> np.ndarray:
     return out[0] if single else out
 
 
-def flip_cues(patterns, n_flips, rng) -> np.ndarray:
-    """Copies of binary patterns with exactly ``n_flips`` distinct random bits flipped each."""
+def flip_cues(patterns, n_flips, *, rng) -> np.ndarray:
+    r"""Copies of binary patterns with exactly ``n_flips`` distinct random bits flipped each.
+
+    Each row :math:`\boldsymbol\xi` gives a cue :math:`\tilde{\boldsymbol\xi}` with
+    :math:`\tilde\xi_i = -\xi_i` on a uniformly random set of :math:`k` neurons, so the
+    Hamming distance to the pattern is exactly :math:`k` (overlap :math:`1 - 2k/N`).
+
+    Parameters
+    ----------
+    patterns : array_like of +-1, shape (N,) or (B, N)
+        Patterns to corrupt (not modified).
+    n_flips : int
+        Number :math:`k` of bits to flip per pattern, ``0 <= k <= N``.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    numpy.ndarray of int8, same shape as ``patterns``
+        The cues.
+    """
     check_generator(rng)
-    x = np.asarray(patterns)
-    if x.ndim != 2 or not _is_pm1(x):
-        raise ValueError("patterns must be a 2-D array of -1/+1 values")
+    x = check_pm1_array(patterns, "patterns", ndims=(1, 2))
     k = check_nonneg_int(n_flips, "n_flips")
-    n = x.shape[1]
+    n = x.shape[-1]
     if k > n:
         raise ValueError(f"n_flips must be <= N = {n}; got {k}")
-    out = np.array(x, dtype=np.int8, copy=True)
-    if k:
-        cols = np.argsort(rng.random(out.shape), axis=1)[:, :k]
-        rows = np.arange(out.shape[0])[:, None]
-        out[rows, cols] *= -1
-    return out
+    return flip_k_bits(x, k, rng)
 
 
-def retrieved_fraction(model, n_flips, rng, n_steps=30, n_cues=None) -> float:
-    """Fraction of stored binary patterns recalled exactly from cues with ``n_flips`` flipped bits.
+def retrieved_fraction(model, n_flips, *, rng, n_steps=30, n_cues=None) -> float:
+    r"""Fraction of stored binary patterns recalled exactly from cues with ``n_flips`` flipped bits.
 
-    Each of the first ``n_cues`` patterns (default all ``P``) is corrupted once
-    (:func:`flip_cues`), :func:`recall` runs at most ``n_steps`` steps, and the trial counts as a
-    success if the final state equals the stored pattern.
+    Each of the first ``n_cues`` patterns :math:`\boldsymbol\xi^\mu` is corrupted once
+    (:func:`flip_cues`), :func:`recall` runs at most ``n_steps`` steps from the cue, and the
+    trial counts as a success if the final state equals :math:`\boldsymbol\xi^\mu`:
+    :math:`\frac{1}{n}\sum_{\mu<n}\mathbf 1[\mathbf x_T^\mu = \boldsymbol\xi^\mu]`.
+
+    Parameters
+    ----------
+    model : KernelMemory
+        A binary auto-associative network returned by :func:`fit`.
+    n_flips : int
+        Flipped bits per cue, ``0 <= n_flips <= N``.
+    rng : numpy.random.Generator
+        Source of randomness (which bits are flipped).
+    n_steps : int, optional
+        Maximal number of recall steps (default 30).
+    n_cues : int, optional
+        Number :math:`n` of patterns tested, the first ones (default all ``P``; at most ``P``).
+
+    Returns
+    -------
+    float
+        Fraction of exact retrievals, in ``[0, 1]``.
     """
     model = _check_model(model)
     if not model.binary or model.targets.shape != model.patterns.shape:
@@ -750,22 +1018,32 @@ def retrieved_fraction(model, n_flips, rng, n_steps=30, n_cues=None) -> float:
     p = model.patterns.shape[0]
     n_cues = p if n_cues is None else min(check_positive_int(n_cues, "n_cues"), p)
     xi = model.patterns[:n_cues].astype(np.int8)
-    out = recall(model, flip_cues(xi, n_flips, rng), n_steps)
+    out = recall(model, flip_cues(xi, n_flips, rng=rng), n_steps)
     return float(np.mean(np.all(out == xi, axis=1)))
 
 
 def linear_weights(model) -> np.ndarray:
-    r"""Weight matrix :math:`W` with :math:`\mathbf f(\mathbf x) = W\mathbf x` for the linear kernel.
+    r"""Weight matrix :math:`W` with :math:`\mathbf f(\mathbf x) = W\mathbf x` (linear kernel).
 
     :math:`W = s\,A^\top X` (shape ``(N_out, N)``), e.g. the projector
     :math:`X^\top (XX^\top)^{-1} X` for interpolation and :math:`X^\top X/N` for ``hebbian``;
     without self-input the diagonal is zero.
+
+    Parameters
+    ----------
+    model : KernelMemory
+        A network fitted with :func:`linear_kernel` (any method but ``"regression"``).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (N_out, N)
+        The weight matrix :math:`W`.
     """
     model = _check_model(model)
     k = model.kernel
     if not (
         k.kind == "dot"
-        and k.profile == _kk.PROFILE_POLY
+        and k.profile == "poly"
         and len(k.coefficients) == 2
         and k.coefficients[0] == 0.0
     ):
@@ -783,14 +1061,26 @@ def linear_weights(model) -> np.ndarray:
 
 
 def fixed_point_jacobians(model, indices=None) -> np.ndarray:
-    r"""Jacobians :math:`J = \partial\mathbf f/\partial\mathbf x` at stored patterns (continuous recall).
+    r"""Jacobians :math:`J = \partial\mathbf f/\partial\mathbf x` at stored patterns.
 
-    :math:`J = A^\top\,\partial\mathbf k/\partial\mathbf x`, with
-    :math:`\partial_{\mathbf x}\mathcal K(\mathbf x^\nu,\mathbf x) = \mathcal K(\mathbf x^\nu,\mathbf x)(\mathbf x^\nu-\mathbf x)/\ell^2`
+    For continuous recall, :math:`J = A^\top\,\partial\mathbf k/\partial\mathbf x`, with
+    :math:`\partial_{\mathbf x}\mathcal K(\mathbf x^\nu,\mathbf x)
+    = \mathcal K(\mathbf x^\nu,\mathbf x)(\mathbf x^\nu-\mathbf x)/\ell^2`
     for the RBF kernel and :math:`f'(u)\,s\,\mathbf x^\nu` for dot-product kernels.  A fixed
     point is linearly stable when the spectral radius of :math:`J` is below 1.
 
-    Returns an array of shape ``(len(indices), N_out, N)``.
+    Parameters
+    ----------
+    model : KernelMemory
+        A network fitted with ``self_input=True``, an RBF or dot-product kernel and a method other
+        than ``"regression"``.
+    indices : int or array_like of int, optional
+        Indices of the stored patterns at which :math:`J` is evaluated (default all).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (len(indices), N_out, N)
+        One Jacobian per index.
     """
     model = _check_model(model)
     k = model.kernel
@@ -825,8 +1115,25 @@ def fixed_point_jacobians(model, indices=None) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 
-def spherical_patterns(n_patterns, n_neurons, rng) -> np.ndarray:
-    r"""``P`` independent points uniform on the unit sphere :math:`S^{N-1}`, shape (P, N)."""
+def spherical_patterns(n_patterns, n_neurons, *, rng) -> np.ndarray:
+    r"""Independent points uniform on the unit sphere :math:`S^{N-1}`.
+
+    Each row is :math:`\mathbf z/\lVert\mathbf z\rVert` with :math:`\mathbf z` standard normal.
+
+    Parameters
+    ----------
+    n_patterns : int
+        Number of points ``P >= 1``.
+    n_neurons : int
+        Dimension ``N >= 2``.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (P, N)
+        Unit-norm rows.
+    """
     check_generator(rng)
     p = check_positive_int(n_patterns, "n_patterns")
     n = check_positive_int(n_neurons, "n_neurons", minimum=2)
@@ -834,24 +1141,38 @@ def spherical_patterns(n_patterns, n_neurons, rng) -> np.ndarray:
     return z / np.linalg.norm(z, axis=1, keepdims=True)
 
 
-def random_addresses(n_addresses, n_neurons, rng) -> np.ndarray:
-    """``M`` uniform random binary addresses (hard locations) of an SDM, int8 of shape (M, N)."""
+def random_addresses(n_addresses, n_neurons, *, rng) -> np.ndarray:
+    r"""Uniform random binary addresses (hard locations) of a sparse distributed memory.
+
+    Every entry :math:`a_{mi}` is :math:`\pm 1` with probability 1/2, independently.
+
+    Parameters
+    ----------
+    n_addresses : int
+        Number of addresses ``M >= 1``.
+    n_neurons : int
+        Dimension ``N >= 2``.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    numpy.ndarray of int8, shape (M, N)
+        The addresses.
+    """
     check_generator(rng)
     m = check_positive_int(n_addresses, "n_addresses")
     n = check_positive_int(n_neurons, "n_neurons", minimum=2)
-    return (2 * rng.integers(0, 2, size=(m, n), dtype=np.int8) - 1).astype(np.int8)
+    return random_pm1((m, n), rng)
 
 
 def _sdm_args(addresses, radius, points, name):
-    a = np.asarray(addresses)
-    if a.ndim != 2 or not _is_pm1(a):
-        raise ValueError("addresses must be a 2-D array (M, N) of -1/+1 values")
+    """Validated float64 addresses (M, N), radius, points (B, N) and whether one point was given."""
+    a = check_pm1_array(addresses, "addresses", ndims=(2,))
     r = check_nonneg_int(radius, "radius")
-    x = np.asarray(points)
+    x = check_pm1_array(points, name, ndims=(1, 2))
     single = x.ndim == 1
     x = np.atleast_2d(x)
-    if x.ndim != 2 or not _is_pm1(x):
-        raise ValueError(f"{name} must be a (B, N) or (N,) array of -1/+1 values")
     if x.shape[1] != a.shape[1]:
         raise ValueError(
             f"{name} have N={x.shape[1]} neurons but the addresses have N={a.shape[1]}"
@@ -859,25 +1180,38 @@ def _sdm_args(addresses, radius, points, name):
     return a.astype(np.float64), r, x.astype(np.float64), single
 
 
-def sdm_activations(addresses, radius, points) -> np.ndarray:
-    r"""Which hard locations a point activates: :math:`\varphi_m(\mathbf x) = \Theta(r - d_H(\mathbf x, \mathbf a_m))`.
-
-    Returns a bool array of shape ``(B, M)`` (``(M,)`` for a single point).
-    """
-    a, r, x, single = _sdm_args(addresses, radius, points, "points")
-    act = x @ a.T >= a.shape[1] - 2 * r  # d_H = (N - a.x)/2 <= r
-    return act[0] if single else act
-
-
 def sdm_write(addresses, radius, patterns, targets=None) -> np.ndarray:
     r"""Kanerva's write: counters :math:`C_m = \sum_\mu \varphi_m(\mathbf x^\mu)\,\mathbf y^\mu`.
 
-    Returns int64 counters of shape ``(M, N_out)``; ``targets`` default to ``patterns``.
+    Location :math:`m` is active for :math:`\mathbf x` when the Hamming distance
+    :math:`d_H(\mathbf x, \mathbf a_m) \le r`, i.e.
+    :math:`\varphi_m(\mathbf x) = \Theta(\mathbf a_m^\top\mathbf x - (N - 2r))`.
+
+    Parameters
+    ----------
+    addresses : array_like of +-1, shape (M, N)
+        Hard locations :math:`\mathbf a_m`.
+    radius : int
+        Activation radius :math:`r \ge 0`.
+    patterns : array_like of +-1, shape (P, N) or (N,)
+        Write addresses :math:`\mathbf x^\mu`.
+    targets : array_like of +-1, shape (P, N_out) or (N_out,), optional
+        Data :math:`\mathbf y^\mu` written (default ``patterns``, auto-association).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (M, N_out)
+        The counters :math:`C`.
     """
     a, r, x, _ = _sdm_args(addresses, radius, patterns, "patterns")
-    y = x if targets is None else np.atleast_2d(np.asarray(targets, dtype=np.float64))
-    if y.shape[0] != x.shape[0]:
-        raise ValueError(f"targets must have P={x.shape[0]} rows; got shape {y.shape}")
+    if targets is None:
+        y = x
+    else:
+        y = np.atleast_2d(check_pm1_array(targets, "targets", ndims=(1, 2))).astype(np.float64)
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"targets must have one row per pattern (P={x.shape[0]}); got shape {y.shape}"
+            )
     act = (x @ a.T >= a.shape[1] - 2 * r).astype(np.float64)
     return np.rint(act.T @ y).astype(np.int64)
 
@@ -888,13 +1222,37 @@ def sdm_read(addresses, radius, counters, cues, threshold=True) -> np.ndarray:
     With ``threshold=False`` the integer sums are returned (they equal
     :math:`Y^\top\mathbf k(\mathbf x)` of the SDM kernel); with ``threshold=True`` their signs,
     a zero sum reading as +1.
+
+    Parameters
+    ----------
+    addresses : array_like of +-1, shape (M, N)
+        Hard locations :math:`\mathbf a_m`.
+    radius : int
+        Activation radius :math:`r \ge 0` (see :func:`sdm_write`).
+    counters : array_like of int, shape (M, N_out)
+        Counters :math:`C` returned by :func:`sdm_write` (integer values).
+    cues : array_like of +-1, shape (B, N) or (N,)
+        Read addresses :math:`\mathbf x`.
+    threshold : bool, optional
+        Return the signs (default) or the sums.
+
+    Returns
+    -------
+    numpy.ndarray, shape (B, N_out) or (N_out,)
+        int8 signs (-1/+1) if ``threshold`` else int64 sums.
     """
     a, r, x, single = _sdm_args(addresses, radius, cues, "cues")
-    c = np.asarray(counters)
-    if c.ndim != 2 or c.shape[0] != a.shape[0]:
-        raise ValueError(f"counters must have shape (M={a.shape[0]}, N_out); got {c.shape}")
+    c = check_real_array(counters, "counters", shape=(a.shape[0], None))
+    if not np.all(c == np.rint(c)):
+        index = np.unravel_index(np.argmax(c != np.rint(c)), c.shape)
+        raise ValueError(
+            f"counters must be integers (as returned by sdm_write); found {c[index]} at index "
+            f"{tuple(int(i) for i in index)}"
+        )
+    if not isinstance(threshold, (bool, np.bool_)):
+        raise TypeError(f"threshold must be True or False; got {threshold!r}")
     act = (x @ a.T >= a.shape[1] - 2 * r).astype(np.float64)
-    sums = np.rint(act @ c.astype(np.float64)).astype(np.int64)
+    sums = np.rint(act @ c).astype(np.int64)
     out = np.where(sums >= 0, 1, -1).astype(np.int8) if threshold else sums
     return out[0] if single else out
 
@@ -910,7 +1268,21 @@ def sdm_expected_kernel(distance, n_neurons, n_addresses, radius) -> np.ndarray:
     in which the two points differ and in :math:`b` of the :math:`N-d` others.  Computed in exact
     integer arithmetic.
 
-    Returns float64 of the same shape as ``distance``.
+    Parameters
+    ----------
+    distance : int or array_like of int
+        Hamming distance(s) :math:`d` in ``[0, N]``.
+    n_neurons : int
+        Dimension :math:`N \ge 1`.
+    n_addresses : int
+        Number of addresses :math:`M \ge 1`.
+    radius : int
+        Activation radius :math:`r \ge 0`.
+
+    Returns
+    -------
+    numpy.ndarray of float64, same shape as ``distance``
+        :math:`\mathbb E\,\mathcal K(d)`.
     """
     n = check_positive_int(n_neurons, "n_neurons")
     m = check_positive_int(n_addresses, "n_addresses")
@@ -930,32 +1302,66 @@ def sdm_expected_kernel(distance, n_neurons, n_addresses, radius) -> np.ndarray:
     return out
 
 
-def sdm_shared_locations(addresses, radius, x, y) -> np.ndarray:
-    r"""Monte-Carlo SDM kernel: number of addresses within radius ``r`` of both ``x`` and ``y``.
+@njit(cache=True, parallel=True, nogil=True)
+def _shared_locations(addresses, x, y, threshold):  # pragma: no cover - numba
+    """Number of addresses a_m with a_m . x >= threshold and a_m . y >= threshold.
+
+    addresses : (M, N) int8; x, y : (B, N) int8 (pairs of points). Returns (B,) int64.
+    Each address is compared with both points with an early exit.
+    """
+    n_pairs, n = x.shape
+    n_addr = addresses.shape[0]
+    out = np.zeros(n_pairs, dtype=np.int64)
+    for b in prange(n_pairs):
+        count = 0
+        for m in range(n_addr):
+            dx = 0
+            dy = 0
+            for j in range(n):
+                a = np.int64(addresses[m, j])
+                dx += a * x[b, j]
+                dy += a * y[b, j]
+            if dx >= threshold and dy >= threshold:
+                count += 1
+        out[b] = count
+    return out
+
+
+def sdm_shared_locations(addresses, radius, states, partners) -> np.ndarray:
+    r"""Monte-Carlo SDM kernel: number of addresses within radius ``r`` of both points of a pair.
 
     :math:`\mathcal K(\mathbf x, \mathbf y) = \sum_m \varphi_m(\mathbf x)\varphi_m(\mathbf y)`
-    for each pair of rows, by a numba kernel that never stores the ``(B, M)`` activations.
+    with :math:`\varphi_m(\mathbf x) = \mathbf 1[d_H(\mathbf x, \mathbf a_m) \le r]`, for each
+    pair of rows (``states[b]``, ``partners[b]``), by a numba kernel that never stores the
+    ``(B, M)`` activations.
+
+    Parameters
+    ----------
+    addresses : array_like of +-1, shape (M, N)
+        Hard locations :math:`\mathbf a_m`.
+    radius : int
+        Activation radius :math:`r \ge 0`.
+    states : array_like of +-1, shape (B, N) or (N,)
+        First points :math:`\mathbf x` of the pairs.
+    partners : array_like of +-1, same shape as ``states``
+        Second points :math:`\mathbf y` of the pairs.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (B,) (a scalar array for one pair of shape (N,))
+        The number of shared locations of each pair.
     """
-    a = np.asarray(addresses)
-    if a.ndim != 2 or not _is_pm1(a):
-        raise ValueError("addresses must be a 2-D array (M, N) of -1/+1 values")
+    a = check_pm1_array(addresses, "addresses", ndims=(2,))
     r = check_nonneg_int(radius, "radius")
-    xs = np.atleast_2d(np.asarray(x))
-    ys = np.atleast_2d(np.asarray(y))
-    if xs.shape != ys.shape or xs.ndim != 2 or xs.shape[1] != a.shape[1]:
+    xs = check_pm1_array(states, "states", ndims=(1, 2))
+    ys = check_pm1_array(partners, "partners", ndims=(1, 2))
+    if xs.shape != ys.shape or xs.shape[-1] != a.shape[1]:
         raise ValueError(
-            f"x and y must have the same shape (B, N) with N={a.shape[1]}; got {xs.shape} and "
-            f"{ys.shape}"
+            f"states and partners must have the same shape (B, N) or (N,) with N={a.shape[1]}; "
+            f"got {xs.shape} and {ys.shape}"
         )
-    if not (_is_pm1(xs) and _is_pm1(ys)):
-        raise ValueError("x and y must contain only -1 and +1")
-    out = _kk.shared_locations(
-        np.ascontiguousarray(a, dtype=np.int8),
-        np.ascontiguousarray(xs, dtype=np.int8),
-        np.ascontiguousarray(ys, dtype=np.int8),
-        a.shape[1] - 2 * r,
-    )
-    return out if np.asarray(x).ndim == 2 else out[0]
+    out = _shared_locations(a, np.atleast_2d(xs), np.atleast_2d(ys), a.shape[1] - 2 * r)
+    return out if xs.ndim == 2 else out[0]
 
 
 # --------------------------------------------------------------------------
@@ -964,11 +1370,24 @@ def sdm_shared_locations(addresses, radius, x, y) -> np.ndarray:
 
 
 def cap_probability(overlap, n_neurons) -> float:
-    r"""Probability that two independent uniform unit vectors in :math:`\mathbb R^N` have overlap > c.
+    r"""Probability that two independent uniform unit vectors have overlap > c.
 
     .. math:: q_N(c) = \tfrac12 I_{1-c^2}\!\left(\tfrac{N-1}{2}, \tfrac12\right) \quad (0\le c<1),
 
-    with the regularised incomplete beta function :math:`I` (the normalised area of a spherical cap).
+    for unit vectors in :math:`\mathbb R^N`, with the regularised incomplete beta function
+    :math:`I` (the normalised area of a spherical cap).
+
+    Parameters
+    ----------
+    overlap : float
+        Overlap :math:`c` in ``[0, 1)``.
+    n_neurons : int
+        Dimension :math:`N \ge 2`.
+
+    Returns
+    -------
+    float
+        :math:`q_N(c)`, in ``(0, 1/2]``.
     """
     c = check_finite_float(overlap, "overlap")
     n = check_positive_int(n_neurons, "n_neurons", minimum=2)
@@ -984,16 +1403,48 @@ def separation_capacity_median(n_neurons, overlap) -> float:
     :math:`\Pr(\text{all pairs separated}) \approx \exp[-\binom P2 q_N(c)]`, which is 1/2 at
     :math:`P = \tfrac12 + \sqrt{\tfrac14 + 2\ln 2/q_N(c)}`.  For large :math:`N`,
     :math:`\ln P \approx \tfrac N4\ln\frac{1}{1-c^2}`: exponential in :math:`N`.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Dimension :math:`N \ge 2`.
+    overlap : float
+        Separation overlap :math:`c` in ``[0, 1)``.
+
+    Returns
+    -------
+    float
+        The birthday estimate of the median capacity :math:`P`.
     """
     q = cap_probability(overlap, n_neurons)
     return float(0.5 + math.sqrt(0.25 + 2.0 * math.log(2.0) / q))
 
 
-def separation_capacity(n_neurons, overlap, rng, max_patterns=100_000, chunk=512) -> int:
+def separation_capacity(n_neurons, overlap, *, rng, max_patterns=100_000, chunk=512) -> int:
     r"""Draw random unit patterns one by one until one has overlap > c with an earlier one.
 
-    Returns the number of patterns drawn *before* that one (all pairwise overlaps :math:`\le c`),
-    or ``max_patterns`` if no close pair appeared.
+    Patterns come from :func:`spherical_patterns` in chunks; the result is the largest :math:`P`
+    with :math:`\mathbf x^{\mu\top}\mathbf x^\nu \le c` for all :math:`\mu < \nu \le P`.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Dimension :math:`N \ge 2`.
+    overlap : float
+        Separation overlap :math:`c` in ``(-1, 1)``.
+    rng : numpy.random.Generator
+        Source of randomness.
+    max_patterns : int, optional
+        Upper limit on the count (default 100 000).
+    chunk : int, optional
+        Patterns drawn per batch (default 512); the random stream depends on it.
+
+    Returns
+    -------
+    int
+        The number of patterns drawn *before* the first one with overlap :math:`> c` to an
+        earlier one (all pairwise overlaps :math:`\le c`), or ``max_patterns`` if no close pair
+        appeared.
     """
     check_generator(rng)
     n = check_positive_int(n_neurons, "n_neurons", minimum=2)
@@ -1004,7 +1455,7 @@ def separation_capacity(n_neurons, overlap, rng, max_patterns=100_000, chunk=512
     chunk = check_positive_int(chunk, "chunk")
     stored = np.empty((0, n))
     while stored.shape[0] < max_patterns:
-        new = spherical_patterns(chunk, n, rng)
+        new = spherical_patterns(chunk, n, rng=rng)
         g_old = new @ stored.T  # (chunk, P)
         g_new = np.triu(new @ new.T, k=1).T  # g_new[j, i] for i < j
         bad = (g_old > c).any(axis=1) | (g_new > c).any(axis=1)

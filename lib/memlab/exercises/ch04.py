@@ -21,9 +21,9 @@ def check_projector_weights(projector_weights, *, hidden=False) -> None:
         cases += [(40, 64, 3), (3, 3, 4)]
     for p, n, seed in cases:
         rng = np.random.default_rng(seed)
-        xi = random_patterns(p, n, rng)
+        xi = random_patterns(p, n, rng=rng)
         while np.linalg.matrix_rank(xi.astype(float)) < p:
-            xi = random_patterns(p, n, rng)
+            xi = random_patterns(p, n, rng=rng)
         w = as_array(projector_weights(xi.copy()), f"W for P={p}, N={n}", shape=(n, n))
         ref = km.linear_weights(km.fit(xi, km.linear_kernel()))
         hebb = xi.T.astype(float) @ xi / n
@@ -69,10 +69,10 @@ def check_kernel_step(kernel_step, *, hidden=False) -> None:
         cases += [(32, 200, km.polynomial_kernel(3), 4, 3), (16, 40, km.rbf_kernel(2.0), 1, 4)]
     for n, p, kernel, flips, seed in cases:
         rng = np.random.default_rng(seed)
-        xi = random_patterns(p, n, rng)
+        xi = random_patterns(p, n, rng=rng)
         model = km.fit(xi, kernel)
         hebb = km.fit(xi, kernel, method="hebbian")
-        cues = flip_bits(xi[:12], flips / n, rng)
+        cues = flip_bits(xi[:12], flips / n, rng=rng)
         for b, cue in enumerate(cues):
             if np.min(np.abs(km.fields(model, cue))) < 1e-9:
                 continue  # avoid ties, where conventions may differ
