@@ -241,7 +241,8 @@ def check_real_array(
         if arr.ndim != len(shape) or any(
             want is not None and got != want for got, want in zip(arr.shape, shape)
         ):
-            shown = "(" + ", ".join("any" if d is None else str(d) for d in shape) + ")"
+            dims = ["any" if d is None else str(d) for d in shape]
+            shown = "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
             raise ValueError(f"{name} must have shape {shown}; got shape {arr.shape}")
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
