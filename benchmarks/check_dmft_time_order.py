@@ -1,4 +1,6 @@
-"""The time order of the instantaneous self-coupling for even n (``python benchmarks/check_dmft_time_order.py``).
+"""The time order of the instantaneous self-coupling for even n.
+
+Run by hand: ``python benchmarks/check_dmft_time_order.py``.
 
 For even n the instantaneous part of the DMFT self-coupling is
 g^2 n (n-1) sum_t' S_phi(t,t') E[u(t)^a u(t')^b]. Chapter 3 derives (a, b) = (n-2, n): the n-th
@@ -35,10 +37,10 @@ _original = dmft._gauss_moment
 def solve(n, g, alpha, a_bar, dt, reversed_order, n_samples=32000):
     """DMFT with the derived time order, or with the two powers of that one term swapped."""
 
-    def moment(k, l, a, b, c):
-        if reversed_order and (k, l) == (n - 2, n):
+    def moment(p, q, a, b, c):
+        if reversed_order and (p, q) == (n - 2, n):
             return _original(n, n - 2, a, b, c)
-        return _original(k, l, a, b, c)
+        return _original(p, q, a, b, c)
 
     dmft._gauss_moment = moment
     try:
@@ -51,7 +53,7 @@ def simulated_c_phi(n, g, n_neurons, alpha, dt, n_trials=8):
     """Trial mean of C_phi(t,t) from uncued starts x(0) ~ N(0, g^2)."""
     rng = np.random.default_rng(n_neurons)
     n_pat = int(round(alpha * n_neurons**n))
-    xi = hf.random_patterns(n_pat, n_neurons, rng)
+    xi = hf.random_patterns(n_pat, n_neurons, rng=rng)
     x0 = g * rng.standard_normal((n_trials, n_neurons))
     return dense.simulate(xi, x0, n, g, n_pat / n_neurons**n, dt, 50).c_phi.mean(axis=1)
 
@@ -66,9 +68,8 @@ def main():
     for n, dt, alpha_theory, sizes in cases:
         derived = np.diag(solve(n, g, alpha_theory, 0.0, dt, False).c_phi)
         reversed_ = np.diag(solve(n, g, alpha_theory, 0.0, dt, True).c_phi)
-        print(
-            f"  n = {n}: the two DMFT orders differ by up to {np.abs(derived - reversed_).max():.3f}"
-        )
+        gap = np.abs(derived - reversed_).max()
+        print(f"  n = {n}: the two DMFT orders differ by up to {gap:.3f}")
         for n_neurons, alpha in sizes:
             sim = simulated_c_phi(n, g, n_neurons, alpha, dt)
             gaps = [np.sqrt(np.mean((sim - d) ** 2)) for d in (derived, reversed_)]

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from memlab import dense, dmft
+from memlab._common import double_factorial
 from memlab.hopfield import random_patterns
 
 G = 1.5
@@ -70,7 +71,9 @@ def test_bad_iterate_options():
     with pytest.raises(ValueError, match="tol must be > 0"):
         _solve(method="iterate", tol=0.0)
     with pytest.raises(ValueError, match="init_overlaps entry must lie in"):
-        dmft.transient_recovery_curve(1, G, 0.1, [0.5, 2.0], 0.25, 5, 200, np.random.default_rng(0))
+        dmft.transient_recovery_curve(
+            1, G, 0.1, [0.5, 2.0], 0.25, 5, 200, rng=np.random.default_rng(0)
+        )
 
 
 def test_non_psd_field_covariance_raises():
@@ -96,8 +99,8 @@ def test_gauss_moments_closed_forms():
         (3, 3): 9 * a * b * c + 6 * c**3,
         (2, 1): 0.0,
     }
-    for (k, l), want in cases.items():
-        assert dmft._gauss_moment(k, l, a, b, c) == pytest.approx(want, abs=1e-12), (k, l)
+    for (p, q), want in cases.items():
+        assert dmft._gauss_moment(p, q, a, b, c) == pytest.approx(want, abs=1e-12), (p, q)
 
 
 @pytest.mark.parametrize("n", [1, 2, 4])
@@ -114,7 +117,7 @@ def test_closure_static_limit(n):
         assert f[-1].sum() == pytest.approx(g * math.sqrt(alpha) * k, rel=2e-2)
         assert f[5, 5] == pytest.approx(g * math.sqrt(alpha))
     else:
-        df = dense._double_factorial(2 * n - 1)
+        df = double_factorial(2 * n - 1)
         np.testing.assert_allclose(c_eta, df * g * g * c0**n, rtol=1e-12)
         rows = f.sum(axis=1)
         want = n * df * g * g * s.sum(axis=1) * c0 ** (n - 1)
@@ -213,24 +216,24 @@ def test_small_load_noise_free_limit():
         x_open = (1 - dt) * x_open + dt * (G / math.sqrt(alpha)) * m_open[-1]
         m_open.append(w @ np.tanh(x_open))
         # driven by the DMFT's own (sampled) m(t-1): removes the amplified sampling error
-        x_driven = (1 - dt) * x_driven + dt * (G / math.sqrt(alpha)) * sol.m[t - 1]
+        x_driven = (1 - dt) * x_driven + dt * (G / math.sqrt(alpha)) * sol.overlaps[t - 1]
         m_driven.append(w @ np.tanh(x_driven))
     m_open, m_driven = np.array(m_open), np.array(m_driven)
     assert m_open[-1] - m_open[0] > 0.4  # the test is not trivial
     # observed: both within 2e-5 (z0 is stratified, so sampling noise is tiny)
-    np.testing.assert_allclose(sol.m, m_driven, atol=1e-3)
-    np.testing.assert_allclose(sol.m, m_open, atol=1e-3)
+    np.testing.assert_allclose(sol.overlaps, m_driven, atol=1e-3)
+    np.testing.assert_allclose(sol.overlaps, m_open, atol=1e-3)
 
 
 def _simulated_m_bar(alpha, n_neurons, n_sets, batch, rng, t_steps=40, dt=0.25, a_bar=0.5):
     p = round(alpha * n_neurons)
     mb, en = [], []
     for _ in range(n_sets):
-        xi = random_patterns(p, n_neurons, rng)
+        xi = random_patterns(p, n_neurons, rng=rng)
         a = a_bar * G
         x0 = a * xi[0][None, :] + rng.standard_normal((batch, n_neurons)) * math.sqrt(G * G - a * a)
         tr = dense.simulate(xi, x0, 1, G, p / n_neurons, dt, t_steps)
-        mb.append(tr.m / np.sqrt(tr.c_phi))
+        mb.append(tr.overlaps / np.sqrt(tr.c_phi))
         en.append(tr.energy)
     return np.concatenate(mb, axis=1).mean(axis=1), np.concatenate(en, axis=1).mean(axis=1)
 
@@ -274,13 +277,13 @@ def test_even_n_dmft_approached_by_simulation():
         p = round(alpha * n_neurons**n)
         runs = []
         for _ in range(3):
-            xi = random_patterns(p, n_neurons, rng)
+            xi = random_patterns(p, n_neurons, rng=rng)
             a = a_bar * G
             x0 = a * xi[0][None, :] + rng.standard_normal((16, n_neurons)) * math.sqrt(
                 G * G - a * a
             )
             tr = dense.simulate(xi, x0, n, G, p / n_neurons**n, dt, t_steps)
-            runs.append(tr.m / np.sqrt(tr.c_phi))
+            runs.append(tr.overlaps / np.sqrt(tr.c_phi))
         mb = np.concatenate(runs, axis=1).mean(axis=1)
         rms[n_neurons] = float(np.sqrt(np.mean((mb - sol.m_bar) ** 2)))
     assert rms[500] < 0.5 * rms[250], rms
@@ -298,7 +301,7 @@ def test_even_n_time_order_against_simulation():
     sol = dmft.solve(n, g, alpha, dt, 50, 0.0, 16000, rng=np.random.default_rng(3))
     rng = np.random.default_rng(n_neurons)
     p = round(alpha * n_neurons**n)
-    xi = random_patterns(p, n_neurons, rng)
+    xi = random_patterns(p, n_neurons, rng=rng)
     tr = dense.simulate(xi, g * rng.standard_normal((8, n_neurons)), n, g, p / n_neurons**n, dt, 50)
     gap = np.abs(tr.c_phi.mean(axis=1) - np.diag(sol.c_phi))[24:]
     assert gap.max() < 0.03, gap.round(3)
@@ -337,7 +340,7 @@ def test_iterate_agrees_with_forward(n, alpha):
     fwd = dmft.solve(**kw, rng=np.random.default_rng(7))
     it = dmft.solve(**kw, method="iterate", rng=np.random.default_rng(7), tol=1e-11)
     assert it.converged and it.iterations <= kw["n_steps"] + 2
-    np.testing.assert_allclose(it.m, fwd.m, atol=1e-8)
+    np.testing.assert_allclose(it.overlaps, fwd.overlaps, atol=1e-8)
     np.testing.assert_allclose(it.c_phi, fwd.c_phi, atol=1e-8)
     np.testing.assert_allclose(it.s_phi, fwd.s_phi, atol=1e-8)
     np.testing.assert_allclose(it.energy, fwd.energy, atol=1e-8)
@@ -377,7 +380,7 @@ def test_novikov_response_agrees_with_recursion():
 
 def test_transient_recovery_curve_shapes_and_values():
     rng = np.random.default_rng(9)
-    curve = dmft.transient_recovery_curve(1, G, 0.1, [0.1, 0.6], 0.25, 30, 2000, rng)
+    curve = dmft.transient_recovery_curve(1, G, 0.1, [0.1, 0.6], 0.25, 30, 2000, rng=rng)
     assert curve.m_bar_max.shape == (2,) and curve.t_opt.dtype == np.int64
     assert np.all(curve.m_bar_max >= curve.m_bar_init)
     # below capacity and inside the basin the overlap goes to the retrieval value

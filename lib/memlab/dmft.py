@@ -61,14 +61,16 @@ from numba import njit, prange
 from scipy.linalg import solve_triangular
 from scipy.special import ndtri
 
+from memlab._common import double_factorial, single_site_energy
 from memlab._threads import single_threaded_blas
 from memlab._validation import (
     check_fraction,
     check_generator,
+    check_option,
+    check_positive_float,
     check_positive_int,
+    check_theory_order,
 )
-from memlab._validation import check_positive_float as _check_positive
-from memlab.dense import _double_factorial, _single_site_energy
 
 __all__ = [
     "DMFTSolution",
@@ -92,8 +94,9 @@ class DMFTSolution(NamedTuple):
 
     Attributes
     ----------
-    m : numpy.ndarray, shape (T+1,)
-        Overlap :math:`m(t) = \\langle \\xi_0 \\phi_0(t) \\rangle`.
+    overlaps : numpy.ndarray, shape (T+1,)
+        Overlap :math:`m(t) = \\langle \\xi_0 \\phi_0(t) \\rangle` with the condensed
+        pattern (the counterpart of ``memlab.dense.GradedTrajectory.overlaps``).
     c_phi : numpy.ndarray, shape (T+1, T+1)
         :math:`C_\\phi(t,t')`.
     s_phi : numpy.ndarray, shape (T+1, T+1)
@@ -111,11 +114,12 @@ class DMFTSolution(NamedTuple):
     residual : float
         Largest change of ``m, C_phi, S_phi`` in the last iteration (``0.0`` for forward).
     converged : bool
+        Whether the iteration reached ``tol`` (always ``True`` for the forward pass).
     wall_time : float
         Seconds spent in :func:`solve`.
     """
 
-    m: np.ndarray
+    overlaps: np.ndarray
     c_phi: np.ndarray
     s_phi: np.ndarray
     m_bar: np.ndarray
@@ -126,6 +130,12 @@ class DMFTSolution(NamedTuple):
     residual: float
     converged: bool
     wall_time: float
+
+    # Transitional alias of the old field name, kept until tests/test_exercises.py uses
+    # ``overlaps``; to be removed.
+    @property
+    def m(self) -> np.ndarray:
+        return self.overlaps
 
 
 class RecoveryCurve(NamedTuple):
@@ -150,56 +160,35 @@ class RecoveryCurve(NamedTuple):
 
 
 # --------------------------------------------------------------------------
-# validation
-# --------------------------------------------------------------------------
-
-
-def _check_theory_order(n) -> int:
-    n = check_positive_int(n, "n (interaction order)", minimum=1)
-    if n > 1 and n % 2 == 1:
-        raise ValueError(
-            f"the DMFT covers n = 1 and even n; got odd n={n}: odd n > 1 has an input "
-            f"variance that grows with N, so there is no N-independent theory"
-        )
-    return n
-
-
-def _check_choice(value, name, choices):
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}; got {value!r}")
-    return value
-
-
-# --------------------------------------------------------------------------
 # closure: C_eta and F from C_phi, S_phi
 # --------------------------------------------------------------------------
 
 
-def _gauss_moment(k: int, l: int, a, b, c):
-    r"""``E[u^k v^l]`` for zero-mean jointly Gaussian ``(u, v)``, elementwise.
+def _gauss_moment(p: int, q: int, a, b, c):
+    r"""``E[u^p v^q]`` for zero-mean jointly Gaussian ``(u, v)``, elementwise.
 
     ``a = Var u``, ``b = Var v``, ``c = Cov(u, v)`` (arrays broadcast).  Isserlis/Wick: pair
     ``j`` of the ``u``'s with ``j`` of the ``v``'s and the rest among themselves,
 
     .. math::
-        E[u^k v^l] = \sum_{j} \binom{k}{j}\binom{l}{j} j!\, c^j\,
-                     (k-j-1)!!\, a^{(k-j)/2}\, (l-j-1)!!\, b^{(l-j)/2},
+        E[u^p v^q] = \sum_{j} \binom{p}{j}\binom{q}{j} j!\, c^j\,
+                     (p-j-1)!!\, a^{(p-j)/2}\, (q-j-1)!!\, b^{(q-j)/2},
 
-    summed over ``j <= min(k, l)`` with ``k - j`` and ``l - j`` even (:math:`(-1)!! = 1`).
+    summed over ``j <= min(p, q)`` with ``p - j`` and ``q - j`` even (:math:`(-1)!! = 1`).
     """
     a, b, c = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float), np.asarray(c, float))
     out = np.zeros(a.shape)
-    for j in range(min(k, l) + 1):
-        if (k - j) % 2 or (l - j) % 2:
+    for j in range(min(p, q) + 1):
+        if (p - j) % 2 or (q - j) % 2:
             continue
         coef = (
-            math.comb(k, j)
-            * math.comb(l, j)
+            math.comb(p, j)
+            * math.comb(q, j)
             * math.factorial(j)
-            * _double_factorial(k - j - 1)
-            * _double_factorial(l - j - 1)
+            * double_factorial(p - j - 1)
+            * double_factorial(q - j - 1)
         )
-        out += coef * c**j * a ** ((k - j) // 2) * b ** ((l - j) // 2)
+        out += coef * c**j * a ** ((p - j) // 2) * b ** ((q - j) // 2)
     return out
 
 
@@ -366,7 +355,7 @@ class _Samples:
         self.control_q = np.linalg.qr(basis)[0]  # orthonormal basis of the control variates
 
 
-def _novikov_row(smp, chol, t, m_t):
+def _novikov_row(smp, chol, t):
     r"""``S_phi(t, :t)`` from Gaussian integration by parts (Novikov / Stein).
 
     With :math:`\eta = L\zeta` (Cholesky), :math:`\langle \phi_0(t)\zeta(k) \rangle =
@@ -472,31 +461,37 @@ def solve(
     n_samples : int
         Number of single-site samples ``M >= 100``.
     method : {"forward", "iterate"}
+        Single forward pass in time, or the paper's damped fixed-point iteration.
     rng : numpy.random.Generator
+        Source of the fixed random numbers (keyword-only).
     damping : float in [0, 1)
         Memory factor :math:`\gamma` of ``"iterate"``.
     tol : float > 0
         Convergence threshold of ``"iterate"`` (max abs change of ``m, C_phi, S_phi``).
     max_iter : int >= 1
+        Largest number of outer iterations of ``"iterate"``.
     response : {"recursion", "novikov"}
+        Estimator of the response :math:`S_\phi` (see above).
 
     Returns
     -------
     DMFTSolution
+        ``overlaps`` :math:`m(t)`, ``c_phi``, ``s_phi``, ``m_bar``, ``energy``, ``c_eta`` and
+        ``f_mat`` on ``t = 0..T``, and the iteration diagnostics.
     """
     t_wall = time.perf_counter()
-    n = _check_theory_order(n)
-    g = _check_positive(g, "g (gain)")
-    alpha = _check_positive(alpha, "alpha (load)")
+    n = check_theory_order(n, "the DMFT")
+    g = check_positive_float(g, "g (gain)")
+    alpha = check_positive_float(alpha, "alpha (load)")
     dt = check_fraction(dt, "dt", 0.0, 1.0, closed_low=False)
     n_steps = check_positive_int(n_steps, "n_steps", minimum=1)
     init_overlap = check_fraction(init_overlap, "init_overlap", 0.0, 1.0)
     n_samples = check_positive_int(n_samples, "n_samples", minimum=_MIN_SAMPLES)
-    method = _check_choice(method, "method", {"forward", "iterate"})
-    response = _check_choice(response, "response", {"recursion", "novikov"})
+    method = check_option(method, "method", ("forward", "iterate"))
+    response = check_option(response, "response", ("recursion", "novikov"))
     check_generator(rng)
     damping = check_fraction(damping, "damping", 0.0, 1.0, closed_high=False)
-    tol = _check_positive(tol, "tol")
+    tol = check_positive_float(tol, "tol")
     max_iter = check_positive_int(max_iter, "max_iter", minimum=1)
 
     with single_threaded_blas():  # see memlab._threads: 18x faster at M = 1500, T = 40
@@ -517,7 +512,7 @@ def solve(
         energy = (
             -field_term
             - (g / ((n + 1) * math.sqrt(alpha))) * m ** (n + 1)
-            + np.mean(_single_site_energy(smp.x, smp.phi), axis=0)
+            + np.mean(single_site_energy(smp.x, smp.phi), axis=0)
         )
     m_bar = m / np.sqrt(np.diag(c_phi))
     return DMFTSolution(
@@ -566,7 +561,7 @@ def _forward(smp, n, g, alpha, dt, n_steps, response):
         if recursion:
             _response_rows(smp.dphi, smp.s_x, t, t + 1, s_phi)
         else:
-            s_phi[t, :t] = _novikov_row(smp, chol, t, m[t])
+            s_phi[t, :t] = _novikov_row(smp, chol, t)
     return m, c_phi, s_phi, chol, 1, 0.0, True
 
 
@@ -583,7 +578,8 @@ def _iterate(smp, n, g, alpha, dt, n_steps, response, damping, tol, max_iter):
     converged = False
     iterations = 0
     chol = np.zeros((t1, t1))
-    for iterations in range(1, max_iter + 1):
+    while iterations < max_iter:
+        iterations += 1
         c_eta, f_mat = _closure(n, g, alpha, c_phi, s_phi)
         chol = np.zeros((t1, t1))
         _cholesky_rows(c_eta, chol, 0, t1)
@@ -610,7 +606,7 @@ def _iterate(smp, n, g, alpha, dt, n_steps, response, damping, tol, max_iter):
             _response_rows(smp.dphi, smp.s_x, 1, t1, s_new)
         else:
             for t in range(1, t1):
-                s_new[t, :t] = _novikov_row(smp, chol, t, m_new[t])
+                s_new[t, :t] = _novikov_row(smp, chol, t)
         residual = max(
             np.max(np.abs(m_new - m)), np.max(np.abs(c_new - c_phi)), np.max(np.abs(s_new - s_phi))
         )
@@ -632,7 +628,7 @@ def _iterate(smp, n, g, alpha, dt, n_steps, response, damping, tol, max_iter):
 
 
 def transient_recovery_curve(
-    n, g, alpha, init_overlaps, dt, n_steps, n_samples, rng
+    n, g, alpha, init_overlaps, dt, n_steps, n_samples, *, rng
 ) -> RecoveryCurve:
     r"""Transient-recovery curve :math:`\bar m_{\max}(\bar m_{\rm init})` (Clark 2026, Fig. 3).
 
