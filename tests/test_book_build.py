@@ -4,6 +4,8 @@ The browser test serves the built HTML on 127.0.0.1, opens every page in Debian'
 Chromium (driven by Playwright), saves a screenshot to ``_build/screenshots/`` and fails on
 images that did not load, stored errors or tracebacks, MathJax errors, broken internal links
 and any request that would need the network.
+
+All tests here share one build (and one browser): they form one pytest-xdist group.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import os
 import re
 import shutil
 import threading
@@ -18,9 +21,10 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, require_tool
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.xdist_group("book")
+
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
@@ -34,6 +38,24 @@ CHROMIUM_ARGS = [
 ]
 
 
+def find_chromium() -> str | None:
+    """``$MEMLAB_CHROMIUM`` if set, else the first Chromium or Chrome on the PATH."""
+    if os.environ.get("MEMLAB_CHROMIUM"):
+        path = os.environ["MEMLAB_CHROMIUM"]
+        return path if Path(path).exists() else None
+    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+    return next((found for found in map(shutil.which, names) if found), None)
+
+
+HOW_TO_GET_CHROMIUM = (
+    "Chromium not found (looked for $MEMLAB_CHROMIUM, then chromium, chromium-browser, "
+    "google-chrome on the PATH). On Debian or Ubuntu: `make browser` (apt-get install chromium); "
+    "elsewhere install Chromium or Google Chrome and, if it is not on the PATH, set "
+    "MEMLAB_CHROMIUM=/path/to/the/browser"
+)
+
+
+@pytest.mark.slow
 def test_book_builds_without_warnings(book_build):
     proc, html = book_build
     assert proc.returncode == 0, (
@@ -42,6 +64,7 @@ def test_book_builds_without_warnings(book_build):
     assert (html / "index.html").exists()
 
 
+@pytest.mark.slow
 def test_mathjax_is_served_locally(book_build):
     proc, html = book_build
     assert proc.returncode == 0
@@ -71,11 +94,19 @@ def serve(directory: Path):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}; 'make test' installs Debian's chromium")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    require_tool(
+        sync_playwright is not None,
+        "playwright is not installed: `make setup` (or .venv/bin/pip install -r "
+        "requirements/dev.txt) installs it",
+    )
+    chromium = find_chromium()
+    require_tool(chromium is not None, HOW_TO_GET_CHROMIUM)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -94,7 +125,8 @@ _REDIRECT = re.compile(r'<meta http-equiv="refresh" content="\d+;\s*url=([^"]+)"
 _REPORT_JS = """() => ({
     broken_images: [...document.images].filter(i => !i.complete || i.naturalWidth === 0)
                       .map(i => i.src.slice(0, 80)),
-    math_errors: [...document.querySelectorAll('mjx-merror, .MathJax_Error')].map(e => e.textContent),
+    math_errors: [...document.querySelectorAll('mjx-merror, .MathJax_Error')]
+                    .map(e => e.textContent),
     raw_math: document.querySelectorAll('.math').length,
     typeset: document.querySelectorAll('mjx-container').length,
     errors: [...document.querySelectorAll('.output.error, .output.traceback, .traceback')].length,
@@ -120,14 +152,14 @@ def check_site(browser, html: Path, base: str, screenshots: Path | None = None) 
         external, failed = [], []
         page.on(
             "request",
-            lambda r: (
+            lambda r, external=external: (
                 external.append(r.url)
                 if urlparse(r.url).hostname not in ("127.0.0.1", None)
                 and not r.url.startswith("data:")
                 else None
             ),
         )
-        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.on("requestfailed", lambda r, failed=failed: failed.append(r.url))
         response = page.goto(urljoin(base, rel), wait_until="load")
         if response is None or response.status != 200:
             problems.append(f"{rel}: HTTP {response and response.status}")
@@ -173,6 +205,7 @@ def check_site(browser, html: Path, base: str, screenshots: Path | None = None) 
     return problems
 
 
+@pytest.mark.browser
 def test_every_page_renders(book_build, browser):
     proc, html = book_build
     if proc.returncode != 0:
@@ -184,6 +217,7 @@ def test_every_page_renders(book_build, browser):
     assert (SCREENSHOTS / "chapters__01_hopfield.png").exists()
 
 
+@pytest.mark.browser
 def test_site_checker_catches_broken_pages(browser, tmp_path):
     """The checker itself must fail on each kind of defect it is meant to catch."""
     (tmp_path / "good.html").write_text('<html><body><p id="here">fine</p></body></html>')
