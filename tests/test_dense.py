@@ -54,7 +54,7 @@ def naive_energy(xi, x, n, g, alpha):
 
 def graded_problem(n, nn, alpha, rng):
     p = int(round(alpha * nn**n))
-    return hf.random_patterns(p, nn, rng), p / nn**n
+    return hf.random_patterns(p, nn, rng=rng), p / nn**n
 
 
 # ---------------------------------------------------------------------------
@@ -72,8 +72,8 @@ def graded_problem(n, nn, alpha, rng):
 )
 def test_binary_field_equals_bruteforce_energy_difference(seed, p, nn, n, b):
     rng = np.random.default_rng(seed)
-    xi = hf.random_patterns(p, nn, rng)
-    s = hf.random_patterns(b, nn, rng)
+    xi = hf.random_patterns(p, nn, rng=rng)
+    s = hf.random_patterns(b, nn, rng=rng)
     d = dense.binary_field(xi, s, n)
     assert d.dtype == np.int64 and d.shape == (b, nn)
     for k in range(b):
@@ -95,8 +95,8 @@ def test_binary_field_equals_bruteforce_energy_difference(seed, p, nn, n, b):
 @pytest.mark.parametrize("seed", range(4))
 def test_binary_n1_is_four_times_zero_diagonal_hebbian_field(seed):
     rng = np.random.default_rng(seed)
-    xi = hf.random_patterns(25, 120, rng)
-    s0 = hf.flip_bits(xi[:6], 0.25, rng)
+    xi = hf.random_patterns(25, 120, rng=rng)
+    s0 = hf.flip_bits(xi[:6], 0.25, rng=rng)
     d = dense.binary_field(xi, s0, 1)
     nw = np.rint(hf.hebbian_weights(xi) * xi.shape[1]).astype(np.int64)  # N W, zero diagonal
     assert np.array_equal(d, 4 * (s0.astype(np.int64) @ nw))
@@ -117,8 +117,8 @@ def test_binary_tie_keeps_state():
 
 def test_binary_update_zero_steps_and_dtype_and_no_mutation():
     rng = np.random.default_rng(1)
-    xi = hf.random_patterns(5, 30, rng)
-    s = hf.flip_bits(xi[:2], 0.2, rng)
+    xi = hf.random_patterns(5, 30, rng=rng)
+    s = hf.flip_bits(xi[:2], 0.2, rng=rng)
     s_copy = s.copy()
     out = dense.binary_update(xi, s, 2, n_steps=0)
     assert out.dtype == np.int8 and np.array_equal(out, s)
@@ -130,15 +130,15 @@ def test_binary_update_zero_steps_and_dtype_and_no_mutation():
 @pytest.mark.parametrize("n, nn, p_low", [(1, 200, 5), (2, 60, 40), (3, 30, 100)])
 def test_stored_patterns_are_fixed_points_at_low_load(n, nn, p_low):
     rng = np.random.default_rng(7)
-    assert dense.fixed_point_fraction(p_low, nn, n, 32, rng) == 1.0
+    assert dense.fixed_point_fraction(p_low, nn, n, 32, rng=rng) == 1.0
     # far above capacity none is
-    assert dense.fixed_point_fraction(40 * p_low, nn, n, 16, rng) == 0.0
+    assert dense.fixed_point_fraction(40 * p_low, nn, n, 16, rng=rng) == 0.0
 
 
 def test_fixed_point_fraction_tests_at_most_p_patterns_and_matches_binary_field():
     rng = np.random.default_rng(3)
-    frac = dense.fixed_point_fraction(3, 12, 1, 100, np.random.default_rng(3))
-    xi = hf.random_patterns(3, 12, rng)  # the same draw
+    frac = dense.fixed_point_fraction(3, 12, 1, 100, rng=np.random.default_rng(3))
+    xi = hf.random_patterns(3, 12, rng=rng)  # the same draw
     d = dense.binary_field(xi, xi, 1)
     assert frac == pytest.approx(np.mean(np.all(d * xi >= 0, axis=1)))
     assert frac in (0.0, 1 / 3, 2 / 3, 1.0)
@@ -152,26 +152,30 @@ def test_capacity_exponent(n, sizes):
     """P_max ~ N^n / ln N: slope of log(P_max ln N) against log N is n (within 0.35)."""
     rng = np.random.default_rng(2024 + n)
     nn = np.array(sizes, dtype=float)
-    pmax = np.array([dense.max_stable_load(int(v), n, rng, n_test=64) for v in sizes])
+    pmax = np.array([dense.max_stable_load(int(v), n, rng=rng, n_test=64) for v in sizes])
     slope = np.polyfit(np.log(nn), np.log(pmax * np.log(nn)), 1)[0]
     assert abs(slope - n) < 0.35, (pmax, slope)
     assert np.all(np.diff(pmax) > 0)
 
 
 def test_max_stable_load_is_reproducible_and_near_half_crossing():
-    pm = dense.max_stable_load(60, 2, np.random.default_rng(5), n_test=64)
-    assert pm == dense.max_stable_load(60, 2, np.random.default_rng(5), n_test=64)
+    pm = dense.max_stable_load(60, 2, rng=np.random.default_rng(5), n_test=64)
+    assert pm == dense.max_stable_load(60, 2, rng=np.random.default_rng(5), n_test=64)
     rng = np.random.default_rng(6)
-    below = np.mean([dense.fixed_point_fraction(int(pm / 1.6), 60, 2, 64, rng) for _ in range(4)])
-    above = np.mean([dense.fixed_point_fraction(int(pm * 1.6), 60, 2, 64, rng) for _ in range(4)])
+    below = np.mean(
+        [dense.fixed_point_fraction(int(pm / 1.6), 60, 2, 64, rng=rng) for _ in range(4)]
+    )
+    above = np.mean(
+        [dense.fixed_point_fraction(int(pm * 1.6), 60, 2, 64, rng=rng) for _ in range(4)]
+    )
     assert below > 0.6 and above < 0.4
 
 
 def test_binary_overflow_and_validation():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="exceeds 2\\^63-1"):
-        dense.fixed_point_fraction(10**6, 5000, 3, 4, rng)
-    xi = hf.random_patterns(4, 10, rng)
+        dense.fixed_point_fraction(10**6, 5000, 3, 4, rng=rng)
+    xi = hf.random_patterns(4, 10, rng=rng)
     with pytest.raises(ValueError, match="interaction order\\) must be an integer >= 1"):
         dense.binary_field(xi, xi[0], 0)
     with pytest.raises(TypeError, match="must be an integer"):
@@ -183,9 +187,9 @@ def test_binary_overflow_and_validation():
     with pytest.raises(ValueError, match="n_steps must be an integer >= 0"):
         dense.binary_update(xi, xi[0], 2, n_steps=-1)
     with pytest.raises(TypeError, match="numpy.random.Generator"):
-        dense.fixed_point_fraction(4, 10, 2, 4, 0)
+        dense.fixed_point_fraction(4, 10, 2, 4, rng=0)
     with pytest.raises(ValueError, match="n_test must be an integer >= 1"):
-        dense.max_stable_load(10, 2, rng, n_test=0)
+        dense.max_stable_load(10, 2, rng=rng, n_test=0)
 
 
 # ---------------------------------------------------------------------------
@@ -224,7 +228,7 @@ def test_energy_matches_definition_and_trajectory():
         assert dense.energy(xi, x[1], n, 1.3, alpha) == pytest.approx(ref[1], rel=1e-12)
         traj = dense.simulate(xi, x, n, 1.3, alpha, 0.3, 4)
         np.testing.assert_allclose(
-            traj.energy[-1], dense.energy(xi, traj.x, n, 1.3, alpha), rtol=1e-12
+            traj.energy[-1], dense.energy(xi, traj.states, n, 1.3, alpha), rtol=1e-12
         )
         np.testing.assert_allclose(traj.energy[0], ref, rtol=1e-12)
 
@@ -239,8 +243,8 @@ def test_one_step_matches_definition():
     m = xi @ phi / nn
     x1 = (1 - dt) * x0 + dt * (g / math.sqrt(alpha)) * (xi.T @ m**n)
     traj = dense.simulate(xi, x0, n, g, alpha, dt, 1, cue_index=2)
-    np.testing.assert_allclose(traj.x, x1, rtol=1e-13)
-    np.testing.assert_allclose(traj.m, [m[2], xi[2] @ np.tanh(x1) / nn], rtol=1e-13)
+    np.testing.assert_allclose(traj.states, x1, rtol=1e-13)
+    np.testing.assert_allclose(traj.overlaps, [m[2], xi[2] @ np.tanh(x1) / nn], rtol=1e-13)
     np.testing.assert_allclose(traj.c_phi, [np.mean(phi**2), np.mean(np.tanh(x1) ** 2)])
 
 
@@ -249,8 +253,8 @@ def test_high_gain_unit_step_is_synchronous_hebbian_with_diagonal(seed):
     """n = 1, dt = 1, g = 1e4: sign(x(t)) follows s <- sgn(xi^T xi s), diagonal included."""
     rng = np.random.default_rng(seed)
     nn, p = 101, 21  # N and P odd: (xi^T xi s)_i is a sum of P odd numbers, never 0
-    xi = hf.random_patterns(p, nn, rng)
-    s0 = hf.flip_bits(xi[:3], 0.3, rng).astype(np.int64)
+    xi = hf.random_patterns(p, nn, rng=rng)
+    s0 = hf.flip_bits(xi[:3], 0.3, rng=rng).astype(np.int64)
     g, alpha = 1e4, p / nn
     big = xi.astype(np.int64)
     ref = [s0]
@@ -260,11 +264,11 @@ def test_high_gain_unit_step_is_synchronous_hebbian_with_diagonal(seed):
         ref.append(np.sign(h))
     for steps in (1, 2, 6):
         traj = dense.simulate(xi, g * s0, 1, g, alpha, 1.0, steps, cue_index=np.arange(3))
-        assert np.array_equal(np.sign(traj.x), ref[steps])
+        assert np.array_equal(np.sign(traj.states), ref[steps])
         expected_m = np.array(
             [[ref[t][b] @ xi[b] / nn for b in range(3)] for t in range(steps + 1)]
         )
-        np.testing.assert_allclose(traj.m, expected_m, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(traj.overlaps, expected_m, rtol=0, atol=1e-12)
     # differs from Chapter 1's zero-diagonal dynamics at this load for some seed/step
     zero_diag = hf.simulate(xi, s0, 6, update="sync").states
     assert zero_diag.shape == ref[6].shape
@@ -276,12 +280,12 @@ def test_batch_equals_single_runs():
     x0 = 1.5 * rng.standard_normal((4, 30))
     cues = np.array([0, 3, 1, 0])
     batch = dense.simulate(xi, x0, 2, 1.5, alpha, 0.25, 12, cue_index=cues)
-    assert batch.m.shape == (13, 4) and batch.x.shape == (4, 30)
+    assert batch.overlaps.shape == (13, 4) and batch.states.shape == (4, 30)
     for b in range(4):
         single = dense.simulate(xi, x0[b], 2, 1.5, alpha, 0.25, 12, cue_index=int(cues[b]))
-        assert single.m.shape == (13,) and single.x.shape == (30,)
-        np.testing.assert_allclose(single.x, batch.x[b], rtol=1e-12, atol=1e-12)
-        for field in ("m", "c_phi", "energy"):
+        assert single.overlaps.shape == (13,) and single.states.shape == (30,)
+        np.testing.assert_allclose(single.states, batch.states[b], rtol=1e-12, atol=1e-12)
+        for field in ("overlaps", "c_phi", "energy"):
             np.testing.assert_allclose(
                 getattr(single, field), getattr(batch, field)[:, b], rtol=1e-12, atol=1e-12
             )
@@ -314,8 +318,8 @@ def test_simulate_zero_steps_and_no_mutation_and_odd_order_allowed():
     x0 = rng.standard_normal((2, 12))
     keep = x0.copy()
     traj = dense.simulate(xi, x0, 3, 1.0, alpha, 0.5, 0)
-    assert np.array_equal(x0, keep) and np.array_equal(traj.x, x0)
-    assert traj.m.shape == (1, 2)
+    assert np.array_equal(x0, keep) and np.array_equal(traj.states, x0)
+    assert traj.overlaps.shape == (1, 2)
     traj = dense.simulate(xi, x0, 3, 1.0, alpha, 0.5, 3)
     assert np.array_equal(x0, keep) and np.all(np.isfinite(traj.energy))
 
@@ -348,7 +352,7 @@ def test_graded_validation():
     rng = np.random.default_rng(0)
     xi, alpha = graded_problem(2, 10, 0.5, rng)  # P = 50
     x0 = rng.standard_normal(10)
-    ok = dict(patterns=xi, x0=x0, n=2, g=1.5, alpha=alpha, dt=0.25, n_steps=3)
+    ok = dict(patterns=xi, initial_states=x0, n=2, g=1.5, alpha=alpha, dt=0.25, n_steps=3)
     cases = [
         (dict(alpha=0.0), ValueError, "alpha \\(load\\) must be > 0"),
         (dict(alpha=-0.1), ValueError, "alpha \\(load\\) must be > 0"),
@@ -358,10 +362,23 @@ def test_graded_validation():
         (dict(dt=1.5), ValueError, "dt must lie in \\(0.0, 1.0\\]"),
         (dict(n=0), ValueError, "interaction order\\) must be an integer >= 1"),
         (dict(n_steps=-1), ValueError, "n_steps must be an integer >= 0"),
-        (dict(x0=np.zeros(9)), ValueError, "expected the last axis to equal N"),
-        (dict(x0=np.full(10, np.nan)), ValueError, "x0 must be finite"),
-        (dict(x0=np.zeros((2, 2, 10))), ValueError, "1- or 2-dimensional"),
-        (dict(x0=np.zeros(10, dtype=bool)), TypeError, "real \\(integer or float\\) array"),
+        (
+            dict(initial_states=np.zeros(9)),
+            ValueError,
+            "initial_states must have shape \\(10,?\\); got shape \\(9,\\)",
+        ),
+        (
+            dict(initial_states=np.zeros((3, 9))),
+            ValueError,
+            "initial_states must have shape \\(any, 10\\); got shape \\(3, 9\\)",
+        ),
+        (dict(initial_states=np.full(10, np.nan)), ValueError, "initial_states must be finite"),
+        (dict(initial_states=np.zeros((2, 2, 10))), ValueError, "1 or 2-dimensional"),
+        (
+            dict(initial_states=np.zeros(10, dtype=bool)),
+            TypeError,
+            "initial_states must be an array of real numbers",
+        ),
         (dict(patterns=xi * 0), ValueError, "only -1 and \\+1"),
         (dict(alpha=0.2), ValueError, "stores P = alpha N\\^n patterns"),
         (dict(n=1), ValueError, "stores P = alpha N\\^n patterns"),
@@ -416,7 +433,9 @@ def _independent_averages(n, g, alpha, fp):
         return brentq(lambda x: x - f * math.tanh(x) - a, a - f - 1, a + f + 1, xtol=1e-15)
 
     def avg(fun):
-        dens = lambda z: math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+        def dens(z):
+            return math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
         pts = [-s0 / sig]
         return quad(
             lambda z: fun(x_of(z)) * dens(z),
@@ -507,7 +526,7 @@ def test_theory_matches_simulation(n, nn, alpha, trials):
     xi, a = graded_problem(n, nn, alpha, rng)
     x0 = g * xi[:trials].astype(float)
     traj = dense.simulate(xi, x0, n, g, a, 0.25, 100, cue_index=np.arange(trials))
-    mbar = traj.m[-1] / np.sqrt(traj.c_phi[-1])
+    mbar = traj.overlaps[-1] / np.sqrt(traj.c_phi[-1])
     assert np.median(mbar) == pytest.approx(dense.fixed_point(n, g, a).m_bar, abs=0.02)
 
 

@@ -104,7 +104,7 @@ def pm1(rng, shape):
 
 
 def test_random_patterns_shape_dtype_values():
-    xi = hf.random_patterns(7, 50, np.random.default_rng(0))
+    xi = hf.random_patterns(7, 50, rng=np.random.default_rng(0))
     assert xi.shape == (7, 50)
     assert xi.dtype == np.int8
     assert set(np.unique(xi)) == {-1, 1}
@@ -112,7 +112,7 @@ def test_random_patterns_shape_dtype_values():
 
 @pytest.mark.parametrize("bias", [0.0, 0.4, -0.7])
 def test_random_patterns_bias_statistics(bias):
-    xi = hf.random_patterns(40, 5000, np.random.default_rng(1), bias=bias)
+    xi = hf.random_patterns(40, 5000, rng=np.random.default_rng(1), bias=bias)
     n = xi.size
     frac_plus = np.mean(xi == 1)
     p = (1 + bias) / 2
@@ -120,9 +120,9 @@ def test_random_patterns_bias_statistics(bias):
 
 
 def test_random_patterns_deterministic():
-    a = hf.random_patterns(3, 20, np.random.default_rng(42))
-    b = hf.random_patterns(3, 20, np.random.default_rng(42))
-    c = hf.random_patterns(3, 20, np.random.default_rng(43))
+    a = hf.random_patterns(3, 20, rng=np.random.default_rng(42))
+    b = hf.random_patterns(3, 20, rng=np.random.default_rng(42))
+    c = hf.random_patterns(3, 20, rng=np.random.default_rng(43))
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
 
@@ -142,14 +142,23 @@ def test_random_patterns_deterministic():
     ],
 )
 def test_random_patterns_validation(args, exc, match):
+    n_patterns, n_neurons, rng = args
     with pytest.raises(exc, match=match):
-        hf.random_patterns(*args)
+        hf.random_patterns(n_patterns, n_neurons, rng=rng)
+
+
+def test_rng_is_keyword_only():
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError):
+        hf.random_patterns(3, 10, rng)
+    with pytest.raises(TypeError):
+        hf.flip_bits(np.ones(4), 0.5, rng)
 
 
 @pytest.mark.parametrize("bias", [1.0, -1.0, 2.0, float("nan")])
 def test_random_patterns_bad_bias(bias):
     with pytest.raises(ValueError, match="bias must"):
-        hf.random_patterns(2, 10, np.random.default_rng(), bias=bias)
+        hf.random_patterns(2, 10, rng=np.random.default_rng(), bias=bias)
 
 
 @given(
@@ -163,25 +172,25 @@ def test_flip_bits_flips_exactly_round_fraction_n(seed, n, b, fraction):
     rng = np.random.default_rng(seed)
     s = pm1(rng, (b, n))
     before = s.copy()
-    out = hf.flip_bits(s, fraction, rng)
+    out = hf.flip_bits(s, fraction, rng=rng)
     assert np.array_equal(s, before), "input must not be modified"
     assert out.shape == s.shape and out.dtype == np.int8
     k = round(fraction * n)
     assert np.all(np.sum(out != s, axis=1) == k)
-    single = hf.flip_bits(s[0], fraction, rng)
+    single = hf.flip_bits(s[0], fraction, rng=rng)
     assert single.shape == (n,) and np.sum(single != s[0]) == k
 
 
 def test_flip_bits_validation():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match=r"fraction must lie in \[0.0, 1.0\]; got 1.5"):
-        hf.flip_bits(np.ones(4), 1.5, rng)
+        hf.flip_bits(np.ones(4), 1.5, rng=rng)
     with pytest.raises(
         ValueError, match="states must contain only -1 and \\+1; found value 0 at index 2"
     ):
-        hf.flip_bits(np.array([1, -1, 0, 1]), 0.5, rng)
+        hf.flip_bits(np.array([1, -1, 0, 1]), 0.5, rng=rng)
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
-        hf.flip_bits(np.ones(4), 0.5, None)
+        hf.flip_bits(np.ones(4), 0.5, rng=None)
 
 
 # ---------------------------------------------------------------------------
@@ -294,7 +303,7 @@ def test_sync_matches_dense_reference(seed, p, n, b, n_steps):
 def test_sync_single_state_shapes_and_cue_index():
     rng = np.random.default_rng(5)
     xi = pm1(rng, (6, 50))
-    s0 = hf.flip_bits(xi[2], 0.2, rng)
+    s0 = hf.flip_bits(xi[2], 0.2, rng=rng)
     full = hf.simulate(xi, s0, 7)
     assert full.overlaps.shape == (8, 6)
     assert full.states.shape == (50,) and full.states.dtype == np.int8
@@ -308,7 +317,7 @@ def test_sync_single_state_shapes_and_cue_index():
 def test_batch_equals_single_runs_and_cue_array():
     rng = np.random.default_rng(6)
     xi = pm1(rng, (30, 120))  # alpha = 0.25: non-trivial dynamics
-    s0 = hf.flip_bits(xi[:8], 0.1, rng)
+    s0 = hf.flip_bits(xi[:8], 0.1, rng=rng)
     batch = hf.simulate(xi, s0, 12)
     cues = np.arange(8)
     cued = hf.simulate(xi, s0, 12, cue_index=cues)
@@ -361,13 +370,13 @@ def test_zero_field_keeps_state():
 @pytest.mark.parametrize("update", ["sync", "async"])
 def test_single_pattern_is_fixed_point(update):
     rng = np.random.default_rng(7)
-    xi = hf.random_patterns(1, 301, rng)
+    xi = hf.random_patterns(1, 301, rng=rng)
     for s0 in (xi[0], -xi[0]):
         traj = hf.simulate(xi, s0, 3, update=update, rng=rng)
         np.testing.assert_array_equal(traj.states, s0)
         assert np.all(np.abs(traj.overlaps) == 1.0)
     # from a corrupted cue (overlap 0.6) one step restores the pattern
-    cue = hf.flip_bits(xi[0], 0.2, rng)
+    cue = hf.flip_bits(xi[0], 0.2, rng=rng)
     traj = hf.simulate(xi, cue, 1, update=update, rng=rng)
     np.testing.assert_array_equal(traj.states, xi[0])
 
@@ -375,7 +384,7 @@ def test_single_pattern_is_fixed_point(update):
 @pytest.mark.parametrize("update", ["sync", "async"])
 def test_stored_patterns_fixed_points_at_low_load(update):
     rng = np.random.default_rng(8)
-    xi = hf.random_patterns(10, 2000, rng)  # alpha = 0.005: error prob ~ 1e-45
+    xi = hf.random_patterns(10, 2000, rng=rng)  # alpha = 0.005: error prob ~ 1e-45
     traj = hf.simulate(xi, xi, 2, update=update, rng=rng)
     np.testing.assert_array_equal(traj.states, xi)
     assert np.all(traj.overlaps[:, np.arange(10), np.arange(10)] == 1.0)
@@ -383,8 +392,8 @@ def test_stored_patterns_fixed_points_at_low_load(update):
 
 def test_sync_sparse_and_dense_overlap_updates_agree(monkeypatch):
     rng = np.random.default_rng(9)
-    xi = hf.random_patterns(60, 300, rng)
-    s0 = hf.flip_bits(xi[:10], 0.15, rng)
+    xi = hf.random_patterns(60, 300, rng=rng)
+    s0 = hf.flip_bits(xi[:10], 0.15, rng=rng)
     monkeypatch.setattr(hf, "_SPARSE_FLIP_RATIO", 0)  # never sparse
     dense = hf.simulate(xi, s0, 15)
     monkeypatch.setattr(hf, "_SPARSE_FLIP_RATIO", 10**9)  # always sparse
@@ -410,8 +419,8 @@ def test_sync_float64_fallback_is_exact(monkeypatch):
 
 def test_sync_ignores_rng_and_is_deterministic():
     rng = np.random.default_rng(11)
-    xi = hf.random_patterns(20, 100, rng)
-    s0 = hf.flip_bits(xi[:3], 0.2, rng)
+    xi = hf.random_patterns(20, 100, rng=rng)
+    s0 = hf.flip_bits(xi[:3], 0.2, rng=rng)
     a = hf.simulate(xi, s0, 5)
     b = hf.simulate(xi, s0, 5, rng=np.random.default_rng(99))
     np.testing.assert_array_equal(a.overlaps, b.overlaps)
@@ -419,7 +428,7 @@ def test_sync_ignores_rng_and_is_deterministic():
 
 def test_simulate_does_not_modify_inputs():
     rng = np.random.default_rng(12)
-    xi = hf.random_patterns(5, 40, rng)
+    xi = hf.random_patterns(5, 40, rng=rng)
     s0 = pm1(rng, (3, 40))
     xi_c, s0_c = xi.copy(), s0.copy()
     hf.simulate(xi, s0, 5)
@@ -430,7 +439,7 @@ def test_simulate_does_not_modify_inputs():
 
 def test_zero_steps_returns_initial():
     rng = np.random.default_rng(13)
-    xi = hf.random_patterns(5, 40, rng)
+    xi = hf.random_patterns(5, 40, rng=rng)
     s0 = pm1(rng, (3, 40))
     for update in ("sync", "async"):
         traj = hf.simulate(xi, s0, 0, update=update, rng=rng)
@@ -467,7 +476,7 @@ def test_async_kernel_matches_python_reference_and_energy_decreases(seed, p, n, 
 def test_async_energy_nonincreasing_and_ends_at_fixed_point():
     rng = np.random.default_rng(14)
     p, n = 25, 200  # alpha = 0.125
-    xi = hf.random_patterns(p, n, rng)
+    xi = hf.random_patterns(p, n, rng=rng)
     s0 = pm1(rng, (6, n))  # random starts: long descent
     traj = hf.simulate(xi, s0, 40, update="async", rng=rng)
     m = traj.overlaps  # (41, 6, P)
@@ -483,8 +492,8 @@ def test_async_energy_nonincreasing_and_ends_at_fixed_point():
 
 def test_async_single_equals_batch_of_one_and_deterministic():
     rng = np.random.default_rng(15)
-    xi = hf.random_patterns(20, 150, rng)
-    s0 = hf.flip_bits(xi[0], 0.3, rng)
+    xi = hf.random_patterns(20, 150, rng=rng)
+    s0 = hf.flip_bits(xi[0], 0.3, rng=rng)
     a = hf.simulate(xi, s0, 8, update="async", rng=np.random.default_rng(1))
     b = hf.simulate(xi, s0[None, :], 8, update="async", rng=np.random.default_rng(1))
     c = hf.simulate(xi, s0, 8, update="async", rng=np.random.default_rng(1))
@@ -492,17 +501,17 @@ def test_async_single_equals_batch_of_one_and_deterministic():
     np.testing.assert_array_equal(a.states, b.states[0])
     np.testing.assert_array_equal(a.overlaps, c.overlaps)
     d = hf.simulate(
-        xi, hf.flip_bits(xi[:4], 0.45, rng), 3, update="async", rng=np.random.default_rng(1)
+        xi, hf.flip_bits(xi[:4], 0.45, rng=rng), 3, update="async", rng=np.random.default_rng(1)
     )
     e = hf.simulate(
-        xi, hf.flip_bits(xi[:4], 0.45, rng), 3, update="async", rng=np.random.default_rng(2)
+        xi, hf.flip_bits(xi[:4], 0.45, rng=rng), 3, update="async", rng=np.random.default_rng(2)
     )
     assert d.overlaps.shape == e.overlaps.shape == (4, 4, 20)
 
 
 def test_async_independent_of_thread_count():
     rng = np.random.default_rng(16)
-    xi = hf.random_patterns(30, 200, rng)
+    xi = hf.random_patterns(30, 200, rng=rng)
     s0 = pm1(rng, (8, 200))
     before = numba.get_num_threads()
     try:
@@ -519,8 +528,8 @@ def test_async_independent_of_thread_count():
 def test_async_retrieves_at_moderate_load():
     rng = np.random.default_rng(17)
     n = 1000
-    xi = hf.random_patterns(50, n, rng)  # alpha = 0.05
-    cue = hf.flip_bits(xi[:5], 0.2, rng)
+    xi = hf.random_patterns(50, n, rng=rng)  # alpha = 0.05
+    cue = hf.flip_bits(xi[:5], 0.2, rng=rng)
     traj = hf.simulate(xi, cue, 10, update="async", rng=rng, cue_index=np.arange(5))
     assert traj.overlaps.shape == (11, 5)
     assert np.all(traj.overlaps[0] == pytest.approx(0.6))
@@ -568,8 +577,8 @@ S = np.array([1, 1, 1, 1])
         (dict(n_steps=-1), ValueError, r"n_steps must be an integer >= 0; got -1"),
         (dict(n_steps=2.5), TypeError, r"n_steps must be an integer; got 2.5"),
         (dict(n_steps=True), TypeError, r"n_steps must be an integer; got a boolean"),
-        (dict(update="foo"), ValueError, r"update must be 'sync' or 'async', got 'foo'"),
-        (dict(update=None), ValueError, r"update must be 'sync' or 'async', got None"),
+        (dict(update="foo"), ValueError, r"update must be one of 'sync', 'async'; got 'foo'"),
+        (dict(update=None), ValueError, r"update must be one of 'sync', 'async'; got None"),
         (dict(update="async"), ValueError, r"update='async' needs rng"),
         (dict(update="async", rng=123), TypeError, r"rng must be a numpy.random.Generator"),
         (dict(cue_index=2), ValueError, r"cue_index must lie in \[0, P-1\] = \[0, 1\]; found 2"),
@@ -584,7 +593,8 @@ S = np.array([1, 1, 1, 1])
         (
             dict(initial_states=np.ones((3, 4)), cue_index=[0, 1]),
             ValueError,
-            r"cue_index must be an integer or an integer array of shape \(B,\)=\(3,\); got shape \(2,\)",
+            r"cue_index must be an integer or an integer array of shape \(B,\)=\(3,\); "
+            r"got shape \(2,\)",
         ),
         (dict(initial_states=np.ones((2, 4)), cue_index=[0, 5]), ValueError, r"found 5"),
     ],
@@ -690,7 +700,9 @@ def test_critical_capacity():
     dfdy = math.sqrt(2 * alpha_c) - 4 / math.sqrt(math.pi) * y * y * math.exp(-y * y)
     assert abs(f) < 1e-12
     assert abs(dfdy) < 1e-7
-    assert hf.critical_capacity() == (alpha_c, m_c)  # cached, identical on repeat
+    cap = hf.critical_capacity()
+    assert isinstance(cap, hf.CriticalCapacity)
+    assert (cap.alpha_c, cap.m_c) == (alpha_c, m_c)  # named fields; cached, identical on repeat
     assert hf.retrieval_overlap(alpha_c * (1 - 1e-9)) == pytest.approx(m_c, abs=1e-3)
     assert math.isnan(hf.retrieval_overlap(alpha_c * (1 + 1e-9)))
 
@@ -712,7 +724,7 @@ def test_one_step_error_probability_matches_simulation(alpha):
     n_sets, n_cues = 16, 16
     rates = []
     for _ in range(n_sets):
-        xi = hf.random_patterns(n_patterns, n, rng)
+        xi = hf.random_patterns(n_patterns, n, rng=rng)
         out = hf.simulate(xi, xi[:n_cues], 1)
         rates.append(np.mean(out.states != xi[:n_cues]))
         # consistent with the recorded overlaps: m = 1 - 2 * flip fraction
@@ -743,7 +755,7 @@ def test_theory_validation(func, bad):
 def test_final_overlap_sweep_shape_and_physics():
     alphas = [0.0, 0.02, 0.4]
     res = hf.final_overlap_sweep(
-        1000, alphas, 6, np.random.default_rng(19), n_steps=15, progress=False
+        1000, alphas, 6, rng=np.random.default_rng(19), n_steps=15, progress=False
     )
     assert res.shape == (3, 6) and res.dtype == np.float64
     assert np.all(res[0] == 1.0)  # single pattern
@@ -755,19 +767,25 @@ def test_final_overlap_sweep_shape_and_physics():
 def test_final_overlap_sweep_cue_noise_async_and_determinism():
     kw = dict(n_steps=10, cue_flip_fraction=0.2, progress=False)
     a = hf.final_overlap_sweep(
-        500, [0.03, 0.06], 5, np.random.default_rng(20), update="async", **kw
+        500, [0.03, 0.06], 5, rng=np.random.default_rng(20), update="async", **kw
     )
     b = hf.final_overlap_sweep(
-        500, [0.03, 0.06], 5, np.random.default_rng(20), update="async", **kw
+        500, [0.03, 0.06], 5, rng=np.random.default_rng(20), update="async", **kw
     )
     np.testing.assert_array_equal(a, b)
     assert np.all(a > 0.95)  # cue overlap 0.6 -> retrieved
     zero = hf.final_overlap_sweep(
-        500, [0.06], 4, np.random.default_rng(21), n_steps=0, cue_flip_fraction=0.2, progress=False
+        500,
+        [0.06],
+        4,
+        rng=np.random.default_rng(21),
+        n_steps=0,
+        cue_flip_fraction=0.2,
+        progress=False,
     )
     np.testing.assert_allclose(zero, 0.6)  # no dynamics: the cue overlap itself
     indep = hf.final_overlap_sweep(
-        500, [0.06], 4, np.random.default_rng(21), trials_per_set=1, **kw
+        500, [0.06], 4, rng=np.random.default_rng(21), trials_per_set=1, **kw
     )
     assert indep.shape == (1, 4) and np.all(indep > 0.95)
 
@@ -775,7 +793,7 @@ def test_final_overlap_sweep_cue_noise_async_and_determinism():
 def test_final_overlap_sweep_matches_theory_below_capacity():
     alphas = np.array([0.05, 0.08, 0.1])
     res = hf.final_overlap_sweep(
-        4000, alphas, 10, np.random.default_rng(22), n_steps=20, progress=False
+        4000, alphas, 10, rng=np.random.default_rng(22), n_steps=20, progress=False
     )
     theory = hf.retrieval_overlap(alphas)
     assert np.all(np.abs(res.mean(axis=1) - theory) < 0.01)
@@ -789,7 +807,7 @@ def test_final_overlap_sweep_matches_theory_below_capacity():
         (dict(n_trials=0), ValueError, r"n_trials must be an integer >= 1; got 0"),
         (dict(n_neurons=1), ValueError, r"n_neurons must be an integer >= 2"),
         (dict(rng=None), TypeError, r"rng must be a numpy.random.Generator"),
-        (dict(update="foo"), ValueError, r"update must be 'sync' or 'async', got 'foo'"),
+        (dict(update="foo"), ValueError, r"update must be one of 'sync', 'async'; got 'foo'"),
         (dict(cue_flip_fraction=-0.1), ValueError, r"cue_flip_fraction must lie in \[0.0, 1.0\]"),
         (dict(trials_per_set=0), ValueError, r"trials_per_set must be an integer >= 1"),
         (dict(n_steps=-3), ValueError, r"n_steps must be an integer >= 0"),
@@ -822,10 +840,11 @@ def test_async_energy_trace_never_rises_and_matches_dense_energy(seed, p, n):
     rng = np.random.default_rng(seed)
     xi = pm1(rng, (p, n))
     s0 = pm1(rng, (n,))
-    trace = hf.async_energy_trace(xi, s0, 3, np.random.default_rng(seed))
+    trace = hf.async_energy_trace(xi, s0, 3, rng=np.random.default_rng(seed))
     assert trace.energy.shape == (3 * n + 1,) and trace.flipped.shape == (3 * n,)
     assert np.all(np.diff(trace.energy) <= 1e-12)
-    # the energy changes exactly at flips, and each flip strictly lowers it or ties (h = 0 never flips)
+    # the energy changes exactly at flips, and each flip strictly lowers it
+    # (h = 0 never flips)
     assert np.all(np.diff(trace.energy)[trace.flipped] < 0)
     assert np.all(np.diff(trace.energy)[~trace.flipped] == 0)
     assert trace.energy[0] == pytest.approx(dense_energy(xi, s0), abs=1e-9)
@@ -843,27 +862,27 @@ def test_async_energy_trace_never_rises_and_matches_dense_energy(seed, p, n):
 
 def test_async_energy_trace_reaches_fixed_point():
     rng = np.random.default_rng(3)
-    xi = hf.random_patterns(10, 200, rng)
+    xi = hf.random_patterns(10, 200, rng=rng)
     s0 = pm1(rng, (200,))
-    trace = hf.async_energy_trace(xi, s0, 6, rng)
+    trace = hf.async_energy_trace(xi, s0, 6, rng=rng)
     assert not trace.flipped[-200:].any()
     assert hf.final_period(xi, trace.states) == 1
 
 
 def test_async_energy_trace_validation():
     rng = np.random.default_rng(0)
-    xi = hf.random_patterns(3, 10, rng)
+    xi = hf.random_patterns(3, 10, rng=rng)
     with pytest.raises(ValueError, match="single state"):
-        hf.async_energy_trace(xi, pm1(rng, (2, 10)), 1, rng)
+        hf.async_energy_trace(xi, pm1(rng, (2, 10)), 1, rng=rng)
     with pytest.raises(TypeError, match="Generator"):
-        hf.async_energy_trace(xi, pm1(rng, (10,)), 1, 0)
+        hf.async_energy_trace(xi, pm1(rng, (10,)), 1, rng=0)
     with pytest.raises(ValueError, match="n_sweeps"):
-        hf.async_energy_trace(xi, pm1(rng, (10,)), 0, rng)
+        hf.async_energy_trace(xi, pm1(rng, (10,)), 0, rng=rng)
 
 
 def test_final_period_detects_fixed_points_and_two_cycles():
     rng = np.random.default_rng(1)
-    xi = hf.random_patterns(5, 100, rng)
+    xi = hf.random_patterns(5, 100, rng=rng)
     assert hf.final_period(xi, xi[0]) == 1
     # P = 1 and a state orthogonal to the pattern: h = -s/N, so s -> -s -> s
     xi2 = np.array([[1, 1, 1, 1, -1, -1, -1, -1]], dtype=np.int8)
@@ -879,7 +898,7 @@ def test_final_period_detects_fixed_points_and_two_cycles():
 
 def test_final_period_finds_cycles_that_sync_dynamics_produce():
     rng = np.random.default_rng(0)
-    xi = hf.random_patterns(20, 200, rng)
+    xi = hf.random_patterns(20, 200, rng=rng)
     starts = pm1(rng, (400, 200))
     final = hf.simulate(xi, starts, 60).states
     period = hf.final_period(xi, final)
@@ -899,7 +918,9 @@ def test_crossing_load():
     assert hf.crossing_load([1, 2, 3, 4], [1.0, 0.0, 1.0, 0.0], 0.5) == pytest.approx(1.5)
     with pytest.raises(ValueError, match="increasing"):
         hf.crossing_load([0.2, 0.1], [1, 0], 0.5)
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(ValueError, match=r"values must have shape \(2,?\); got shape \(3,\)"):
         hf.crossing_load([0.1, 0.2], [1, 0, 0], 0.5)
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="loads must hold at least 2 points"):
+        hf.crossing_load([0.1], [1], 0.5)
+    with pytest.raises(ValueError, match="values must be finite"):
         hf.crossing_load([0.1, 0.2], [1, np.nan], 0.5)

@@ -15,7 +15,8 @@ Binary model (Krotov & Hopfield 2016)
     that lowers this energy.  All arithmetic is exact (int64).
 
 Graded model (Clark 2026, "Transient dynamics of associative memory models")
-    Preactivations ``x`` (float64, shape ``(N,)`` or ``(B, N)``), activations
+    The state of the network is the vector of preactivations :math:`x` (argument ``states``,
+    float64, shape ``(N,)`` or ``(B, N)``), activations
     :math:`\phi_i = \tanh x_i`, overlaps :math:`m_\mu = \frac1N \sum_i \xi_i^\mu \phi_i`, load
     :math:`\alpha = P / N^n` and gain ``g``; the input to neuron ``i`` is
     :math:`\frac{g}{\sqrt\alpha} \sum_\mu \xi_i^\mu m_\mu^n`.  Self-couplings are *included*
@@ -39,7 +40,7 @@ from numba import njit, prange
 from scipy.optimize import brentq, minimize_scalar
 from scipy.special import expit
 
-from memlab._common import double_factorial, init_overlaps, single_site_energy
+from memlab._common import double_factorial, init_overlaps, random_pm1, single_site_energy
 from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import (
     check_fraction,
@@ -47,11 +48,12 @@ from memlab._validation import (
     check_nonneg_float_array,
     check_nonneg_int,
     check_positive_int,
+    check_real_array,
+    check_theory_order,
 )
 from memlab._validation import check_patterns as _check_patterns
 from memlab._validation import check_positive_float as _check_positive
 from memlab._validation import check_states as _check_states
-from memlab.hopfield import random_patterns
 
 # Transitional: memlab.dmft imported these private names; it now takes them from memlab._common.
 _double_factorial = double_factorial
@@ -95,38 +97,11 @@ def _check_order(n) -> int:
     return check_positive_int(n, "n (interaction order)", minimum=1)
 
 
-def _check_theory_order(n) -> int:
-    n = _check_order(n)
-    if n > 1 and n % 2 == 1:
-        raise ValueError(
-            f"the mean-field theory covers n = 1 and even n; got odd n={n}: odd n > 1 has an "
-            f"input variance that grows with N, so there is no N-independent theory"
-        )
-    return n
-
-
 def _check_preactivations(values, n_neurons: int, name: str) -> np.ndarray:
-    arr = np.asarray(values)
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise TypeError(f"{name} must be a real (integer or float) array; got dtype {arr.dtype}")
-    if arr.ndim not in (1, 2):
-        raise ValueError(
-            f"{name} must be a 1- or 2-dimensional array (N,) or (B, N); got shape {arr.shape}"
-        )
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
-    if arr.shape[-1] != n_neurons:
-        raise ValueError(
-            f"{name} has {arr.shape[-1]} neurons (last axis, shape {arr.shape}) but patterns "
-            f"have N={n_neurons}; expected the last axis to equal N"
-        )
-    arr = np.array(arr, dtype=np.float64, order="C", copy=True)
-    if not np.all(np.isfinite(arr)):
-        index = tuple(int(i) for i in np.unravel_index(np.argmax(~np.isfinite(arr)), arr.shape))
-        raise ValueError(f"{name} must be finite; found {arr[index]} at index {index}")
-    return arr
+    """Graded states: a finite real array of shape ``(N,)`` or ``(B, N)``, as a float64 copy."""
+    ndim = np.ndim(values)
+    shape = (None,) * (ndim - 1) + (n_neurons,) if ndim in (1, 2) else None
+    return check_real_array(values, name, ndim=(1, 2), shape=shape, copy=True)
 
 
 def _check_load(n_patterns: int, n_neurons: int, n: int, alpha: float) -> None:
@@ -209,6 +184,19 @@ def _fields(xi_t, batch, gtab, n_neurons):
     return _binary_fields(xi_t, batch, m, gtab, n_neurons)
 
 
+def _binary_setup(patterns, states, n):
+    """Validate the binary model's arguments: ``(xi_t, states, n, gtab)``.
+
+    ``xi_t`` is the C-contiguous (N, P) transpose of the patterns and ``gtab`` the table of
+    :func:`_difference_table`.
+    """
+    xi = _check_patterns(patterns)
+    s = _check_states(states, xi.shape[1], "states")
+    n = _check_order(n)
+    gtab = _difference_table(xi.shape[0], xi.shape[1], n)
+    return np.ascontiguousarray(xi.T), s, n, gtab
+
+
 def binary_field(patterns, states, n) -> np.ndarray:
     r"""Energy differences that decide the updates of the binary dense associative memory.
 
@@ -245,13 +233,8 @@ def binary_field(patterns, states, n) -> np.ndarray:
     ValueError
         If :math:`P N^{n+1} \ge 2^{63}`, where exact int64 arithmetic is no longer guaranteed.
     """
-    xi = _check_patterns(patterns)
-    s = _check_states(states, xi.shape[1], "states")
-    n = _check_order(n)
-    n_patterns, n_neurons = xi.shape
-    gtab = _difference_table(n_patterns, n_neurons, n)
-    xi_t = np.ascontiguousarray(xi.T)
-    out = _fields(xi_t, np.atleast_2d(s), gtab, n_neurons)
+    xi_t, s, n, gtab = _binary_setup(patterns, states, n)
+    out = _fields(xi_t, np.atleast_2d(s), gtab, xi_t.shape[0])
     return out[0] if s.ndim == 1 else out
 
 
@@ -276,13 +259,9 @@ def binary_update(patterns, states, n, n_steps=1) -> np.ndarray:
     numpy.ndarray of int8
         Final states, same shape as ``states``.
     """
-    xi = _check_patterns(patterns)
-    s = _check_states(states, xi.shape[1], "states")
-    n = _check_order(n)
+    xi_t, s, n, gtab = _binary_setup(patterns, states, n)
     n_steps = check_nonneg_int(n_steps, "n_steps")
-    n_patterns, n_neurons = xi.shape
-    gtab = _difference_table(n_patterns, n_neurons, n)
-    xi_t = np.ascontiguousarray(xi.T)
+    n_neurons = xi_t.shape[0]
     batch = np.array(np.atleast_2d(s), dtype=np.int8, copy=True)
     for _ in range(n_steps):
         d = _fields(xi_t, batch, gtab, n_neurons)
@@ -293,7 +272,7 @@ def binary_update(patterns, states, n, n_steps=1) -> np.ndarray:
     return batch[0] if s.ndim == 1 else batch
 
 
-def fixed_point_fraction(n_patterns, n_neurons, n, n_test, rng) -> float:
+def fixed_point_fraction(n_patterns, n_neurons, n, n_test, *, rng) -> float:
     r"""Fraction of stored patterns that are fixed points of the binary dense memory.
 
     Draws ``P`` random patterns (:func:`memlab.hopfield.random_patterns`) and tests the first
@@ -313,6 +292,7 @@ def fixed_point_fraction(n_patterns, n_neurons, n, n_test, rng) -> float:
     n_test : int
         Number of patterns to test ``>= 1``.
     rng : numpy.random.Generator
+        Source of the patterns (keyword-only).
 
     Returns
     -------
@@ -329,14 +309,14 @@ def fixed_point_fraction(n_patterns, n_neurons, n, n_test, rng) -> float:
 
 
 def _fixed_point_fraction(n_patterns, n_neurons, n_test, rng, gtab):
-    xi = random_patterns(n_patterns, n_neurons, rng)
+    xi = random_pm1((n_patterns, n_neurons), rng)
     xi_t = np.ascontiguousarray(xi.T)
     test = xi[: min(n_test, n_patterns)]
     m = init_overlaps(xi_t, test)
     return float(np.mean(_stable_flags(xi_t, test, m, gtab, n_neurons)))
 
 
-def max_stable_load(n_neurons, n, rng, n_test=32, points_per_octave=4) -> float:
+def max_stable_load(n_neurons, n, *, rng, n_test=32, points_per_octave=4) -> float:
     r"""Number of patterns at which half of the stored patterns stop being fixed points.
 
     Method (geometric grid + interpolation in :math:`\log P`): starting from a quarter of the
@@ -358,6 +338,7 @@ def max_stable_load(n_neurons, n, rng, n_test=32, points_per_octave=4) -> float:
     n : int
         Interaction order ``>= 1``.
     rng : numpy.random.Generator
+        Source of the patterns (keyword-only, as are all later parameters).
     n_test : int, optional
         Patterns tested per probe (default 32).
     points_per_octave : int, optional
@@ -418,22 +399,32 @@ class GradedTrajectory(NamedTuple):
 
     Attributes
     ----------
-    m : numpy.ndarray of float64
+    overlaps : numpy.ndarray of float64
         Overlap :math:`m(t) = \\frac1N \\sum_i \\xi_i^{\\mu^*} \\tanh x_i(t)` with the cued
         pattern :math:`\\mu^*` at ``t = 0..n_steps``; shape ``(n_steps+1,)`` for a single initial
         state, ``(n_steps+1, B)`` for a batch.
     c_phi : numpy.ndarray of float64
-        :math:`C_\\phi(t,t) = \\frac1N \\sum_i \\tanh^2 x_i(t)`, same shape as ``m``.
+        :math:`C_\\phi(t,t) = \\frac1N \\sum_i \\tanh^2 x_i(t)`, same shape as ``overlaps``.
     energy : numpy.ndarray of float64
-        :math:`\\varepsilon(t)` of :func:`energy`, same shape as ``m``.
-    x : numpy.ndarray of float64
-        Final preactivations, same shape as the initial ones.
+        :math:`\\varepsilon(t)` of :func:`energy`, same shape as ``overlaps``.
+    states : numpy.ndarray of float64
+        Final preactivations :math:`x(n_\\mathrm{steps})`, same shape as the initial states.
     """
 
-    m: np.ndarray
+    overlaps: np.ndarray
     c_phi: np.ndarray
     energy: np.ndarray
-    x: np.ndarray
+    states: np.ndarray
+
+    # Transitional aliases of the old field names, kept until chapter 3 and tests/test_dmft.py
+    # use ``overlaps`` and ``states``; to be removed.
+    @property
+    def m(self) -> np.ndarray:
+        return self.overlaps
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.states
 
 
 class _PatternProducts:
@@ -499,7 +490,7 @@ def _energy_from(power_sum, x, phi, n, g, alpha):
     )
 
 
-def _check_graded_args(patterns, x, n, g, alpha, name="x"):
+def _check_graded_args(patterns, x, n, g, alpha, name="states"):
     xi = _check_patterns(patterns)
     n_patterns, n_neurons = xi.shape
     n = _check_order(n)
@@ -510,7 +501,9 @@ def _check_graded_args(patterns, x, n, g, alpha, name="x"):
     return xi, arr, n, g, alpha
 
 
-def simulate(patterns, x0, n, g, alpha, dt, n_steps, cue_index=None) -> GradedTrajectory:
+def simulate(
+    patterns, initial_states, n, g, alpha, dt, n_steps, *, cue_index=None
+) -> GradedTrajectory:
     r"""Discrete-time dynamics of the graded dense associative memory.
 
     .. math::
@@ -539,8 +532,9 @@ def simulate(patterns, x0, n, g, alpha, dt, n_steps, cue_index=None) -> GradedTr
     ----------
     patterns : array_like of +-1, shape (P, N)
         ``P`` must equal :math:`\mathrm{round}(\alpha N^n)` within 1.
-    x0 : array_like of float, shape (N,) or (B, N)
-        Initial preactivations, e.g. :math:`x = a\xi^{\mu^*} + z` with Gaussian ``z``.
+    initial_states : array_like of float, shape (N,) or (B, N)
+        Initial preactivations :math:`x(0)`, e.g. :math:`x = a\xi^{\mu^*} + z` with Gaussian
+        ``z``; a batch of ``B`` trials shares the patterns.
     n : int
         Interaction order ``>= 1`` (odd ``n > 1`` is allowed here).
     g : float
@@ -552,14 +546,17 @@ def simulate(patterns, x0, n, g, alpha, dt, n_steps, cue_index=None) -> GradedTr
     n_steps : int
         Number of steps ``>= 0``.
     cue_index : int or array_like of int, optional
-        Pattern whose overlap is recorded (per trial for an array of length ``B``); default 0.
+        Keyword-only.  Pattern whose overlap is recorded (per trial for an array of length
+        ``B``); default 0.
 
     Returns
     -------
     GradedTrajectory
-        ``(m, c_phi, energy, x)``: see :class:`GradedTrajectory`.
+        ``(overlaps, c_phi, energy, states)``: see :class:`GradedTrajectory`.
     """
-    xi, x, n, g, alpha = _check_graded_args(patterns, x0, n, g, alpha, name="x0")
+    xi, x, n, g, alpha = _check_graded_args(
+        patterns, initial_states, n, g, alpha, name="initial_states"
+    )
     dt = check_fraction(dt, "dt", 0.0, 1.0, closed_low=False)
     n_steps = check_nonneg_int(n_steps, "n_steps")
     single = x.ndim == 1
@@ -594,7 +591,7 @@ def _simulate(xi, x, n, g, alpha, dt, n_steps, cue):
     return m, c_phi, eps, x
 
 
-def energy(patterns, x, n, g, alpha):
+def energy(patterns, states, n, g, alpha):
     r"""Energy (Lyapunov function) of the graded dense associative memory.
 
     .. math::
@@ -611,8 +608,8 @@ def energy(patterns, x, n, g, alpha):
     ----------
     patterns : array_like of +-1, shape (P, N)
         ``P`` must equal :math:`\mathrm{round}(\alpha N^n)` within 1.
-    x : array_like of float, shape (N,) or (B, N)
-        Preactivations.
+    states : array_like of float, shape (N,) or (B, N)
+        Preactivations :math:`x`.
     n : int
         Interaction order ``>= 1``.
     g, alpha : float
@@ -623,7 +620,7 @@ def energy(patterns, x, n, g, alpha):
     float or numpy.ndarray of float64
         A float for a single state, shape ``(B,)`` for a batch.
     """
-    xi, arr, n, g, alpha = _check_graded_args(patterns, x, n, g, alpha)
+    xi, arr, n, g, alpha = _check_graded_args(patterns, states, n, g, alpha)
     batch = np.atleast_2d(arr)
     phi = np.tanh(batch)
     power_sum, _ = _PatternProducts(xi).power_sum_and_field(phi, n, field=False)
@@ -631,7 +628,7 @@ def energy(patterns, x, n, g, alpha):
     return float(e[0]) if arr.ndim == 1 else e
 
 
-def input_variance(patterns, x, n, g, alpha) -> float:
+def input_variance(patterns, states, n, g, alpha) -> float:
     r"""Variance of the total input over neurons (and trials).
 
     The input to neuron ``i`` is :math:`u_i = \frac{g}{\sqrt\alpha} \sum_\mu \xi_i^\mu m_\mu^n`
@@ -644,15 +641,20 @@ def input_variance(patterns, x, n, g, alpha) -> float:
     Parameters
     ----------
     patterns : array_like of +-1, shape (P, N)
-    x : array_like of float, shape (N,) or (B, N)
+        ``P`` must equal :math:`\mathrm{round}(\alpha N^n)` within 1.
+    states : array_like of float, shape (N,) or (B, N)
+        Preactivations :math:`x`.
     n : int
+        Interaction order ``>= 1``.
     g, alpha : float
+        Gain and load, both ``> 0``.
 
     Returns
     -------
     float
+        Variance of :math:`u_{bi}` over all neurons and states.
     """
-    xi, arr, n, g, alpha = _check_graded_args(patterns, x, n, g, alpha)
+    xi, arr, n, g, alpha = _check_graded_args(patterns, states, n, g, alpha)
     batch = np.atleast_2d(arr)
     _, h = _PatternProducts(xi).power_sum_and_field(np.tanh(batch), n, field=True)
     return float(np.var(h * (g / math.sqrt(alpha))))
@@ -1011,7 +1013,7 @@ def critical_capacity(n, g) -> CriticalCapacity:
     CriticalCapacity
         ``(alpha_c, m_bar, limit, alpha_stable, m_bar_stable)``.
     """
-    n = _check_theory_order(n)
+    n = check_theory_order(n)
     g = _check_g(g)
     br = _branch(n, g)
     u_end, la_end, w_end, _ = br["end"]
@@ -1103,7 +1105,7 @@ def fixed_point(n, g, alpha) -> FixedPoint | None:
     FixedPoint or None
         None if :math:`\alpha > \alpha_c` (no retrieval solution with :math:`F < 1`).
     """
-    n = _check_theory_order(n)
+    n = check_theory_order(n)
     g = _check_g(g)
     alpha = _check_positive(alpha, "alpha (load)")
     sol = _solve_load(n, g, alpha)
@@ -1141,7 +1143,7 @@ def retrieval_curve(n, g, alphas) -> np.ndarray:
     float or numpy.ndarray of float64
         Same shape as ``alphas``; ``nan`` where :math:`\alpha > \alpha_c` (no retrieval).
     """
-    n = _check_theory_order(n)
+    n = check_theory_order(n)
     g = _check_g(g)
     a = check_nonneg_float_array(alphas, "alphas")
     out = np.empty(a.size)

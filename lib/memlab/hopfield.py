@@ -24,6 +24,7 @@ comes from an explicit :class:`numpy.random.Generator`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from typing import NamedTuple
@@ -34,6 +35,7 @@ from scipy.optimize import brentq
 from scipy.special import erf, erfc
 
 from memlab._common import flip_k_bits, init_overlaps, random_pm1
+from memlab._threads import single_threaded_blas
 from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import (
     check_finite_float,
@@ -41,13 +43,16 @@ from memlab._validation import (
     check_generator,
     check_nonneg_float_array,
     check_nonneg_int,
+    check_option,
     check_pm1_array,
     check_positive_int,
+    check_real_array,
 )
 from memlab._validation import check_patterns as _check_patterns
 from memlab._validation import check_states as _check_states
 
 __all__ = [
+    "CriticalCapacity",
     "Trajectory",
     "random_patterns",
     "flip_bits",
@@ -74,6 +79,11 @@ _UPDATE_RULES = ("sync", "async")
 # the overlaps incrementally (numba) instead of with a BLAS product; the BLAS
 # product is ~10x faster per multiply-add, so the break-even is near 1/10.
 _SPARSE_FLIP_RATIO = 16
+# Sync runs whose matrix products have fewer than this many multiply-adds (B * P * N) use
+# single-threaded BLAS: OpenBLAS threads spinning next to numba's workers, or on a loaded
+# machine, made a capacity sweep at N = 1000 (B = 24, P <= 200) 10-15x slower (measured
+# 2026-12-02: 12-16 s instead of 0.9-1.1 s on a loaded 2-core machine).
+_SINGLE_THREAD_WORK = 2**27
 
 
 class Trajectory(NamedTuple):
@@ -94,15 +104,26 @@ class Trajectory(NamedTuple):
     states: np.ndarray
 
 
-# --------------------------------------------------------------------------
-# validation helpers specific to this module
-# --------------------------------------------------------------------------
+class CriticalCapacity(NamedTuple):
+    """Result of :func:`critical_capacity` (AGS theory, T = 0, replica symmetric).
+
+    Attributes
+    ----------
+    alpha_c : float
+        Storage capacity :math:`\\alpha_c \\approx 0.138`, the largest load with a retrieval
+        solution.
+    m_c : float
+        Retrieval overlap at the capacity, :math:`m(\\alpha_c) \\approx 0.967`.
+    """
+
+    alpha_c: float
+    m_c: float
 
 
-def _check_update(update) -> str:
-    if not isinstance(update, str) or update not in _UPDATE_RULES:
-        raise ValueError(f"update must be 'sync' or 'async', got {update!r}")
-    return update
+def _patterns_and_states(patterns, states, name="states"):
+    """Validated ``(patterns, states)`` as int8; the states' last axis must equal ``N``."""
+    xi = _check_patterns(patterns)
+    return xi, _check_states(states, xi.shape[1], name)
 
 
 # --------------------------------------------------------------------------
@@ -110,7 +131,7 @@ def _check_update(update) -> str:
 # --------------------------------------------------------------------------
 
 
-def random_patterns(n_patterns, n_neurons, rng, bias=0.0) -> np.ndarray:
+def random_patterns(n_patterns, n_neurons, *, rng, bias=0.0) -> np.ndarray:
     r"""Draw independent random :math:`\pm 1` patterns.
 
     Each entry is independent with
@@ -124,13 +145,14 @@ def random_patterns(n_patterns, n_neurons, rng, bias=0.0) -> np.ndarray:
     n_neurons : int
         Number of neurons ``N >= 2``.
     rng : numpy.random.Generator
-        Source of randomness.
+        Source of randomness (keyword-only).
     bias : float, optional
         Mean activity ``b`` in the open interval ``(-1, 1)``; default 0.
 
     Returns
     -------
     numpy.ndarray of int8, shape (P, N)
+        Row ``mu`` is pattern :math:`\xi^\mu`.
     """
     check_generator(rng)
     n_patterns = check_positive_int(n_patterns, "n_patterns", minimum=1)
@@ -139,7 +161,7 @@ def random_patterns(n_patterns, n_neurons, rng, bias=0.0) -> np.ndarray:
     return random_pm1((n_patterns, n_neurons), rng, bias)
 
 
-def flip_bits(states, fraction, rng) -> np.ndarray:
+def flip_bits(states, fraction, *, rng) -> np.ndarray:
     r"""Corrupt states by flipping a fixed number of randomly chosen bits.
 
     For each state, exactly :math:`k = \mathrm{round}(f N)` distinct neurons,
@@ -149,9 +171,11 @@ def flip_bits(states, fraction, rng) -> np.ndarray:
     Parameters
     ----------
     states : array_like of +-1, shape (N,) or (B, N)
+        One state or a batch of ``B`` states.
     fraction : float
         Fraction ``f`` in ``[0, 1]`` of bits to flip in each state.
     rng : numpy.random.Generator
+        Source of randomness (keyword-only).
 
     Returns
     -------
@@ -181,6 +205,7 @@ def hebbian_weights(patterns) -> np.ndarray:
     Parameters
     ----------
     patterns : array_like of +-1, shape (P, N)
+        Stored patterns :math:`\xi`.
 
     Returns
     -------
@@ -221,15 +246,16 @@ def overlaps(patterns, states) -> np.ndarray:
     Parameters
     ----------
     patterns : array_like of +-1, shape (P, N)
+        Stored patterns :math:`\xi`.
     states : array_like of +-1, shape (N,) or (B, N)
+        One state or a batch of ``B`` states.
 
     Returns
     -------
     numpy.ndarray of float64
         Shape ``(P,)`` for a single state, ``(B, P)`` for a batch.
     """
-    xi = _check_patterns(patterns)
-    s = _check_states(states, xi.shape[1], "states")
+    xi, s = _patterns_and_states(patterns, states)
     return _unnormalised_overlaps(xi, s) / xi.shape[1]
 
 
@@ -245,15 +271,16 @@ def energy(patterns, states):
     Parameters
     ----------
     patterns : array_like of +-1, shape (P, N)
+        Stored patterns :math:`\xi`, which define the couplings.
     states : array_like of +-1, shape (N,) or (B, N)
+        One state or a batch of ``B`` states.
 
     Returns
     -------
     float or numpy.ndarray of float64
         A float for a single state, shape ``(B,)`` for a batch.
     """
-    xi = _check_patterns(patterns)
-    s = _check_states(states, xi.shape[1], "states")
+    xi, s = _patterns_and_states(patterns, states)
     n_patterns, n_neurons = xi.shape
     m = _unnormalised_overlaps(xi, s)
     e = -np.sum(m * m, axis=-1) / (2.0 * n_neurons) + n_patterns / 2.0
@@ -496,7 +523,7 @@ def _run_async(xi, s0, n_steps, cue, rng):
     return rec.data, s
 
 
-def simulate(patterns, initial_states, n_steps, update="sync", rng=None, cue_index=None):
+def simulate(patterns, initial_states, n_steps, update="sync", *, rng=None, cue_index=None):
     r"""Zero-temperature dynamics of the Hebbian Hopfield network.
 
     Update rule (zero self-coupling, field computed matrix-free)
@@ -543,11 +570,13 @@ def simulate(patterns, initial_states, n_steps, update="sync", rng=None, cue_ind
     n_steps : int
         Number of steps (sync updates or async sweeps), ``>= 0``.
     update : {"sync", "async"}
+        Synchronous steps or asynchronous sweeps (default ``"sync"``).
     rng : numpy.random.Generator, optional
-        Required for ``"async"`` (update orders); ignored for ``"sync"``.
-        How many draws are consumed depends on when trials converge.
+        Keyword-only.  Required for ``"async"`` (update orders); ignored for
+        ``"sync"``.  How many draws are consumed depends on when trials
+        converge.
     cue_index : int or array_like of int, optional
-        If given, only the overlap with pattern ``cue_index`` (per trial, for
+        Keyword-only.  If given, only the overlap with pattern ``cue_index`` (per trial, for
         an array of length ``B``; an int applies to every trial) is returned.
 
     Returns
@@ -559,10 +588,9 @@ def simulate(patterns, initial_states, n_steps, update="sync", rng=None, cue_ind
         overlaps.  ``states``: int8 final states, same shape as
         ``initial_states``.
     """
-    xi = _check_patterns(patterns)
-    s0 = _check_states(initial_states, xi.shape[1], "initial_states")
+    xi, s0 = _patterns_and_states(patterns, initial_states, "initial_states")
     n_steps = check_nonneg_int(n_steps, "n_steps")
-    update = _check_update(update)
+    update = check_option(update, "update", _UPDATE_RULES)
     if update == "async":
         if rng is None:
             raise ValueError(
@@ -582,7 +610,9 @@ def _simulate(xi, s0, n_steps, update, rng, cue):
     single = s0.ndim == 1
     batch = s0.reshape(1, -1) if single else s0
     if update == "sync":
-        rec, states = _run_sync(xi, batch, n_steps, cue)
+        small = batch.shape[0] * xi.size < _SINGLE_THREAD_WORK
+        with single_threaded_blas() if small else contextlib.nullcontext():
+            rec, states = _run_sync(xi, batch, n_steps, cue)
     else:
         rec, states = _run_async(xi, batch, n_steps, cue, rng)
     if single:
@@ -618,7 +648,7 @@ def _critical_point():
     return float(alpha_c), m_c, float(y_c)
 
 
-def critical_capacity() -> tuple[float, float]:
+def critical_capacity() -> CriticalCapacity:
     r"""Storage capacity of the Hebbian Hopfield network (AGS, T=0, RS).
 
     The retrieval solution of
@@ -633,11 +663,11 @@ def critical_capacity() -> tuple[float, float]:
 
     Returns
     -------
-    (alpha_c, m_c) : tuple of float
-        Approximately ``(0.1379056, 0.9674171)``.
+    CriticalCapacity
+        ``(alpha_c, m_c)``, approximately ``(0.1379056, 0.9674171)``.
     """
     alpha_c, m_c, _ = _critical_point()
-    return alpha_c, m_c
+    return CriticalCapacity(alpha_c, m_c)
 
 
 def _retrieval_overlap_scalar(alpha: float) -> float:
@@ -728,6 +758,7 @@ def final_overlap_sweep(
     n_neurons,
     alphas,
     n_trials,
+    *,
     rng,
     n_steps=20,
     update="sync",
@@ -766,9 +797,11 @@ def final_overlap_sweep(
     n_trials : int
         Trials per load ``>= 1``.
     rng : numpy.random.Generator
+        Source of randomness (keyword-only, as are all later parameters).
     n_steps : int, optional
         Steps per trial (default 20).
     update : {"sync", "async"}, optional
+        Update rule of :func:`simulate` (default ``"sync"``).
     cue_flip_fraction : float, optional
         Fraction of cue bits flipped, in ``[0, 1]`` (default 0).
     bias : float, optional
@@ -782,6 +815,7 @@ def final_overlap_sweep(
     Returns
     -------
     numpy.ndarray of float64, shape (len(alphas), n_trials)
+        Row ``k`` holds the final overlaps of the trials at load ``alphas[k]``.
     """
     from tqdm.auto import tqdm
 
@@ -792,7 +826,7 @@ def final_overlap_sweep(
     n_trials = check_positive_int(n_trials, "n_trials")
     check_generator(rng)
     n_steps = check_nonneg_int(n_steps, "n_steps")
-    update = _check_update(update)
+    update = check_option(update, "update", _UPDATE_RULES)
     cue_flip_fraction = check_fraction(cue_flip_fraction, "cue_flip_fraction", 0.0, 1.0)
     bias = check_fraction(bias, "bias", -1.0, 1.0, closed_low=False, closed_high=False)
     per_set = (
@@ -856,7 +890,7 @@ def _async_energy_kernel(xi_t, s, m_unnorm, order, energy, flipped):  # pragma: 
         energy[k + 1] = e
 
 
-def async_energy_trace(patterns, initial_state, n_sweeps, rng) -> EnergyTrace:
+def async_energy_trace(patterns, initial_state, n_sweeps, *, rng) -> EnergyTrace:
     r"""Energy after every single-neuron update of the asynchronous dynamics.
 
     Runs ``n_sweeps`` sweeps of :func:`simulate`'s asynchronous rule (each sweep visits all
@@ -870,17 +904,20 @@ def async_energy_trace(patterns, initial_state, n_sweeps, rng) -> EnergyTrace:
     Parameters
     ----------
     patterns : array_like of ±1, shape (P, N)
+        Stored patterns :math:`\xi`.
     initial_state : array_like of ±1, shape (N,)
-    n_sweeps : int >= 1
+        A single initial state.
+    n_sweeps : int
+        Number of sweeps ``>= 1``.
     rng : numpy.random.Generator
+        Source of the update orders (keyword-only).
 
     Returns
     -------
     EnergyTrace
         ``(energy, flipped, states)``, see :class:`EnergyTrace`.
     """
-    xi = _check_patterns(patterns)
-    s = _check_states(initial_state, xi.shape[1], "initial_state")
+    xi, s = _patterns_and_states(patterns, initial_state, "initial_state")
     if s.ndim != 1:
         raise ValueError(f"initial_state must be a single state of shape (N,); got shape {s.shape}")
     n_sweeps = check_positive_int(n_sweeps, "n_sweeps")
@@ -908,17 +945,19 @@ def final_period(patterns, states) -> np.ndarray:
     Parameters
     ----------
     patterns : array_like of ±1, shape (P, N)
+        Stored patterns :math:`\xi`.
     states : array_like of ±1, shape (N,) or (B, N)
+        One state or a batch of ``B`` states.
 
     Returns
     -------
     int or numpy.ndarray of int, shape (B,)
+        An int for a single state, one period per state for a batch.
     """
-    xi = _check_patterns(patterns)
-    s = _check_states(states, xi.shape[1], "states")
+    xi, s = _patterns_and_states(patterns, states)
     batch = np.atleast_2d(s)
-    one = simulate(xi, batch, 1, update="sync").states
-    two = simulate(xi, one, 1, update="sync").states
+    one = _simulate(xi, batch, 1, "sync", None, None).states
+    two = _simulate(xi, one, 1, "sync", None, None).states
     fixed = np.all(one == batch, axis=1)
     cycle = ~fixed & np.all(two == batch, axis=1)
     period = np.where(fixed, 1, np.where(cycle, 2, 0))
@@ -935,24 +974,22 @@ def crossing_load(loads, values, level=0.5) -> float:
 
     Parameters
     ----------
-    loads : array_like, shape (K,), strictly increasing
+    loads : array_like, shape (K,)
+        Strictly increasing loads, ``K >= 2``, finite.
     values : array_like, shape (K,)
-    level : float
+        Finite curve values at ``loads``.
+    level : float, optional
+        Level to cross (default 0.5).
 
     Returns
     -------
     float
         The crossing load; ``nan`` if the curve never falls below ``level`` or starts below it.
     """
-    a = np.asarray(loads, dtype=float)
-    v = np.asarray(values, dtype=float)
-    if a.ndim != 1 or a.shape != v.shape or a.size < 2:
-        raise ValueError(
-            f"loads and values must be 1-D arrays of the same length >= 2; "
-            f"got shapes {a.shape} and {v.shape}"
-        )
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(v))):
-        raise ValueError("loads and values must be finite")
+    a = check_real_array(loads, "loads", ndim=1)
+    v = check_real_array(values, "values", shape=a.shape)
+    if a.size < 2:
+        raise ValueError(f"loads must hold at least 2 points; got {a.size}")
     if np.any(np.diff(a) <= 0):
         raise ValueError("loads must be strictly increasing")
     level = check_finite_float(level, "level")

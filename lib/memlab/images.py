@@ -6,16 +6,33 @@ The images are built from simple geometry on a grid, so they are identical on ev
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._validation import check_positive_int
 
-__all__ = ["pixel_patterns", "PIXEL_PATTERN_NAMES"]
+__all__ = ["PixelPatterns", "pixel_patterns", "PIXEL_PATTERN_NAMES"]
 
 PIXEL_PATTERN_NAMES = ("ring", "cross", "triangle", "checker", "stripes")
 
 
-def pixel_patterns(size: int = 16, names=PIXEL_PATTERN_NAMES) -> tuple[np.ndarray, list[str]]:
+class PixelPatterns(NamedTuple):
+    """Result of :func:`pixel_patterns`.
+
+    Attributes
+    ----------
+    patterns : numpy.ndarray of int8, shape (len(names), size * size)
+        ``patterns[mu].reshape(size, size)`` is image ``mu``; pixels are +1 (ink) or -1.
+    names : list of str
+        The name of each image, in the order of the rows.
+    """
+
+    patterns: np.ndarray
+    names: list[str]
+
+
+def pixel_patterns(size: int = 16, names=PIXEL_PATTERN_NAMES) -> PixelPatterns:
     """Binary images of simple shapes, flattened to ±1 patterns.
 
     Each shape covers roughly half of the pixels, so that the patterns are close to unbiased
@@ -30,13 +47,11 @@ def pixel_patterns(size: int = 16, names=PIXEL_PATTERN_NAMES) -> tuple[np.ndarra
 
     Returns
     -------
-    patterns : ndarray of int8, shape (len(names), size * size)
-        ``patterns[mu].reshape(size, size)`` is image ``mu``.
-    names : list of str
+    PixelPatterns
+        ``(patterns, names)``: the ``int8`` patterns of shape ``(len(names), size * size)``
+        and the list of their names.
     """
-    check_positive_int(size, "size")
-    if size < 8:
-        raise ValueError(f"size must be at least 8 pixels, got {size}")
+    size = check_positive_int(size, "size", minimum=8)
     unknown = [n for n in names if n not in PIXEL_PATTERN_NAMES]
     if unknown:
         raise ValueError(f"unknown image name(s) {unknown}; choose from {PIXEL_PATTERN_NAMES}")
@@ -58,4 +73,4 @@ def pixel_patterns(size: int = 16, names=PIXEL_PATTERN_NAMES) -> tuple[np.ndarra
         "stripes": ((x + y) // (size / 4)).astype(int) % 2 == 0,
     }
     out = np.stack([np.where(shapes[n], 1, -1).astype(np.int8).ravel() for n in names])
-    return out, list(names)
+    return PixelPatterns(out, list(names))

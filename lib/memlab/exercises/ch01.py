@@ -34,7 +34,7 @@ def check_async_sweep(async_sweep, *, hidden: bool = False) -> None:
         cases += [(200, 30, 2), (31, 12, 3), (50, 2, 4)]
     for n_neurons, n_patterns, seed in cases:
         rng = np.random.default_rng(1000 + seed)
-        patterns = hf.random_patterns(n_patterns, n_neurons, rng)
+        patterns = hf.random_patterns(n_patterns, n_neurons, rng=rng)
         weights = hf.hebbian_weights(patterns)
         state = rng.choice(np.array([-1, 1], dtype=np.int8), size=n_neurons)
         order = rng.permutation(n_neurons)
@@ -91,7 +91,10 @@ def check_capacity_estimate(capacity_estimate, *, hidden: bool = False) -> None:
 
     For N = 1000 the finite-size transition lies near 0.16 (Chapter 1); any estimate from a
     reasonable number of trials falls in [0.13, 0.19], and synchronous and asynchronous dynamics
-    (same fixed points) agree within 0.02.
+    (same fixed points) agree within 0.02.  The hidden case repeats the synchronous estimate
+    with another seed (it must move by at most 0.02).  Each call is one capacity sweep; with
+    the reference answer (13 loads x 24 trials x 40 steps) a synchronous sweep takes about 1 s
+    and an asynchronous one 2-7 s, depending on the machine's load.
     """
     values = {}
     for update in ("sync", "async"):
@@ -124,9 +127,10 @@ def check_capacity_estimate(capacity_estimate, *, hidden: bool = False) -> None:
         "differ by more than 0.02: both updates have the same fixed points.",
     )
     if hidden:
-        other = float(capacity_estimate(1000, "async", seed=1))
+        # another seed, with the cheaper synchronous dynamics (the same estimate)
+        other = float(capacity_estimate(1000, "sync", seed=1))
         require(
-            abs(other - values["async"]) <= 0.02,
+            abs(other - values["sync"]) <= 0.02,
             "a different seed changes the estimate by more than 0.02: use more trials.",
         )
     return passed(

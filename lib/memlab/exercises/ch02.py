@@ -31,7 +31,7 @@ def check_dense_difference(dense_difference, *, hidden: bool = False) -> None:
         cases += [(5, 64, 3), (50, 17, 4)]
     for n_patterns, n_neurons, seed in cases:
         rng = np.random.default_rng(2000 + seed)
-        patterns = hf.random_patterns(n_patterns, n_neurons, rng)
+        patterns = hf.random_patterns(n_patterns, n_neurons, rng=rng)
         state = rng.choice(np.array([-1, 1], dtype=np.int8), size=n_neurons)
         for n in (1, 2, 3):
             expected = dense.binary_field(patterns, state, n)
