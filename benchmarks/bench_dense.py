@@ -47,7 +47,7 @@ def bench_simulate(rng):
     ]
     for n, nn, alpha, steps, dt in cases:
         p = int(round(alpha * nn**n))
-        xi = random_patterns(p, nn, rng)
+        xi = random_patterns(p, nn, rng=rng)
         a = 0.8 * g
         x0 = a * xi[:batch] + math.sqrt(g * g - a * a) * rng.standard_normal((batch, nn))
         traj, sec = timed(
@@ -55,7 +55,7 @@ def bench_simulate(rng):
         )
         prod = dense._PatternProducts(xi)
         kind = f"{np.dtype(prod.dtype).name}, {'full copy' if prod.full is not None else 'blocks'}"
-        mbar = np.median(traj.m[-1] / np.sqrt(traj.c_phi[-1]))
+        mbar = np.median(traj.overlaps[-1] / np.sqrt(traj.c_phi[-1]))
         print(
             f"  n={n} N={nn} P={p} B={batch} {steps} steps: {sec:6.2f} s "
             f"({1e3 * sec / steps:.1f} ms/step; {kind}); median final m_bar {mbar:.3f}; "
@@ -67,7 +67,7 @@ def bench_capacity(rng):
     total = 0.0
     for n, sizes in [(1, [100, 200, 400, 800]), (2, [30, 60, 90, 120]), (3, [15, 25, 35, 50])]:
         t0 = time.perf_counter()
-        pmax = np.array([dense.max_stable_load(v, n, rng) for v in sizes])
+        pmax = np.array([dense.max_stable_load(v, n, rng=rng) for v in sizes])
         sec = time.perf_counter() - t0
         total += sec
         nn = np.array(sizes, dtype=float)
@@ -95,9 +95,9 @@ def bench_theory():
 def main():
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
-    xi = random_patterns(20, 40, rng)
+    xi = random_patterns(20, 40, rng=rng)
     dense.simulate(xi, xi[:2] * 1.0, 1, 1.5, 0.5, 0.5, 2)
-    dense.max_stable_load(30, 2, rng)
+    dense.max_stable_load(30, 2, rng=rng)
     print(f"warm-up (numba compile or cache load): {time.perf_counter() - t0:.2f} s")
     print("(a) graded simulate")
     bench_simulate(rng)

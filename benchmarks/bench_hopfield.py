@@ -9,7 +9,12 @@ build the dense float64 coupling matrix W (N x N, 800 MB at N = 10,000):
     with ``h_i = W[i] @ s``; the baseline is timed on a reduced number of
     single-neuron updates and extrapolated to a full sweep of N updates;
 (c) ``final_overlap_sweep`` at N = 8,000 (12 loads in [0.05, 0.2], 20 trials,
-    20 synchronous steps).
+    20 synchronous steps);
+(d) one capacity sweep of the Chapter 1 exercise (N = 1,000, 13 loads, 24 trials,
+    40 steps), synchronous and asynchronous.  Small synchronous runs use single-threaded
+    BLAS; on a loaded 2-core machine (2026-12-02) the synchronous sweep took 0.9-1.5 s with
+    it and 12-16 s without; the asynchronous one 1.6 s with NUMBA_NUM_THREADS=1, 2.6 s with
+    OMP_WAIT_POLICY=PASSIVE and 7 s with the default two spinning OpenMP threads.
 
 Numba compilation is excluded from (a) and (b): every kernel is warmed up on
 a small problem before timing (compiled kernels are cached on disk after the
@@ -39,12 +44,12 @@ def timed(func, *args, **kwargs):
 
 def warm_up():
     rng = np.random.default_rng(0)
-    xi = hf.random_patterns(20, 200, rng)
-    s0 = hf.flip_bits(xi[:4], 0.1, rng)
+    xi = hf.random_patterns(20, 200, rng=rng)
+    s0 = hf.flip_bits(xi[:4], 0.1, rng=rng)
     t0 = time.perf_counter()
     hf.simulate(xi, s0, 3, update="async", rng=rng)
     hf.simulate(xi, s0, 3)
-    hf.simulate(xi, hf.flip_bits(xi[:4], 0.02, rng), 3)  # sparse-update kernel
+    hf.simulate(xi, hf.flip_bits(xi[:4], 0.02, rng=rng), 3)  # sparse-update kernel
     return time.perf_counter() - t0
 
 
@@ -74,14 +79,14 @@ def main():
     )
     print(f"warm-up (numba JIT compile or cache load), excluded from timings: {warm_up():.2f} s")
     rng = np.random.default_rng(2024)
-    xi = hf.random_patterns(P, N, rng)
+    xi = hf.random_patterns(P, N, rng=rng)
 
     # ---------------------------------------------------------------- (a) sync
     n_steps = 10
     print(f"\n(a) synchronous dynamics, batch of {BATCH} cues, {n_steps} steps")
     cues = {
         "random initial states": (rng.integers(0, 2, (BATCH, N)) * 2 - 1).astype(np.int8),
-        "stored patterns, 20% bits flipped": hf.flip_bits(xi[:BATCH], 0.2, rng),
+        "stored patterns, 20% bits flipped": hf.flip_bits(xi[:BATCH], 0.2, rng=rng),
     }
     lib_rates = {}
     for label, s0 in cues.items():
@@ -149,7 +154,7 @@ def main():
         8000,
         alphas,
         20,
-        np.random.default_rng(1),
+        rng=np.random.default_rng(1),
         n_steps=20,
         progress=False,
     )
@@ -157,6 +162,25 @@ def main():
     theory = hf.retrieval_overlap(alphas)
     for a, m, th in zip(alphas, res.mean(axis=1), theory):
         print(f"    alpha={a:.3f}  <m_final>={m:.4f}  AGS m={th:.4f}")
+
+    # ------------------------------------------------- (d) Chapter 1 capacity exercise
+    loads = np.round(np.arange(0.08, 0.2001, 0.01), 3)
+    print(
+        "\n(d) one capacity sweep of the Chapter 1 exercise (N=1000, 13 loads, 24 trials, "
+        "40 steps); its check runs 2 sweeps (3 with the hidden case)"
+    )
+    for update in ("sync", "async"):
+        _, dt = timed(
+            hf.final_overlap_sweep,
+            1000,
+            loads,
+            24,
+            rng=np.random.default_rng(0),
+            n_steps=40,
+            update=update,
+            progress=False,
+        )
+        print(f"  {update}: {dt:.2f} s")
 
 
 if __name__ == "__main__":

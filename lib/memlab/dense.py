@@ -55,10 +55,6 @@ from memlab._validation import check_patterns as _check_patterns
 from memlab._validation import check_positive_float as _check_positive
 from memlab._validation import check_states as _check_states
 
-# Transitional: memlab.dmft imported these private names; it now takes them from memlab._common.
-_double_factorial = double_factorial
-_single_site_energy = single_site_energy
-
 __all__ = [
     "CriticalCapacity",
     "FixedPoint",
