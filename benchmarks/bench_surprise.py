@@ -71,17 +71,17 @@ def learners(p_change, model, rng_seed=12345):
         "exact_bayes": lambda y: su.exact_bayes(y, p_change, **model),
         "message_passing N=20": lambda y: su.message_passing(y, p_change, 20, **model),
         "particle_filter N=1": lambda y: su.particle_filter(
-            y, p_change, 1, np.random.default_rng(rng_seed), **model
+            y, p_change, 1, rng=np.random.default_rng(rng_seed), **model
         ),
         "particle_filter N=20": lambda y: su.particle_filter(
-            y, p_change, 20, np.random.default_rng(rng_seed), **model
+            y, p_change, 20, rng=np.random.default_rng(rng_seed), **model
         ),
         "var_smile": lambda y: su.var_smile(y, m, **model),
     }
     if "sigma" in model:
         out["leaky_integrator"] = lambda y: su.leaky_integrator(y, 0.9)
-        out["nassar 2010"] = lambda y: su.nassar(y, p_change, variant=2010, **model)
-        out["nassar 2012"] = lambda y: su.nassar(y, p_change, variant=2012, **model)
+        out["nassar nas10"] = lambda y: su.nassar(y, p_change, variant="nas10", **model)
+        out["nassar nas12"] = lambda y: su.nassar(y, p_change, variant="nas12", **model)
     else:
         out["leaky_integrator"] = lambda y: su.leaky_integrator(y, 0.9, **model)
     return out
@@ -91,11 +91,11 @@ def main():
     rng = np.random.default_rng(0)  # tasks; particle filters use another seed (see learners)
     cases = []
     for p_c in (0.1, 0.01):
-        task = su.gaussian_task(T, 1.0, p_c, rng)
+        task = su.gaussian_task(T, 1.0, p_c, rng=rng)
         cases.append(
             (f"Gaussian sigma=1, p_c={p_c}", task.observations, task.means, p_c, dict(sigma=1.0))
         )
-    ctask = su.categorical_task(T, 5, 1.0, 0.01, rng)
+    ctask = su.categorical_task(T, 5, 1.0, 0.01, rng=rng)
     cases.append(
         (
             "categorical K=5, s=1, p_c=0.01",
@@ -114,7 +114,8 @@ def main():
             res, dt = timed(func, y)
             extra = ""
             if res.n_components is not None:
-                extra = f"  (messages: mean {res.n_components.mean():.0f}, max {res.n_components.max()})"
+                n_msg = res.n_components
+                extra = f"  (messages: mean {n_msg.mean():.0f}, max {n_msg.max()})"
             mse = su.mean_squared_error(res.estimates, truth)
             print(f"    {name:<22s} {dt:8.3f} s   MSE {mse:.5f}{extra}")
 

@@ -18,11 +18,11 @@ CAT = dict(concentration=1.0, n_categories=5)
 
 
 def _gauss(n=300, sigma=1.0, p_change=0.1, seed=0):
-    return su.gaussian_task(n, sigma, p_change, np.random.default_rng(seed))
+    return su.gaussian_task(n, sigma, p_change, rng=np.random.default_rng(seed))
 
 
 def _cat(n=300, s=1.0, p_change=0.1, seed=0, k=5):
-    return su.categorical_task(n, k, s, p_change, np.random.default_rng(seed))
+    return su.categorical_task(n, k, s, p_change, rng=np.random.default_rng(seed))
 
 
 def _all_learners(y, p_change, model, rng_seed=0):
@@ -30,13 +30,13 @@ def _all_learners(y, p_change, model, rng_seed=0):
     out = {
         "exact": su.exact_bayes(y, p_change, **model),
         "mp5": su.message_passing(y, p_change, 5, **model),
-        "pf10": su.particle_filter(y, p_change, 10, np.random.default_rng(rng_seed), **model),
+        "pf10": su.particle_filter(y, p_change, 10, rng=np.random.default_rng(rng_seed), **model),
         "varsmile": su.var_smile(y, p_change / (1 - p_change), **model),
     }
     if "sigma" in model:
         out["leaky"] = su.leaky_integrator(y, 0.7)
-        out["nas10"] = su.nassar(y, p_change, variant=2010, **model)
-        out["nas12"] = su.nassar(y, p_change, variant=2012, **model)
+        out["nas10"] = su.nassar(y, p_change, variant="nas10", **model)
+        out["nas12"] = su.nassar(y, p_change, variant="nas12", **model)
         out["grid"] = su.grid_filter(y, p_change, n_grid=2001, **model)
     else:
         out["leaky"] = su.leaky_integrator(y, 0.7, **model)
@@ -49,7 +49,7 @@ def _all_learners(y, p_change, model, rng_seed=0):
 
 
 def test_gaussian_task_structure():
-    task = su.gaussian_task(20_000, 0.5, 0.05, np.random.default_rng(1))
+    task = su.gaussian_task(20_000, 0.5, 0.05, rng=np.random.default_rng(1))
     assert task.observations.shape == task.means.shape == task.changes.shape == (20_000,)
     assert task.changes[0]
     # the mean is constant between changes and the change rate is p_c
@@ -58,12 +58,12 @@ def test_gaussian_task_structure():
     resid = task.observations - task.means
     assert abs(resid.std() - 0.5) < 0.02
     # same seed, same task
-    again = su.gaussian_task(20_000, 0.5, 0.05, np.random.default_rng(1))
+    again = su.gaussian_task(20_000, 0.5, 0.05, rng=np.random.default_rng(1))
     assert np.array_equal(again.observations, task.observations)
 
 
 def test_categorical_task_structure():
-    task = su.categorical_task(50_000, 4, 2.0, 0.0, np.random.default_rng(2))
+    task = su.categorical_task(50_000, 4, 2.0, 0.0, rng=np.random.default_rng(2))
     assert task.observations.dtype == np.int64
     assert task.probabilities.shape == (50_000, 4)
     assert_allclose(task.probabilities.sum(axis=1), 1.0)
@@ -95,7 +95,7 @@ def test_exact_bayes_equals_grid_filter(sigma):
 def test_mixture_identity_gaussian():
     """pi^(t+1) = (1 - gamma) pi_integrate + gamma pi_reset, to machine precision."""
     sigma, p_c, mu0, sigma0 = 0.7, 0.05, 0.3, 1.5
-    task = su.gaussian_task(60, sigma, p_c, np.random.default_rng(4), mu0=mu0, sigma0=sigma0)
+    task = su.gaussian_task(60, sigma, p_c, rng=np.random.default_rng(4), mu0=mu0, sigma0=sigma0)
     y = task.observations
     kw = dict(sigma=sigma, mu0=mu0, sigma0=sigma0, tol=0.0)
     trace = su.exact_bayes(y, p_c, **kw)
@@ -184,7 +184,7 @@ def test_particle_filter_converges_to_exact_bayes():
             task = _gauss(3000, 1.0, 0.05, seed=10 + seed)
             exact = su.exact_bayes(task.observations, 0.05, sigma=1.0)
             pf = su.particle_filter(
-                task.observations, 0.05, n_part, np.random.default_rng(seed), sigma=1.0
+                task.observations, 0.05, n_part, rng=np.random.default_rng(seed), sigma=1.0
             )
             d.append(np.mean((pf.estimates - exact.estimates) ** 2))
         devs[n_part] = np.mean(d)
@@ -197,10 +197,10 @@ def test_particle_filter_converges_to_exact_bayes():
 def test_particle_filter_reproducible_and_categorical_converges():
     task = _cat(2000, 1.0, 0.05, seed=12)
     exact = su.exact_bayes(task.observations, 0.05, **CAT)
-    a = su.particle_filter(task.observations, 0.05, 200, np.random.default_rng(3), **CAT)
-    b = su.particle_filter(task.observations, 0.05, 200, np.random.default_rng(3), **CAT)
+    a = su.particle_filter(task.observations, 0.05, 200, rng=np.random.default_rng(3), **CAT)
+    b = su.particle_filter(task.observations, 0.05, 200, rng=np.random.default_rng(3), **CAT)
     assert np.array_equal(a.estimates, b.estimates)
-    one = su.particle_filter(task.observations, 0.05, 1, np.random.default_rng(3), **CAT)
+    one = su.particle_filter(task.observations, 0.05, 1, rng=np.random.default_rng(3), **CAT)
     err = lambda r: np.mean(np.sum((r.estimates - exact.estimates) ** 2, axis=1))  # noqa: E731
     assert err(a) < err(one) / 20
 
@@ -241,7 +241,7 @@ def test_message_passing_error_shrinks_with_messages():
 
 def test_var_smile_limits_gaussian():
     sigma, mu0, sigma0 = 0.8, 0.2, 1.3
-    task = su.gaussian_task(200, sigma, 0.1, np.random.default_rng(8), mu0=mu0, sigma0=sigma0)
+    task = su.gaussian_task(200, sigma, 0.1, rng=np.random.default_rng(8), mu0=mu0, sigma0=sigma0)
     y = task.observations
     kw = dict(sigma=sigma, mu0=mu0, sigma0=sigma0)
     n = np.arange(1, y.size + 1)
@@ -263,25 +263,89 @@ def test_var_smile_limits_gaussian():
     assert np.abs(mid - stationary).max() > 0.1 and np.abs(mid - reset).max() > 0.1
 
 
-def test_var_smile_single_step_values():
-    """Fact-sheet check: one categorical step from alpha = (10,1,1,1,1), y = 3, p_c = 0.01.
+def _var_smile_gaussian_reference(y, m, sigma, mu0, sigma0):
+    """VarSMiLe from its definition, in mean-variance form with plain (not log) densities.
 
-    S_BF, gamma (via surprise_gamma) and the updated alpha are checked against the
-    published reference values; the learner itself is only checked up to the state
-    alpha = (10,1,1,1,1) (nine zeros with m = 0), since m is fixed per run.
+    The belief is N(mu, v).  S_BF = N(y; mu0, sigma0^2 + sigma^2) / N(y; mu, v + sigma^2),
+    gamma = m S/(1 + m S), and the new belief is the normalised geometric mixture
+    pi_B^(1-gamma) P(theta | y)^gamma of the Bayes update pi_B of the belief and the
+    one-sample posterior: a Gaussian whose precision and precision-weighted mean are the
+    gamma-mixtures of those of the two.
     """
-    m = 0.01 / 0.99
-    alpha0 = np.ones(5)
-    alpha = np.array([10.0, 1, 1, 1, 1])
-    s_bf = (alpha0[3] / alpha0.sum()) / (alpha[3] / alpha.sum())
-    assert_allclose(s_bf, 2.8)
-    gamma = su.surprise_gamma(math.log(s_bf), m)
-    assert_allclose(gamma, 0.027505, atol=5e-7)
-    expected = (1 - gamma) * alpha + gamma * alpha0
-    expected[3] += 1
-    assert_allclose(expected, [9.752456, 1, 1, 2, 1], atol=5e-7)
-    tr = su.var_smile(np.zeros(9, dtype=int), 0.0, **CAT)
-    assert_allclose(tr.estimates[-1], alpha / alpha.sum(), rtol=1e-14)
+    mu, v = mu0, sigma0**2
+    rows = []
+    for yt in y:
+        s_bf = norm.pdf(yt, mu0, math.sqrt(sigma0**2 + sigma**2)) / norm.pdf(
+            yt, mu, math.sqrt(v + sigma**2)
+        )
+        gamma = m * s_bf / (1 + m * s_bf)
+        prec_b, prec_0 = 1 / v + 1 / sigma**2, 1 / sigma0**2 + 1 / sigma**2
+        info_b, info_0 = mu / v + yt / sigma**2, mu0 / sigma0**2 + yt / sigma**2
+        prec = (1 - gamma) * prec_b + gamma * prec_0
+        mu, v = ((1 - gamma) * info_b + gamma * info_0) / prec, 1 / prec
+        rows.append((mu, math.log(s_bf), gamma))
+    return np.array(rows).T
+
+
+def _var_smile_dirichlet_reference(y, m, alpha0, alpha=None):
+    """VarSMiLe from its definition for Dirichlet beliefs (plain probabilities).
+
+    The geometric mixture Dir(alpha + e_y)^(1-gamma) Dir(alpha0 + e_y)^gamma is
+    Dir((1 - gamma) alpha + gamma alpha0 + e_y).  Starts from ``alpha`` (default alpha0);
+    returns the estimates, log S_BF, gamma and the final alpha.
+    """
+    alpha = np.array(alpha0 if alpha is None else alpha, dtype=float)
+    estimates, log_s, gammas = [], [], []
+    for yt in y:
+        s_bf = (alpha0[yt] / alpha0.sum()) / (alpha[yt] / alpha.sum())
+        gamma = m * s_bf / (1 + m * s_bf)
+        alpha = (1 - gamma) * alpha + gamma * alpha0
+        alpha[yt] += 1
+        estimates.append(alpha / alpha.sum())
+        log_s.append(math.log(s_bf))
+        gammas.append(gamma)
+    return np.array(estimates), np.array(log_s), np.array(gammas), alpha
+
+
+def test_var_smile_reference_reproduces_fact_sheet_step():
+    """The reference update gives the published single step: from alpha = (10,1,1,1,1),
+    y = 3, p_c = 0.01 (m = p_c/(1 - p_c)): S_BF = 2.8, gamma = 0.027505,
+    alpha' = (9.752456, 1, 1, 2, 1)."""
+    _, log_s, gamma, alpha = _var_smile_dirichlet_reference(
+        [3], 0.01 / 0.99, np.ones(5), alpha=[10.0, 1, 1, 1, 1]
+    )
+    assert_allclose(np.exp(log_s), [2.8], rtol=1e-12)
+    assert_allclose(gamma, [0.027505], atol=5e-7)
+    assert_allclose(alpha, [9.752456, 1, 1, 2, 1], atol=5e-7)
+
+
+def test_var_smile_gaussian_matches_reference():
+    sigma, mu0, sigma0, m = 0.8, 0.2, 1.3, 0.3
+    task = su.gaussian_task(300, sigma, 0.05, rng=np.random.default_rng(14), mu0=mu0, sigma0=sigma0)
+    y = task.observations.copy()
+    y[150] += 6.0  # a surprising observation: gamma near 1 at this step
+    trace = su.var_smile(y, m, sigma=sigma, mu0=mu0, sigma0=sigma0)
+    estimates, log_s, gamma = _var_smile_gaussian_reference(y, m, sigma, mu0, sigma0)
+    assert gamma[150] > 0.99 and gamma.min() < 0.05  # both regimes are exercised
+    assert_allclose(trace.estimates, estimates, rtol=1e-11, atol=1e-12)
+    assert_allclose(trace.log_surprise, log_s, rtol=1e-11, atol=1e-11)
+    assert_allclose(trace.gamma, gamma, rtol=1e-11, atol=1e-14)
+    # the comparison can fail: another surprise weight gives other estimates
+    other = su.var_smile(y, 2 * m, sigma=sigma, mu0=mu0, sigma0=sigma0)
+    assert np.abs(other.estimates - estimates).max() > 1e-3
+
+
+def test_var_smile_categorical_matches_reference():
+    s, k, m = 0.5, 5, 0.1
+    y = _cat(300, s, 0.05, seed=15, k=k).observations
+    trace = su.var_smile(y, m, concentration=s, n_categories=k)
+    estimates, log_s, gamma, _ = _var_smile_dirichlet_reference(y, m, np.full(k, s))
+    assert gamma.max() > 0.3 and gamma.min() < 0.05  # both regimes are exercised
+    assert_allclose(trace.estimates, estimates, rtol=1e-12, atol=1e-14)
+    assert_allclose(trace.log_surprise, log_s, rtol=1e-12, atol=1e-12)
+    assert_allclose(trace.gamma, gamma, rtol=1e-12, atol=1e-14)
+    other = su.var_smile(y, 2 * m, concentration=s, n_categories=k)
+    assert np.abs(other.estimates - estimates).max() > 1e-3
 
 
 def test_var_smile_limits_categorical():
@@ -376,14 +440,14 @@ def test_published_loader_missing(tmp_path):
         su.published_mse("gaussian", directory=tmp_path / "nope")
     with pytest.raises(FileNotFoundError, match="not found"):
         su.published_mse("gaussian", "nosuchalgo", directory=tmp_path)
-    with pytest.raises(ValueError, match="task must be"):
+    with pytest.raises(ValueError, match="task must be one of 'gaussian', 'categorical'"):
         su.published_mse("poisson")
 
 
 # 1 seed x 2e5 steps: seed-to-seed sd of the MSE is 0.4-0.8% here (8 seeds checked)
 @pytest.mark.parametrize("sigma, p_c", [(0.1, 0.1), (0.5, 0.1), (1.0, 0.1)])
 def test_exact_bayes_mse_matches_paper_gaussian(sigma, p_c):
-    task = su.gaussian_task(200_000, sigma, p_c, np.random.default_rng(2021))
+    task = su.gaussian_task(200_000, sigma, p_c, rng=np.random.default_rng(2021))
     mse = su.mean_squared_error(
         su.exact_bayes(task.observations, p_c, sigma=sigma).estimates, task.means
     )
@@ -393,7 +457,7 @@ def test_exact_bayes_mse_matches_paper_gaussian(sigma, p_c):
 
 @pytest.mark.parametrize("s, p_c", [(0.1, 0.1), (1.0, 0.1)])
 def test_exact_bayes_mse_matches_paper_categorical(s, p_c):
-    task = su.categorical_task(200_000, 5, s, p_c, np.random.default_rng(2021))
+    task = su.categorical_task(200_000, 5, s, p_c, rng=np.random.default_rng(2021))
     est = su.exact_bayes(task.observations, p_c, concentration=s, n_categories=5).estimates
     mse = su.mean_squared_error(est, task.probabilities)
     ref = su.published_mse("categorical")[(s, p_c)]
@@ -403,8 +467,34 @@ def test_exact_bayes_mse_matches_paper_categorical(s, p_c):
 def test_mean_squared_error():
     assert su.mean_squared_error([1.0, 2.0], [0.0, 0.0]) == 2.5
     assert su.mean_squared_error([[0.5, 0.5], [1, 0]], [[1, 0], [1, 0]]) == 0.25
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match=r"truth must have shape \(2,\); got shape \(1,\)"):
         su.mean_squared_error([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="estimates must be finite; found nan at index 1"):
+        su.mean_squared_error([0.0, np.nan], [0.0, 0.0])
+    with pytest.raises(ValueError, match="truth must be finite; found inf"):
+        su.mean_squared_error([0.0, 1.0], [0.0, np.inf])
+    with pytest.raises(ValueError, match="estimates must be a 1 or 2-dimensional array"):
+        su.mean_squared_error(np.zeros((2, 2, 2)), np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match="estimates must not be empty"):
+        su.mean_squared_error([], [])
+    with pytest.raises(TypeError, match="estimates must be an array of real numbers"):
+        su.mean_squared_error([True, False], [0.0, 0.0])
+
+
+def test_surprise_gamma_checks_its_inputs():
+    assert su.surprise_gamma(0.0, math.inf) == 1.0  # the reset limit
+    assert su.surprise_gamma(0.0, 0.0) == 0.0
+    assert_allclose(su.surprise_gamma([-math.inf, 0.0, math.inf], 1.0), [0.0, 0.5, 1.0])
+    with pytest.raises(ValueError, match="log_surprise must not contain NaN"):
+        su.surprise_gamma([0.0, np.nan], 0.1)
+    with pytest.raises(ValueError, match="m must be >= 0"):
+        su.surprise_gamma(0.0, -0.1)
+    with pytest.raises(ValueError, match="m must be finite"):
+        su.surprise_gamma(0.0, math.nan)
+    with pytest.raises(TypeError, match="m must be a real number"):
+        su.surprise_gamma(0.0, True)
+    with pytest.raises(TypeError, match="log_surprise must be an array of real numbers"):
+        su.surprise_gamma("1", 0.1)
 
 
 # --------------------------------------------------------------------------
@@ -421,7 +511,7 @@ def test_bad_p_change(p_c):
     with pytest.raises(ValueError, match="p_change must lie in"):
         su.message_passing(y, p_c, 3, **GAUSS)
     with pytest.raises(ValueError, match="p_change must lie in"):
-        su.particle_filter(y.astype(int), p_c, 3, np.random.default_rng(0), **CAT)
+        su.particle_filter(y.astype(int), p_c, 3, rng=np.random.default_rng(0), **CAT)
     with pytest.raises(ValueError, match="hazard must lie in"):
         su.nassar(y, p_c, sigma=1.0)
 
@@ -431,7 +521,7 @@ def test_bad_sigma(sigma):
     with pytest.raises(ValueError, match="sigma must be > 0"):
         su.exact_bayes(np.zeros(3), 0.1, sigma=sigma)
     with pytest.raises(ValueError, match="sigma must be > 0"):
-        su.gaussian_task(10, sigma, 0.1, np.random.default_rng(0))
+        su.gaussian_task(10, sigma, 0.1, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="sigma must be > 0"):
         su.var_smile(np.zeros(3), 0.1, sigma=sigma)
 
@@ -448,7 +538,7 @@ def test_bad_category_labels(labels):
 
 def test_bad_input_misc():
     rng = np.random.default_rng(0)
-    with pytest.raises(TypeError, match="integer category labels"):
+    with pytest.raises(TypeError, match=r"observations must be integer category labels in 0\.\.4"):
         su.exact_bayes([0.0, 1.0], 0.1, **CAT)
     for func, args in [
         (su.exact_bayes, (0.1,)),
@@ -457,11 +547,11 @@ def test_bad_input_misc():
         (su.grid_filter, (0.1,)),
         (su.nassar, (0.1,)),
     ]:
-        with pytest.raises(ValueError, match="at least one observation"):
+        with pytest.raises(ValueError, match="observations must not be empty"):
             func([], *args, sigma=1.0)
-    with pytest.raises(ValueError, match="at least one observation"):
-        su.particle_filter(np.array([], dtype=int), 0.1, 2, rng, **CAT)
-    with pytest.raises(ValueError, match="at least one observation"):
+    with pytest.raises(ValueError, match="observations must not be empty"):
+        su.particle_filter(np.array([], dtype=int), 0.1, 2, rng=rng, **CAT)
+    with pytest.raises(ValueError, match="observations must not be empty"):
         su.leaky_integrator([], 0.5)
     with pytest.raises(ValueError, match="exactly one of sigma"):
         su.exact_bayes([0.0], 0.1)
@@ -469,32 +559,41 @@ def test_bad_input_misc():
         su.exact_bayes([0], 0.1, sigma=1.0, concentration=1.0, n_categories=3)
     with pytest.raises(ValueError, match="needs n_categories"):
         su.exact_bayes([0], 0.1, concentration=1.0)
-    with pytest.raises(ValueError, match="1-D"):
+    with pytest.raises(ValueError, match="observations must be a 1-dimensional array"):
         su.exact_bayes(np.zeros((2, 2)), 0.1, sigma=1.0)
-    with pytest.raises(ValueError, match="must be finite"):
+    with pytest.raises(ValueError, match="observations must be a 1-dimensional array"):
+        su.exact_bayes(np.zeros((2, 2), dtype=int), 0.1, **CAT)
+    with pytest.raises(ValueError, match="observations must be finite; found nan at index 1"):
         su.exact_bayes([0.0, np.nan], 0.1, sigma=1.0)
+    with pytest.raises(TypeError, match="observations must be an array of real numbers"):
+        su.var_smile([True, False], 0.1, sigma=1.0)
     with pytest.raises(ValueError, match="n_particles must be an integer >= 1"):
-        su.particle_filter([0.0], 0.1, 0, rng, sigma=1.0)
+        su.particle_filter([0.0], 0.1, 0, rng=rng, sigma=1.0)
     with pytest.raises(TypeError, match="numpy.random.Generator"):
-        su.particle_filter([0.0], 0.1, 5, 42, sigma=1.0)
+        su.particle_filter([0.0], 0.1, 5, rng=42, sigma=1.0)
+    with pytest.raises(TypeError, match="positional argument"):
+        su.particle_filter([0.0], 0.1, 5, rng, sigma=1.0)  # rng is keyword-only
     with pytest.raises(ValueError, match="n_messages must be an integer >= 1"):
         su.message_passing([0.0], 0.1, 0, sigma=1.0)
     with pytest.raises(ValueError, match="m must be >= 0"):
         su.var_smile([0.0], -1.0, sigma=1.0)
     with pytest.raises(ValueError, match="omega must lie in"):
         su.leaky_integrator([0.0], 1.5)
-    with pytest.raises(ValueError, match="variant must be 2010 or 2012"):
-        su.nassar([0.0], 0.1, sigma=1.0, variant=2011)
-    with pytest.raises(ValueError, match="tol must lie in"):
+    for variant in (2012, "2012", "nas11"):  # string modes, not integer codes
+        with pytest.raises(ValueError, match="variant must be one of 'nas10', 'nas12'"):
+            su.nassar([0.0], 0.1, sigma=1.0, variant=variant)
+    with pytest.raises(ValueError, match=r"tol must lie in \[0.0, 1.0\)"):
         su.exact_bayes([0.0], 0.1, sigma=1.0, tol=1.0)
+    with pytest.raises(ValueError, match=r"tol must lie in \[0.0, 1.0\)"):
+        su.exact_bayes_belief([], 0.1, sigma=1.0, tol=-1e-3)
     with pytest.raises(ValueError, match="concentration must be > 0"):
-        su.categorical_task(10, 5, 0.0, 0.1, rng)
+        su.categorical_task(10, 5, 0.0, 0.1, rng=rng)
     with pytest.raises(ValueError, match="n_categories must be an integer >= 2"):
-        su.categorical_task(10, 1, 1.0, 0.1, rng)
+        su.categorical_task(10, 1, 1.0, 0.1, rng=rng)
     with pytest.raises(ValueError, match="p_change must lie in"):
-        su.gaussian_task(10, 1.0, 1.5, rng)
+        su.gaussian_task(10, 1.0, 1.5, rng=rng)
     with pytest.raises(ValueError, match="n_steps must be an integer >= 1"):
-        su.gaussian_task(0, 1.0, 0.1, rng)
+        su.gaussian_task(0, 1.0, 0.1, rng=rng)
 
 
 # --------------------------------------------------------------------------
@@ -510,17 +609,17 @@ def test_first_step_uses_prior_belief():
         su.exact_bayes(y, 0.2, sigma=0.5),
         su.var_smile(y, 0.25, sigma=0.5),  # m = 0.2/0.8
         su.nassar(y, 0.2, sigma=0.5),
-        su.nassar(y, 0.2, sigma=0.5, variant=2010),
+        su.nassar(y, 0.2, sigma=0.5, variant="nas10"),
         su.message_passing(y, 0.2, 1, sigma=0.5),
         su.grid_filter(y, 0.2, sigma=0.5),
-        su.particle_filter(y, 0.2, 7, np.random.default_rng(0), sigma=0.5),
+        su.particle_filter(y, 0.2, 7, rng=np.random.default_rng(0), sigma=0.5),
     ):
         assert tr.log_surprise[0] == pytest.approx(0.0, abs=1e-12)
         assert tr.gamma[0] == pytest.approx(0.2, rel=1e-12)
         assert tr.estimates[0] == pytest.approx(reset, rel=1e-9)
 
 
-@pytest.mark.parametrize("variant", [2010, 2012])
+@pytest.mark.parametrize("variant", ["nas10", "nas12"])
 def test_nassar_stationary_limit(variant):
     sigma = 0.6
     task = _gauss(300, sigma, 0.05, seed=13)

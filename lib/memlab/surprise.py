@@ -52,6 +52,7 @@ Public functions are pure; all randomness comes from an explicit
 from __future__ import annotations
 
 import math
+import numbers
 from pathlib import Path
 from typing import NamedTuple
 
@@ -62,9 +63,12 @@ from memlab._validation import (
     check_finite_float,
     check_fraction,
     check_generator,
+    check_nonneg_float,
+    check_option,
+    check_positive_float,
     check_positive_int,
+    check_real_array,
 )
-from memlab._validation import check_positive_float as _check_positive_float
 
 __all__ = [
     "GaussianTask",
@@ -88,7 +92,7 @@ __all__ = [
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _DEFAULT_TOL = 1e-16
-_NASSAR_VARIANTS = (2010, 2012)
+_NASSAR_VARIANTS = ("nas10", "nas12")
 # The published figure data (CSV, MIT licence, from the authors' repository) ship with the
 # package, so that chapters also run in Binder and Colab; see data/liakoni2021/README.md.
 _PUBLISHED_DIR = Path(__file__).resolve().parent / "data" / "liakoni2021"
@@ -220,9 +224,9 @@ def _check_model(sigma, concentration, n_categories, mu0, sigma0) -> _Model:
             )
         return _Model(
             False,
-            _check_positive_float(sigma, "sigma"),
+            check_positive_float(sigma, "sigma"),
             check_finite_float(mu0, "mu0"),
-            _check_positive_float(sigma0, "sigma0"),
+            check_positive_float(sigma0, "sigma0"),
             0,
             0.0,
         )
@@ -234,58 +238,48 @@ def _check_model(sigma, concentration, n_categories, mu0, sigma0) -> _Model:
         0.0,
         1.0,
         check_positive_int(n_categories, "n_categories", minimum=2),
-        _check_positive_float(concentration, "concentration"),
+        check_positive_float(concentration, "concentration"),
     )
 
 
 def _check_observations(observations, model: _Model) -> np.ndarray:
+    """Finite reals (Gaussian task) or integer labels ``0..K-1`` (categorical), shape (T,)."""
+    if not model.categorical:
+        return check_real_array(observations, "observations", ndim=1)
+    k = model.n_categories
     arr = np.asarray(observations)
-    if model.categorical:
-        if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
-            raise TypeError(
-                f"categorical observations must be integer category labels in 0..K-1; got "
-                f"dtype {arr.dtype} (convert with .astype(int) if the values are integral)"
-            )
-    elif arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise TypeError(f"Gaussian observations must be real numbers; got dtype {arr.dtype}")
-    if arr.ndim != 1:
-        raise ValueError(
-            f"observations must be a 1-D sequence of shape (T,); got shape {arr.shape}"
+    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(
+            f"observations must be integer category labels in 0..{k - 1}; got dtype "
+            f"{arr.dtype} (convert with .astype(int) if the values are integral)"
         )
-    if arr.size == 0:
+    check_real_array(arr, "observations", ndim=1)  # shape and emptiness
+    bad = (arr < 0) | (arr >= k)
+    if bad.any():
+        i = int(np.argmax(bad))
         raise ValueError(
-            "observations must contain at least one observation; got an empty sequence"
+            f"observations must be category labels in 0..{k - 1} (n_categories={k}); "
+            f"found {arr[i].item()!r} at index {i}"
         )
-    if model.categorical:
-        k = model.n_categories
-        bad = (arr < 0) | (arr >= k)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(
-                f"observations must be category labels in 0..{k - 1} (n_categories={k}); "
-                f"found {arr[i].item()!r} at index {i}"
-            )
-        return np.ascontiguousarray(arr, dtype=np.int64)
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    finite = np.isfinite(arr)
-    if not finite.all():
-        i = int(np.argmin(finite))
-        raise ValueError(f"observations must be finite; found {arr[i]} at index {i}")
-    return arr
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def _check_inputs(observations, sigma, concentration, n_categories, mu0, sigma0):
+    """The task model (one of ``sigma`` or ``concentration``) and the checked observations."""
+    model = _check_model(sigma, concentration, n_categories, mu0, sigma0)
+    return model, _check_observations(observations, model)
 
 
 def _check_m(m) -> float:
-    if isinstance(m, (bool, np.bool_)):
-        raise TypeError(f"m must be a real number; got a boolean {m!r}")
-    try:
-        value = float(m)
-    except (TypeError, ValueError):
-        raise TypeError(f"m must be a real number >= 0 (inf allowed); got {m!r}") from None
-    if math.isnan(value) or value < 0:
-        raise ValueError(f"m must be >= 0 (inf allowed); got {value}")
-    return value
+    """Surprise weight ``m >= 0``; ``m = inf`` (the reset limit) is allowed."""
+    if isinstance(m, numbers.Real) and not isinstance(m, bool) and m == math.inf:
+        return math.inf
+    return check_nonneg_float(m, "m")
+
+
+def _check_tol(tol) -> float:
+    """Pruning threshold in ``[0, 1)`` (0 keeps every run length)."""
+    return check_fraction(tol, "tol", 0.0, 1.0, closed_high=False)
 
 
 def _log_m(m: float) -> float:
@@ -310,7 +304,7 @@ def _draw_changes(n_steps, p_change, rng):
     return changes, index
 
 
-def gaussian_task(n_steps, sigma, p_change, rng, *, mu0=0.0, sigma0=1.0) -> GaussianTask:
+def gaussian_task(n_steps, sigma, p_change, *, rng, mu0=0.0, sigma0=1.0) -> GaussianTask:
     r"""Observations from the Gaussian change-point task.
 
     :math:`\theta_1 \sim \mathcal N(\mu_0, \sigma_0^2)`; for :math:`t \ge 2`, with
@@ -326,6 +320,7 @@ def gaussian_task(n_steps, sigma, p_change, rng, *, mu0=0.0, sigma0=1.0) -> Gaus
     p_change : float
         Change probability :math:`p_c \in [0, 1]`.
     rng : numpy.random.Generator
+        Source of the changes, the means and the noise (keyword-only).
     mu0, sigma0 : float, optional
         Prior mean and standard deviation (default 0 and 1).
 
@@ -335,11 +330,11 @@ def gaussian_task(n_steps, sigma, p_change, rng, *, mu0=0.0, sigma0=1.0) -> Gaus
         ``(observations, means, changes)``.
     """
     n_steps = check_positive_int(n_steps, "n_steps")
-    sigma = _check_positive_float(sigma, "sigma")
+    sigma = check_positive_float(sigma, "sigma")
     p_change = check_fraction(p_change, "p_change")
     check_generator(rng)
     mu0 = check_finite_float(mu0, "mu0")
-    sigma0 = _check_positive_float(sigma0, "sigma0")
+    sigma0 = check_positive_float(sigma0, "sigma0")
     changes, index = _draw_changes(n_steps, p_change, rng)
     draws = mu0 + sigma0 * rng.standard_normal(int(index[-1]) + 1)
     means = draws[index]
@@ -347,7 +342,7 @@ def gaussian_task(n_steps, sigma, p_change, rng, *, mu0=0.0, sigma0=1.0) -> Gaus
     return GaussianTask(observations, means, changes)
 
 
-def categorical_task(n_steps, n_categories, concentration, p_change, rng) -> CategoricalTask:
+def categorical_task(n_steps, n_categories, concentration, p_change, *, rng) -> CategoricalTask:
     r"""Observations from the categorical change-point task.
 
     :math:`\mathbf p_1 \sim \mathrm{Dir}(s\mathbf 1_K)`; for :math:`t \ge 2`, with
@@ -365,6 +360,7 @@ def categorical_task(n_steps, n_categories, concentration, p_change, rng) -> Cat
     p_change : float
         Change probability :math:`p_c \in [0, 1]`.
     rng : numpy.random.Generator
+        Source of the changes, the probabilities and the labels (keyword-only).
 
     Returns
     -------
@@ -373,7 +369,7 @@ def categorical_task(n_steps, n_categories, concentration, p_change, rng) -> Cat
     """
     n_steps = check_positive_int(n_steps, "n_steps")
     k = check_positive_int(n_categories, "n_categories", minimum=2)
-    concentration = _check_positive_float(concentration, "concentration")
+    concentration = check_positive_float(concentration, "concentration")
     p_change = check_fraction(p_change, "p_change")
     check_generator(rng)
     changes, index = _draw_changes(n_steps, p_change, rng)
@@ -410,6 +406,26 @@ def _gauss_logpdf(y, mean, var):  # pragma: no cover - numba
     return -0.5 * (_LOG_2PI + math.log(var) + d * d / var)
 
 
+@njit(cache=True)
+def _gauss_prior(var, mu0, sigma0):  # pragma: no cover - numba
+    """Conjugate prior as ``(nu0, s0, pv0)``: pseudo-count, sum and predictive variance."""
+    nu0 = var / (sigma0 * sigma0)
+    return nu0, mu0 * nu0, var + sigma0 * sigma0
+
+
+@njit(cache=True)
+def _logsumexp(a, n):  # pragma: no cover - numba
+    """``log(sum(exp(a[:n])))``, shifted by the largest term (no overflow)."""
+    mx = -math.inf
+    for k in range(n):
+        if a[k] > mx:
+            mx = a[k]
+    acc = 0.0
+    for k in range(n):
+        acc += math.exp(a[k] - mx)
+    return mx + math.log(acc)
+
+
 def surprise_gamma(log_surprise, m):
     r"""Adaptation rate :math:`\gamma = m S/(1 + m S)` from :math:`\log S`, overflow-free.
 
@@ -426,9 +442,13 @@ def surprise_gamma(log_surprise, m):
     Returns
     -------
     float or numpy.ndarray of float64
+        :math:`\gamma` with the shape of ``log_surprise``.
     """
+    log_s = check_real_array(log_surprise, "log_surprise", finite=False, allow_empty=True)
+    if np.isnan(log_s).any():
+        raise ValueError("log_surprise must not contain NaN (+-inf are allowed)")
     m = _check_m(m)
-    x = np.asarray(log_surprise, dtype=np.float64) + _log_m(m)
+    x = log_s + _log_m(m)
     with np.errstate(over="ignore"):
         out = np.where(
             x >= 0,
@@ -471,17 +491,26 @@ def _drop_and_normalise(lw, n, log_tol, max_n, rows_a, rows_b):  # pragma: no co
             for j in range(rows_b.shape[1]):
                 rows_b[k, j] = rows_b[k + 1, j]
         n -= 1
-    mx = -math.inf
-    for k in range(n):
-        if lw[k] > mx:
-            mx = lw[k]
-    acc = 0.0
-    for k in range(n):
-        acc += math.exp(lw[k] - mx)
-    lse = mx + math.log(acc)
+    lse = _logsumexp(lw, n)
     for k in range(n):
         lw[k] -= lse
     return n
+
+
+@njit(cache=True)
+def _runlength_surprise(lw, n, l0, log_m):  # pragma: no cover - numba
+    """Surprise step shared by the run-length kernels.
+
+    On entry ``lw[:n]`` holds ``log w_k P(y; pi_k)`` and ``l0`` is ``log P(y; pi^(0))``;
+    on exit ``lw[:n]`` holds ``log[(1 - gamma) w_k P(y; pi_k) / P(y; pi^(t))]``.
+    Returns ``(log S_BF, log gamma)``.
+    """
+    lpt = _logsumexp(lw, n)  # log P(y; pi^(t))
+    ls = l0 - lpt
+    lg, l1g = _log_sigmoid_pair(log_m + ls)
+    for k in range(n):
+        lw[k] += l1g - lpt
+    return ls, lg
 
 
 @njit(cache=True)
@@ -498,33 +527,20 @@ def _runlength_gauss(
     y, var, mu0, sigma0, log_m, log_tol, max_n, lw, s, nu, est, log_s, gam, ncomp
 ):  # pragma: no cover - numba
     """Run-length message passing, Gaussian task; ``nu`` is stored as ``nu[:, 0]``."""
-    nu0 = var / (sigma0 * sigma0)
-    s0 = mu0 * nu0
-    pv0 = var + sigma0 * sigma0
+    nu0, s0, pv0 = _gauss_prior(var, mu0, sigma0)
     n = 1
     lw[0] = 0.0
     s[0] = s0
     nu[0, 0] = nu0
     for t in range(y.shape[0]):
         yt = y[t]
-        l0 = _gauss_logpdf(yt, mu0, pv0)
-        mx = -math.inf
         for k in range(n):
             nk = nu[k, 0]
             lw[k] += _gauss_logpdf(yt, s[k] / nk, var + var / nk)
-            if lw[k] > mx:
-                mx = lw[k]
-        acc = 0.0
-        for k in range(n):
-            acc += math.exp(lw[k] - mx)
-        lpt = mx + math.log(acc)  # log P(y; pi^(t))
-        ls = l0 - lpt
-        lg, l1g = _log_sigmoid_pair(log_m + ls)
+        # integrate: (1 - gamma) w_k P(y; pi_k) / P(y; pi^(t)); reset: gamma
+        ls, lg = _runlength_surprise(lw, n, _gauss_logpdf(yt, mu0, pv0), log_m)
         log_s[t] = ls
         gam[t] = math.exp(lg)
-        # integrate: (1 - gamma) w_k P(y; pi_k) / P(y; pi^(t)); reset: gamma
-        for k in range(n):
-            lw[k] += l1g - lpt
         if n >= lw.shape[0]:  # room for the new run length
             lw = _grow(lw, 2 * n)
             s = _grow(s, 2 * n)
@@ -561,22 +577,12 @@ def _runlength_cat(
         alpha[0, j] = alpha0[j]
     for t in range(y.shape[0]):
         yt = y[t]
-        l0 = math.log(alpha0[yt]) - math.log(a0)
-        mx = -math.inf
         for k in range(n):
             lw[k] += math.log(alpha[k, yt]) - math.log(asum[k])
-            if lw[k] > mx:
-                mx = lw[k]
-        acc = 0.0
-        for k in range(n):
-            acc += math.exp(lw[k] - mx)
-        lpt = mx + math.log(acc)
-        ls = l0 - lpt
-        lg, l1g = _log_sigmoid_pair(log_m + ls)
+        l0 = math.log(alpha0[yt]) - math.log(a0)
+        ls, lg = _runlength_surprise(lw, n, l0, log_m)
         log_s[t] = ls
         gam[t] = math.exp(lg)
-        for k in range(n):
-            lw[k] += l1g - lpt
         if n >= lw.shape[0]:
             lw = _grow(lw, 2 * n)
             asum = _grow(asum, 2 * n)
@@ -600,12 +606,17 @@ def _runlength_cat(
     return n, lw, asum, alpha
 
 
+def _trace_arrays(model: _Model, t_len: int):
+    """Empty ``(estimates, log_surprise, gamma)`` for ``t_len`` steps of a learner."""
+    shape = (t_len, model.n_categories) if model.categorical else (t_len,)
+    return np.empty(shape), np.empty(t_len), np.empty(t_len)
+
+
 def _run_runlength(y, model, p_change, log_tol, max_n):
     t_len = y.shape[0]
     cap = min(t_len, max_n, 256) + 2  # grown by doubling in the kernel when needed
     lw = np.empty(cap)
-    log_s = np.empty(t_len)
-    gam = np.empty(t_len)
+    est, log_s, gam = _trace_arrays(model, t_len)
     ncomp = np.empty(t_len, dtype=np.int64)
     log_m = _log_m_from_p(p_change)
     if model.categorical:
@@ -613,7 +624,6 @@ def _run_runlength(y, model, p_change, log_tol, max_n):
         alpha0 = np.full(k, model.concentration)
         asum = np.empty(cap)
         alpha = np.empty((cap, k))
-        est = np.empty((t_len, k))
         n, lw, asum, alpha = _runlength_cat(
             y, alpha0, log_m, log_tol, max_n, lw, asum, alpha, est, log_s, gam, ncomp
         )
@@ -622,7 +632,6 @@ def _run_runlength(y, model, p_change, log_tol, max_n):
         var = model.sigma**2
         s = np.empty(cap)
         nu = np.empty((cap, 1))
-        est = np.empty(t_len)
         n, lw, s, nu = _runlength_gauss(
             y,
             var,
@@ -643,11 +652,12 @@ def _run_runlength(y, model, p_change, log_tol, max_n):
     return BeliefTrace(est, log_s, gam, ncomp), belief
 
 
-def _check_tol(tol) -> float:
-    tol = check_finite_float(tol, "tol")
-    if not 0.0 <= tol < 1.0:
-        raise ValueError(f"tol must lie in [0, 1) (0 disables pruning); got {tol}")
-    return tol
+def _exact_bayes_run(y, model: _Model, p_change, tol):
+    """Exact Bayes on checked observations: ``(BeliefTrace, RunLengthBelief)``."""
+    p_change = _check_p_change(p_change)
+    tol = _check_tol(tol)
+    log_tol = math.log(tol) if tol > 0 else -math.inf
+    return _run_runlength(y, model, p_change, log_tol, y.shape[0] + 1)
 
 
 def exact_bayes(
@@ -705,12 +715,8 @@ def exact_bayes(
     BeliefTrace
         ``estimates``, ``log_surprise``, ``gamma`` and ``n_components``.
     """
-    model = _check_model(sigma, concentration, n_categories, mu0, sigma0)
-    y = _check_observations(observations, model)
-    p_change = _check_p_change(p_change)
-    tol = _check_tol(tol)
-    log_tol = math.log(tol) if tol > 0 else -math.inf
-    return _run_runlength(y, model, p_change, log_tol, y.shape[0] + 1)[0]
+    model, y = _check_inputs(observations, sigma, concentration, n_categories, mu0, sigma0)
+    return _exact_bayes_run(y, model, p_change, tol)[0]
 
 
 def exact_bayes_belief(
@@ -726,25 +732,32 @@ def exact_bayes_belief(
 ) -> RunLengthBelief:
     r"""Run-length mixture :math:`\pi^{(T)}` after the last observation.
 
-    Same algorithm and parameters as :func:`exact_bayes`; returns the posterior
-    itself instead of the trace of estimates.  ``observations`` may be empty, in
-    which case the prior is returned (a single component of weight 1).
+    Same algorithm as :func:`exact_bayes`; returns the posterior itself instead of
+    the trace of estimates.
+
+    Parameters
+    ----------
+    observations : array_like, shape (T,)
+        As in :func:`exact_bayes`, but may be empty (``T = 0``): the prior
+        :math:`\pi^{(0)}` is then returned as a single component of weight 1.
+    p_change, sigma, concentration, n_categories, mu0, sigma0, tol
+        As in :func:`exact_bayes`.
 
     Returns
     -------
     RunLengthBelief
+        The mixture :math:`\pi^{(T)} = \sum_k w_k \pi_k`: ``weights`` and either
+        ``means`` and ``variances`` (Gaussian) or ``alphas`` (categorical).
     """
     model = _check_model(sigma, concentration, n_categories, mu0, sigma0)
-    p_change = _check_p_change(p_change)
-    tol = _check_tol(tol)
     if np.size(observations) == 0 and np.ndim(observations) == 1:
+        _check_p_change(p_change)
+        _check_tol(tol)
         if model.categorical:
             alphas = np.full((1, model.n_categories), model.concentration)
             return RunLengthBelief(np.ones(1), None, None, alphas)
         return RunLengthBelief(np.ones(1), np.array([model.mu0]), np.array([model.sigma0**2]), None)
-    y = _check_observations(observations, model)
-    log_tol = math.log(tol) if tol > 0 else -math.inf
-    return _run_runlength(y, model, p_change, log_tol, y.shape[0] + 1)[1]
+    return _exact_bayes_run(_check_observations(observations, model), model, p_change, tol)[1]
 
 
 def message_passing(
@@ -777,8 +790,7 @@ def message_passing(
     -------
     BeliefTrace
     """
-    model = _check_model(sigma, concentration, n_categories, mu0, sigma0)
-    y = _check_observations(observations, model)
+    model, y = _check_inputs(observations, sigma, concentration, n_categories, mu0, sigma0)
     p_change = _check_p_change(p_change)
     n_messages = check_positive_int(n_messages, "n_messages")
     return _run_runlength(y, model, p_change, -math.inf, n_messages)[0]
@@ -790,8 +802,13 @@ def message_passing(
 
 
 @njit(cache=True)
-def _pf_step_weights(w, lp, l0, log_m):  # pragma: no cover - numba
-    """Update particle weights in place; returns (log S_BF, log gamma)."""
+def _pf_step(w, lp, l0, log_m, rng, switch):  # pragma: no cover - numba
+    """Weights and switches of one particle-filter step; returns ``(log S_BF, gamma)``.
+
+    ``lp[i] = log P(y; pi_i)`` and ``l0 = log P(y; pi^(0))``.  The weights are updated in
+    place and ``switch[i]`` is set with probability ``gamma(S_i, m)`` (the particle
+    restarts from the prior).
+    """
     n = w.shape[0]
     mx = -math.inf
     for i in range(n):
@@ -810,12 +827,25 @@ def _pf_step_weights(w, lp, l0, log_m):  # pragma: no cover - numba
         tot += w[i]
     for i in range(n):
         w[i] /= tot
-    return ls, lg
+    for i in range(n):  # switch to the prior with prob gamma(S_i, m)
+        gi, _ = _log_sigmoid_pair(log_m + l0 - lp[i])
+        switch[i] = rng.random() < math.exp(gi)
+    return ls, g
+
+
+@njit(cache=True)
+def _pf_buffers(n_p):  # pragma: no cover - numba
+    """Weights ``1/N``, log-likelihoods and switch flags of ``N`` particles."""
+    return np.full(n_p, 1.0 / n_p), np.empty(n_p), np.empty(n_p, dtype=np.bool_)
 
 
 @njit(cache=True)
 def _resample_index(w, rng):  # pragma: no cover - numba
-    """Multinomial resampling if N_eff = 1/sum(w^2) <= N/2; returns indices or empty array."""
+    """Multinomial resampling if N_eff = 1/sum(w^2) <= N/2.
+
+    Returns the indices of the surviving particles (the weights are then reset to
+    ``1/N`` in place), or an empty array if no resampling is needed.
+    """
     n = w.shape[0]
     sq = 0.0
     for i in range(n):
@@ -834,36 +864,29 @@ def _resample_index(w, rng):  # pragma: no cover - numba
             j += 1
             c += w[j]
         idx[i] = j
+    w[:] = 1.0 / n
     return idx
 
 
 @njit(cache=True)
 def _pf_gauss(y, var, mu0, sigma0, log_m, n_p, rng, est, log_s, gam):  # pragma: no cover - numba
-    nu0 = var / (sigma0 * sigma0)
-    s0 = mu0 * nu0
-    pv0 = var + sigma0 * sigma0
+    nu0, s0, pv0 = _gauss_prior(var, mu0, sigma0)
     s = np.full(n_p, s0)
     nu = np.full(n_p, nu0)
-    w = np.full(n_p, 1.0 / n_p)
-    lp = np.empty(n_p)
+    w, lp, switch = _pf_buffers(n_p)
     for t in range(y.shape[0]):
         yt = y[t]
-        l0 = _gauss_logpdf(yt, mu0, pv0)
         for i in range(n_p):
             lp[i] = _gauss_logpdf(yt, s[i] / nu[i], var + var / nu[i])
-        ls, lg = _pf_step_weights(w, lp, l0, log_m)
-        log_s[t] = ls
-        gam[t] = math.exp(lg)
-        for i in range(n_p):  # switch to the prior with prob gamma(S_i, m)
-            gi, _ = _log_sigmoid_pair(log_m + l0 - lp[i])
-            if rng.random() < math.exp(gi):
+        log_s[t], gam[t] = _pf_step(w, lp, _gauss_logpdf(yt, mu0, pv0), log_m, rng, switch)
+        for i in range(n_p):
+            if switch[i]:
                 s[i] = s0
                 nu[i] = nu0
         idx = _resample_index(w, rng)
         if idx.shape[0] > 0:
             s = s[idx]
             nu = nu[idx]
-            w[:] = 1.0 / n_p
         e = 0.0
         for i in range(n_p):
             s[i] += yt
@@ -880,26 +903,21 @@ def _pf_cat(y, alpha0, log_m, n_p, rng, est, log_s, gam):  # pragma: no cover - 
     for i in range(n_p):
         alpha[i, :] = alpha0
     asum = np.full(n_p, a0)
-    w = np.full(n_p, 1.0 / n_p)
-    lp = np.empty(n_p)
+    w, lp, switch = _pf_buffers(n_p)
     for t in range(y.shape[0]):
         yt = y[t]
-        l0 = math.log(alpha0[yt]) - math.log(a0)
         for i in range(n_p):
             lp[i] = math.log(alpha[i, yt]) - math.log(asum[i])
-        ls, lg = _pf_step_weights(w, lp, l0, log_m)
-        log_s[t] = ls
-        gam[t] = math.exp(lg)
+        l0 = math.log(alpha0[yt]) - math.log(a0)
+        log_s[t], gam[t] = _pf_step(w, lp, l0, log_m, rng, switch)
         for i in range(n_p):
-            gi, _ = _log_sigmoid_pair(log_m + l0 - lp[i])
-            if rng.random() < math.exp(gi):
+            if switch[i]:
                 alpha[i, :] = alpha0
                 asum[i] = a0
         idx = _resample_index(w, rng)
         if idx.shape[0] > 0:
             alpha = alpha[idx]
             asum = asum[idx]
-            w[:] = 1.0 / n_p
         for j in range(kc):
             est[t, j] = 0.0
         for i in range(n_p):
@@ -914,8 +932,8 @@ def particle_filter(
     observations,
     p_change,
     n_particles,
-    rng,
     *,
+    rng,
     sigma=None,
     concentration=None,
     n_categories=None,
@@ -946,28 +964,23 @@ def particle_filter(
     n_particles : int
         Number of particles ``N >= 1``.
     rng : numpy.random.Generator
-        Consumed by the switches and the resampling.
+        Consumed by the switches and the resampling (keyword-only).
 
     Returns
     -------
     BeliefTrace
         ``estimates``, ``log_surprise`` and ``gamma`` of the particle mixture.
     """
-    model = _check_model(sigma, concentration, n_categories, mu0, sigma0)
-    y = _check_observations(observations, model)
+    model, y = _check_inputs(observations, sigma, concentration, n_categories, mu0, sigma0)
     p_change = _check_p_change(p_change)
     n_particles = check_positive_int(n_particles, "n_particles")
     check_generator(rng)
     log_m = _log_m_from_p(p_change)
-    t_len = y.shape[0]
-    log_s = np.empty(t_len)
-    gam = np.empty(t_len)
+    est, log_s, gam = _trace_arrays(model, y.shape[0])
     if model.categorical:
-        est = np.empty((t_len, model.n_categories))
         alpha0 = np.full(model.n_categories, model.concentration)
         _pf_cat(y, alpha0, log_m, n_particles, rng, est, log_s, gam)
     else:
-        est = np.empty(t_len)
         _pf_gauss(
             y, model.sigma**2, model.mu0, model.sigma0, log_m, n_particles, rng, est, log_s, gam
         )
@@ -981,9 +994,7 @@ def particle_filter(
 
 @njit(cache=True)
 def _varsmile_gauss(y, var, mu0, sigma0, log_m, est, log_s, gam):  # pragma: no cover - numba
-    nu0 = var / (sigma0 * sigma0)
-    s0 = mu0 * nu0
-    pv0 = var + sigma0 * sigma0
+    nu0, s0, pv0 = _gauss_prior(var, mu0, sigma0)
     s = s0
     nu = nu0
     for t in range(y.shape[0]):
@@ -1035,7 +1046,11 @@ def var_smile(
         s^{(t+1)} = (1-\gamma)s^{(t)} + \gamma s_0 + y
 
     (Gaussian; equivalently for :math:`\chi = s/\sigma`), and
-    :math:`\boldsymbol\alpha \leftarrow (1-\gamma)\boldsymbol\alpha + \gamma\boldsymbol\alpha_0 + \mathbf e_y`
+
+    .. math::
+        \boldsymbol\alpha \leftarrow (1-\gamma)\boldsymbol\alpha
+        + \gamma\boldsymbol\alpha_0 + \mathbf e_y
+
     (categorical).  The new belief is the normalised *geometric* mixture
     :math:`\pi \propto (\pi_B^{(t+1)})^{1-\gamma} P(\theta\mid y)^{\gamma}`.
     :math:`m \to 0` gives the stationary Bayesian posterior, :math:`m \to \infty`
@@ -1054,17 +1069,12 @@ def var_smile(
     BeliefTrace
         ``estimates``, ``log_surprise`` and ``gamma``.
     """
-    model = _check_model(sigma, concentration, n_categories, mu0, sigma0)
-    y = _check_observations(observations, model)
+    model, y = _check_inputs(observations, sigma, concentration, n_categories, mu0, sigma0)
     log_m = _log_m(_check_m(m))
-    t_len = y.shape[0]
-    log_s = np.empty(t_len)
-    gam = np.empty(t_len)
+    est, log_s, gam = _trace_arrays(model, y.shape[0])
     if model.categorical:
-        est = np.empty((t_len, model.n_categories))
         _varsmile_cat(y, np.full(model.n_categories, model.concentration), log_m, est, log_s, gam)
     else:
-        est = np.empty(t_len)
         _varsmile_gauss(y, model.sigma**2, model.mu0, model.sigma0, log_m, est, log_s, gam)
     return BeliefTrace(est, log_s, gam)
 
@@ -1152,8 +1162,7 @@ def leaky_integrator(observations, omega, *, n_categories=None, concentration=No
 def _nassar(
     y, var, mu0, sigma0, log_m, exact_variance, est, log_s, gam
 ):  # pragma: no cover - numba
-    rho = var / (sigma0 * sigma0)
-    pv0 = var + sigma0 * sigma0
+    rho, _, pv0 = _gauss_prior(var, mu0, sigma0)
     mu = mu0
     r = 0.0
     for t in range(y.shape[0]):
@@ -1177,8 +1186,8 @@ def _nassar(
         gam[t] = g
 
 
-def nassar(observations, hazard, *, sigma, variant=2012, mu0=0.0, sigma0=1.0) -> BeliefTrace:
-    r"""Nassar et al. learners (Nas10\*, Nas12\*) modified for a Gaussian prior (Gaussian task only).
+def nassar(observations, hazard, *, sigma, variant="nas12", mu0=0.0, sigma0=1.0) -> BeliefTrace:
+    r"""Nassar et al. learners Nas10\*, Nas12\* with a Gaussian prior (Gaussian task only).
 
     The belief is :math:`\mathcal N(\mu_t, v_t)` with :math:`v_t = \sigma^2/(\rho + r_t)`,
     :math:`\rho = \sigma^2/\sigma_0^2`, starting from :math:`\mu = \mu_0`, :math:`r = 0`.
@@ -1189,9 +1198,9 @@ def nassar(observations, hazard, *, sigma, variant=2012, mu0=0.0, sigma0=1.0) ->
         \mu_{t+1} = (1-\gamma)\Big[\mu_t + \frac{y-\mu_t}{\rho + r_t + 1}\Big]
                   + \gamma\Big[\mu_0 + \frac{y-\mu_0}{\rho + 1}\Big].
 
-    * ``variant=2010`` (Nassar et al. 2010, J. Neurosci.):
+    * ``variant="nas10"`` (Nassar et al. 2010, J. Neurosci.):
       :math:`r_{t+1} = (1-\gamma)(r_t + 1) + \gamma`.
-    * ``variant=2012`` (Nassar et al. 2012, Nat. Neurosci.): :math:`v_{t+1}` is the
+    * ``variant="nas12"`` (Nassar et al. 2012, Nat. Neurosci.): :math:`v_{t+1}` is the
       exact variance of the two-component mixture,
       :math:`(1-\gamma)\frac{\sigma^2}{\rho+r_t+1} + \gamma\frac{\sigma^2}{\rho+1}
       + \gamma(1-\gamma)(\Delta_B-\Delta_0)^2` with :math:`\Delta_B, \Delta_0` the two
@@ -1204,8 +1213,8 @@ def nassar(observations, hazard, *, sigma, variant=2012, mu0=0.0, sigma0=1.0) ->
         Hazard rate in (0, 1) used inside :math:`m` (free parameter in the paper).
     sigma : float
         Observation noise.
-    variant : {2010, 2012}, optional
-        Default 2012.
+    variant : {"nas12", "nas10"}, optional
+        Which update of the run length (see above); default ``"nas12"``.
     mu0, sigma0 : float, optional
         Gaussian prior (default 0, 1).
 
@@ -1214,26 +1223,12 @@ def nassar(observations, hazard, *, sigma, variant=2012, mu0=0.0, sigma0=1.0) ->
     BeliefTrace
         ``estimates``, ``log_surprise`` and ``gamma``.
     """
-    model = _check_model(sigma, None, None, mu0, sigma0)
-    y = _check_observations(observations, model)
+    model, y = _check_inputs(observations, sigma, None, None, mu0, sigma0)
     hazard = _check_p_change(hazard, "hazard")
-    if isinstance(variant, (bool, np.bool_)) or variant not in _NASSAR_VARIANTS:
-        raise ValueError(f"variant must be 2010 or 2012; got {variant!r}")
-    t_len = y.shape[0]
-    est = np.empty(t_len)
-    log_s = np.empty(t_len)
-    gam = np.empty(t_len)
-    _nassar(
-        y,
-        model.sigma**2,
-        model.mu0,
-        model.sigma0,
-        _log_m_from_p(hazard),
-        int(variant) == 2012,
-        est,
-        log_s,
-        gam,
-    )
+    exact_variance = check_option(variant, "variant", _NASSAR_VARIANTS) == "nas12"
+    est, log_s, gam = _trace_arrays(model, y.shape[0])
+    log_m = _log_m_from_p(hazard)
+    _nassar(y, model.sigma**2, model.mu0, model.sigma0, log_m, exact_variance, est, log_s, gam)
     return BeliefTrace(est, log_s, gam)
 
 
@@ -1246,11 +1241,7 @@ def nassar(observations, hazard, *, sigma, variant=2012, mu0=0.0, sigma0=1.0) ->
 def _grid_filter(y, theta, logp0, var, p_change, est, log_s, gam):  # pragma: no cover - numba
     """Forward filter on the grid, in log space (no underflow for tiny sigma)."""
     g_len = theta.shape[0]
-    mx = logp0.max()
-    acc = 0.0
-    for j in range(g_len):
-        acc += math.exp(logp0[j] - mx)
-    lp0 = logp0 - (mx + math.log(acc))
+    lp0 = logp0 - _logsumexp(logp0, g_len)
     lpost = lp0.copy()
     lprior = np.empty(g_len)
     ll = np.empty(g_len)
@@ -1331,17 +1322,13 @@ def grid_filter(
     BeliefTrace
         ``estimates``, ``log_surprise`` and ``gamma``.
     """
-    model = _check_model(sigma, None, None, mu0, sigma0)
-    y = _check_observations(observations, model)
+    model, y = _check_inputs(observations, sigma, None, None, mu0, sigma0)
     p_change = _check_p_change(p_change)
     n_grid = check_positive_int(n_grid, "n_grid", minimum=3)
-    half_width = _check_positive_float(half_width, "half_width")
+    half_width = check_positive_float(half_width, "half_width")
     theta = model.mu0 + model.sigma0 * np.linspace(-half_width, half_width, n_grid)
     logp0 = -0.5 * ((theta - model.mu0) / model.sigma0) ** 2
-    t_len = y.shape[0]
-    est = np.empty(t_len)
-    log_s = np.empty(t_len)
-    gam = np.empty(t_len)
+    est, log_s, gam = _trace_arrays(model, y.shape[0])
     _grid_filter(y, theta, logp0, model.sigma**2, p_change, est, log_s, gam)
     return BeliefTrace(est, log_s, gam)
 
@@ -1360,22 +1347,18 @@ def mean_squared_error(estimates, truth) -> float:
 
     Parameters
     ----------
-    estimates, truth : array_like, same shape (T,) or (T, K)
+    estimates : array_like, shape (T,) or (T, K)
+        Finite real estimates, ``T >= 1``.
+    truth : array_like, the shape of ``estimates``
+        The parameters that generated the observations (finite reals).
 
     Returns
     -------
     float
+        The mean squared error.
     """
-    e = np.asarray(estimates, dtype=np.float64)
-    x = np.asarray(truth, dtype=np.float64)
-    if e.shape != x.shape:
-        raise ValueError(
-            f"estimates and truth must have the same shape; got {e.shape} and {x.shape}"
-        )
-    if e.ndim not in (1, 2) or e.shape[0] == 0:
-        raise ValueError(
-            f"estimates must be a non-empty array of shape (T,) or (T, K); got shape {e.shape}"
-        )
+    e = check_real_array(estimates, "estimates", ndim=(1, 2))
+    x = check_real_array(truth, "truth", shape=e.shape)
     d = (e - x) ** 2
     if d.ndim == 2:
         d = d.sum(axis=1)
@@ -1415,8 +1398,7 @@ def published_mse(task="gaussian", algorithm="bayesfilter", directory=None) -> d
     FileNotFoundError
         If the directory or the file does not exist.
     """
-    if task not in _TASK_FILES:
-        raise ValueError(f"task must be 'gaussian' or 'categorical'; got {task!r}")
+    check_option(task, "task", _TASK_FILES)
     if not isinstance(algorithm, str) or not algorithm:
         raise TypeError(f"algorithm must be a non-empty string; got {algorithm!r}")
     folder = Path(_PUBLISHED_DIR if directory is None else directory)
