@@ -456,6 +456,33 @@ def test_low_frequency_protocol_is_sum_of_single_pairings():
     assert sixty == pytest.approx(60 * one, rel=1e-6)
 
 
+def full_grid_voltage(duration, distance, post, pre, dt, plateau):
+    """dendritic_voltage with the default constants, every event summed over the whole grid."""
+    t = np.arange(int(round(duration / dt)) + 1) * dt
+    u = np.full_like(t, -70.0)
+    amp, sigma = 100.0 * np.exp(-distance / 150.0), 1.0 + distance / 100.0
+    for tp in post:
+        u += amp * np.exp(-0.5 * ((t - tp) / sigma) ** 2)
+        if plateau > 0:
+            u += plateau * ((t >= tp) & (t < tp + 20.0))
+    for tq in pre:
+        s = np.clip(t - tq, 0.0, None) / 5.0
+        u += 2.0 * s * np.exp(1.0 - s)
+    return u
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+@FAST
+def test_dendritic_voltage_is_the_full_grid_sum_bit_for_bit(seed):
+    """Events are added only where their term is not exactly 0.0: the trace must not change."""
+    rng = np.random.default_rng(seed)
+    duration, distance = rng.uniform(10.0, 5000.0), rng.uniform(0.0, 500.0)
+    post, pre = (np.sort(rng.uniform(-50.0, duration + 50.0, rng.integers(0, 5))) for _ in "ab")
+    dt, plateau = rng.choice([0.05, 0.1]), rng.choice([0.0, 30.0])
+    u = pl.dendritic_voltage(duration, distance, post, pre, dt=dt, plateau_amplitude=plateau)
+    assert np.array_equal(u, full_grid_voltage(duration, distance, post, pre, dt, plateau))
+
+
 def test_bap_attenuates_and_broadens_with_distance():
     peaks, widths = [], []
     for x in (0.0, 100.0, 300.0):
