@@ -11,7 +11,7 @@ and prints the speed ratio:
 (b) the Monte-Carlo SDM kernel (number of addresses within radius r of both points of each pair):
     numba with early exit versus numpy boolean activation matrices.
 
-Numba compilation is excluded (kernels are warmed up first).  Results are checked to agree.
+Numba compilation is excluded (each function is called once first).  Results are checked to agree.
 """
 
 from __future__ import annotations
@@ -60,6 +60,22 @@ def numpy_shared_locations(addresses, radius, x, y):
     return np.sum(ax & ay, axis=1)
 
 
+def compare(label, fast_func, slow_func, args, same):
+    """Warm up, time both functions on ``args``, check ``same(fast, slow)`` and print the ratio."""
+    fast_func(*args)  # warm up / compile
+    fast, t_fast = best_of(fast_func, *args)
+    slow, t_slow = best_of(slow_func, *args)
+    assert same(fast, slow), label
+    print(
+        f"  {label}  numba {t_fast * 1e3:8.1f} ms   numpy {t_slow * 1e3:8.1f} ms   "
+        f"speed-up x{t_slow / t_fast:5.1f}"
+    )
+
+
+def close(rtol):
+    return lambda a, b: np.allclose(a, b, rtol=rtol, atol=rtol)
+
+
 def main():
     rng = np.random.default_rng(0)
     print("(a) neuron-dependent fields (no self-input), B states x N neurons x P patterns")
@@ -71,13 +87,12 @@ def main():
         xi = random_patterns(p, n, rng=rng)
         model = km.fit(xi, kernel, method="hebbian", self_input=False)
         states = flip_bits(xi[:b], 0.1, rng=rng).astype(np.float64)
-        km.fields(model, states[:2])  # warm up / compile
-        fast, t_fast = best_of(km.fields, model, states)
-        slow, t_slow = best_of(numpy_neuron_dependent_fields, model, states)
-        assert np.allclose(fast, slow, rtol=1e-10, atol=1e-10)
-        print(
-            f"  N={n:4d} P={p:5d} B={b:4d} {kernel.name:12s} numba {t_fast * 1e3:8.1f} ms   "
-            f"numpy {t_slow * 1e3:8.1f} ms   speed-up x{t_slow / t_fast:5.1f}"
+        compare(
+            f"N={n:4d} P={p:5d} B={b:4d} {kernel.name:12s}",
+            km.fields,
+            numpy_neuron_dependent_fields,
+            (model, states),
+            close(1e-10),
         )
 
     print("(a') fields with self-input, B states x P patterns")
@@ -93,13 +108,12 @@ def main():
         )
         model = km.fit(x, kernel)
         states = x[:b] + 0.05 * rng.standard_normal((b, n))
-        km.fields(model, states[:2])
-        fast, t_fast = best_of(km.fields, model, states)
-        slow, t_slow = best_of(numpy_self_input_fields, model, states)
-        assert np.allclose(fast, slow, rtol=1e-8, atol=1e-8)
-        print(
-            f"  N={n:4d} P={p:5d} B={b:4d} {kernel.name:12s} numba {t_fast * 1e3:8.1f} ms   "
-            f"numpy {t_slow * 1e3:8.1f} ms   speed-up x{t_slow / t_fast:5.1f}"
+        compare(
+            f"N={n:4d} P={p:5d} B={b:4d} {kernel.name:12s}",
+            km.fields,
+            numpy_self_input_fields,
+            (model, states),
+            close(1e-8),
         )
 
     print("(b) Monte-Carlo SDM kernel, M addresses, B pairs")
@@ -107,13 +121,12 @@ def main():
         addr = km.random_addresses(m, n, rng=rng)
         x = random_patterns(b, n, rng=rng)
         y = flip_bits(x, 0.2, rng=rng)
-        km.sdm_shared_locations(addr[:10], r, x[:2], y[:2])  # warm up / compile
-        fast, t_fast = best_of(km.sdm_shared_locations, addr, r, x, y)
-        slow, t_slow = best_of(numpy_shared_locations, addr, r, x, y)
-        assert np.array_equal(fast, slow)
-        print(
-            f"  N={n:3d} r={r:3d} M={m:7d} B={b:4d}  numba {t_fast * 1e3:8.1f} ms   "
-            f"numpy {t_slow * 1e3:8.1f} ms   speed-up x{t_slow / t_fast:5.1f}"
+        compare(
+            f"N={n:3d} r={r:3d} M={m:7d} B={b:4d}",
+            km.sdm_shared_locations,
+            numpy_shared_locations,
+            (addr, r, x, y),
+            np.array_equal,
         )
 
 

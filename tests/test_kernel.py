@@ -126,7 +126,7 @@ def test_binary_patterns_are_exact_fixed_points(kernel):
 
 def test_rbf_stores_many_more_continuous_patterns_than_neurons_as_fixed_points():
     rng = np.random.default_rng(4)
-    x = km.spherical_patterns(2000, 20, rng=rng)
+    x = km.spherical_patterns(800, 20, rng=rng)  # P = 40 N
     model = km.fit(x, km.rbf_kernel(0.3))
     assert np.max(np.abs(km.fields(model, x) - x)) < 1e-8
     assert np.max(np.abs(km.recall(model, x[:50], 3) - x[:50])) < 1e-8
