@@ -369,6 +369,14 @@ def test_bad_input_gets_clear_errors():
         pl.sources("laplace", 10, 2, rng=0)
     with pytest.raises(ValueError, match="kind must be one of 'laplace'"):
         pl.sources("cauchy", 10, 2, rng=rng)
+    with pytest.raises(ValueError, match="one per source"):
+        pl.sources(["laplace"], 10, 2, rng=rng)
+    with pytest.raises(ValueError, match=r"kind\[1\] must be one of"):
+        pl.sources(["laplace", "uniform"], 10, 2, rng=rng)
+    with pytest.raises(TypeError, match="positional"):
+        pl.random_mixing(2, rng)
+    with pytest.raises(TypeError, match="power must be an integer"):
+        pl.heterosynaptic(x, [1.0, 0.0], 0.1, power=3.0)
     with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
         pl.sources("laplace", 0, 2, rng=rng)
     with pytest.raises(ValueError, match="frequency must be > 0"):
