@@ -373,6 +373,8 @@ def test_bad_input_gets_clear_errors():
         pl.sources(["laplace"], 10, 2, rng=rng)
     with pytest.raises(ValueError, match=r"kind\[1\] must be one of"):
         pl.sources(["laplace", "uniform"], 10, 2, rng=rng)
+    with pytest.raises(TypeError, match="kind must be a string or a list"):
+        pl.sources(3, 10, 2, rng=rng)
     with pytest.raises(TypeError, match="positional"):
         pl.random_mixing(2, rng)
     with pytest.raises(TypeError, match="power must be an integer"):

@@ -101,8 +101,8 @@ __all__ = [
     "pairing_protocol",
 ]
 
-SOURCE_KINDS = ("laplace", "skewed", "gaussian")
-ON_DIVERGENCE = ("raise", "stop")
+_SOURCE_KINDS = ("laplace", "skewed", "gaussian")
+_ON_DIVERGENCE = ("raise", "stop")
 
 
 class DivergenceError(FloatingPointError):
@@ -355,7 +355,7 @@ def _run(
     rate = check_fraction(threshold_rate, "threshold_rate", 0.0, 1.0, closed_low=False)
     record_every = check_positive_int(record_every, "record_every")
     max_norm = check_positive_float(max_norm, "max_norm")
-    on_divergence = check_option(on_divergence, "on_divergence", ON_DIVERGENCE)
+    on_divergence = check_option(on_divergence, "on_divergence", _ON_DIVERGENCE)
     if m0 is None:
         m0 = float(np.mean((x @ w) ** 2))
     m0 = check_nonneg_float(m0, "m0")
@@ -392,7 +392,7 @@ def _run(
 def sources(kind, n_samples, n_sources, *, rng) -> np.ndarray:
     r"""Independent zero-mean, unit-variance sources.
 
-    ``kind`` is a string (all columns of that kind) or a sequence of strings (one per source):
+    ``kind`` is a string (all columns of that kind) or a list of strings (one per source):
 
     * ``"laplace"``: :math:`p(s)\propto e^{-\sqrt2|s|}`, heavy-tailed,
       :math:`\mathbb E[s^3]=0`, :math:`\mathbb E[s^4]=6`;
@@ -402,7 +402,7 @@ def sources(kind, n_samples, n_sources, *, rng) -> np.ndarray:
 
     Parameters
     ----------
-    kind : {"laplace", "skewed", "gaussian"} or sequence of them
+    kind : {"laplace", "skewed", "gaussian"} or list of them
         Distribution of every source, or of each source in turn.
     n_samples : int
         Number of samples (rows), >= 1.
@@ -420,9 +420,13 @@ def sources(kind, n_samples, n_sources, *, rng) -> np.ndarray:
     n_sources = check_positive_int(n_sources, "n_sources")
     rng = check_generator(rng)
     if isinstance(kind, str):
-        kinds = [check_option(kind, "kind", SOURCE_KINDS)] * n_sources
+        kinds = [check_option(kind, "kind", _SOURCE_KINDS)] * n_sources
+    elif isinstance(kind, (list, tuple)):
+        kinds = [check_option(k, f"kind[{i}]", _SOURCE_KINDS) for i, k in enumerate(kind)]
     else:
-        kinds = [check_option(k, f"kind[{i}]", SOURCE_KINDS) for i, k in enumerate(kind)]
+        raise TypeError(
+            f"kind must be a string or a list of strings; got {type(kind).__name__} {kind!r}"
+        )
     if len(kinds) != n_sources:
         raise ValueError(
             f"kind must be one string or one per source ({n_sources}); got {len(kinds)} kinds"
