@@ -493,6 +493,19 @@ def test_recall_refuses_non_binary_cues_for_a_binary_model():
     assert km.recall(continuous, cue, 1).dtype == np.float64
 
 
+def test_the_fitted_model_owns_its_arrays():
+    rng = np.random.default_rng(30)
+    x = km.spherical_patterns(10, 6, rng=rng)
+    y = rng.normal(size=(10, 3))
+    model = km.fit(x, km.rbf_kernel(1.0), targets=y)
+    before = km.fields(model, x)
+    x[:] = 0.0
+    y[:] = 0.0
+    assert np.array_equal(km.fields(model, model.patterns), before)
+    assert np.allclose(before, model.targets, atol=1e-9)
+    assert not np.shares_memory(model.patterns, x) and not np.shares_memory(model.targets, y)
+
+
 def test_continuous_recall_does_not_modify_the_cues():
     rng = np.random.default_rng(24)
     x = km.spherical_patterns(20, 8, rng=rng)

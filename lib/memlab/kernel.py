@@ -630,11 +630,11 @@ def fit(patterns, kernel, method="interpolation", *, targets=None, self_input=Tr
         definite (interpolation, svm), or non-binary targets with ``svm``.
     """
     kernel = _check_kernel(kernel)
-    x = check_real_array(patterns, "patterns", ndim=2)
+    x = check_real_array(patterns, "patterns", ndim=2, copy=True)  # the model owns its arrays
     if targets is None:
         y = x.copy()
     else:
-        y = check_real_array(targets, "targets", ndim=2)
+        y = check_real_array(targets, "targets", ndim=2, copy=True)
         if y.shape[0] != x.shape[0]:
             raise ValueError(
                 f"targets must have one row per pattern: patterns have P={x.shape[0]} rows, "
