@@ -6,7 +6,8 @@ Each job lives here once, so that modules agree to the bit:
 * :func:`flip_k_bits`: flip exactly ``k`` distinct, uniformly chosen entries of each row;
 * :func:`init_overlaps`: exact integer overlaps :math:`M_{b\mu} = \sum_i \xi_i^\mu s_{bi}` (numba);
 * :func:`double_factorial`, :func:`log_cosh`, :func:`single_site_energy`: small formulas of
-  the mean-field theories.
+  the mean-field theories;
+* :func:`blas_threads_for`: single-threaded BLAS around runs of small matrix products.
 
 The helpers do not validate their inputs; the public functions that call them do.  They keep
 the random streams of the code they replace (same generator calls, in the same order), so that
@@ -15,12 +16,17 @@ seeded results do not change.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 from numba import njit, prange
 
+from memlab._threads import single_threaded_blas
+
 __all__ = [
+    "SMALL_BLAS_WORK",
+    "blas_threads_for",
     "random_pm1",
     "flip_k_bits",
     "init_overlaps",
@@ -28,6 +34,30 @@ __all__ = [
     "log_cosh",
     "single_site_energy",
 ]
+
+
+# Runs whose matrix products have fewer multiply-adds than this use single-threaded BLAS.
+# OpenBLAS threads spin between calls; next to numba's workers, or on a loaded machine, they
+# made small products several times slower (measured 2026-12-02 on a loaded 2-core machine: a
+# hopfield capacity sweep at N = 1000, B = 24, P <= 200 took 12-16 s instead of 0.9-1.5 s; a
+# dense.simulate run with B = 8, P = 8000, N = 400 took 36 s instead of 6 s).
+SMALL_BLAS_WORK = 2**27
+
+
+def blas_threads_for(work: int):
+    """Context manager: single-threaded BLAS if ``work < SMALL_BLAS_WORK``, else no change.
+
+    Parameters
+    ----------
+    work : int
+        Multiply-adds of the largest matrix product of the run, e.g. ``B * P * N``.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        :func:`memlab._threads.single_threaded_blas` or a null context.
+    """
+    return single_threaded_blas() if work < SMALL_BLAS_WORK else contextlib.nullcontext()
 
 
 def random_pm1(shape, rng: np.random.Generator, bias: float = 0.0) -> np.ndarray:

@@ -40,7 +40,13 @@ from numba import njit, prange
 from scipy.optimize import brentq, minimize_scalar
 from scipy.special import expit
 
-from memlab._common import double_factorial, init_overlaps, random_pm1, single_site_energy
+from memlab._common import (
+    blas_threads_for,
+    double_factorial,
+    init_overlaps,
+    random_pm1,
+    single_site_energy,
+)
 from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import (
     check_fraction,
@@ -516,7 +522,9 @@ def simulate(
     :math:`M = \Phi \xi^T / N` and :math:`M^{\circ n} \xi`, done block-wise over patterns with
     BLAS.  Preactivations are float64; the products are float64 when a float64 copy of the
     patterns takes at most 64 MB and float32 otherwise (relative rounding ~1e-7, which shows
-    in :math:`\varepsilon` at the 1e-6 level).
+    in :math:`\varepsilon` at the 1e-6 level).  Runs whose products have fewer than
+    :math:`2^{27}` multiply-adds (:math:`BPN`) use single-threaded BLAS, which is faster for
+    them (OpenBLAS threads spin between calls).
 
     Memory: the int8 patterns (``PN`` bytes) plus a float copy (``8PN`` or ``4PN`` bytes) if it
     takes at most 320 MB; otherwise blocks of :math:`2^{22}/N` patterns are converted at every
@@ -560,7 +568,8 @@ def simulate(
     cue = _check_cue_index(
         0 if cue_index is None else cue_index, xi.shape[0], None if single else batch.shape[0]
     )
-    m, c_phi, eps, x_final = _simulate(xi, batch, n, g, alpha, dt, n_steps, cue)
+    with blas_threads_for(batch.shape[0] * xi.size):
+        m, c_phi, eps, x_final = _simulate(xi, batch, n, g, alpha, dt, n_steps, cue)
     if single:
         return GradedTrajectory(m[:, 0], c_phi[:, 0], eps[:, 0], x_final[0])
     return GradedTrajectory(m, c_phi, eps, x_final)
@@ -619,7 +628,8 @@ def energy(patterns, states, n, g, alpha):
     xi, arr, n, g, alpha = _check_graded_args(patterns, states, n, g, alpha)
     batch = np.atleast_2d(arr)
     phi = np.tanh(batch)
-    power_sum, _ = _PatternProducts(xi).power_sum_and_field(phi, n, field=False)
+    with blas_threads_for(batch.shape[0] * xi.size):
+        power_sum, _ = _PatternProducts(xi).power_sum_and_field(phi, n, field=False)
     e = _energy_from(power_sum, batch, phi, n, g, alpha)
     return float(e[0]) if arr.ndim == 1 else e
 
@@ -652,7 +662,8 @@ def input_variance(patterns, states, n, g, alpha) -> float:
     """
     xi, arr, n, g, alpha = _check_graded_args(patterns, states, n, g, alpha)
     batch = np.atleast_2d(arr)
-    _, h = _PatternProducts(xi).power_sum_and_field(np.tanh(batch), n, field=True)
+    with blas_threads_for(batch.shape[0] * xi.size):
+        _, h = _PatternProducts(xi).power_sum_and_field(np.tanh(batch), n, field=True)
     return float(np.var(h * (g / math.sqrt(alpha))))
 
 

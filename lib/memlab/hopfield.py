@@ -24,7 +24,6 @@ comes from an explicit :class:`numpy.random.Generator`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 from typing import NamedTuple
@@ -34,8 +33,7 @@ from numba import njit, prange
 from scipy.optimize import brentq
 from scipy.special import erf, erfc
 
-from memlab._common import flip_k_bits, init_overlaps, random_pm1
-from memlab._threads import single_threaded_blas
+from memlab._common import blas_threads_for, flip_k_bits, init_overlaps, random_pm1
 from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import (
     check_finite_float,
@@ -79,11 +77,6 @@ _UPDATE_RULES = ("sync", "async")
 # the overlaps incrementally (numba) instead of with a BLAS product; the BLAS
 # product is ~10x faster per multiply-add, so the break-even is near 1/10.
 _SPARSE_FLIP_RATIO = 16
-# Sync runs whose matrix products have fewer than this many multiply-adds (B * P * N) use
-# single-threaded BLAS: OpenBLAS threads spinning next to numba's workers, or on a loaded
-# machine, made a capacity sweep at N = 1000 (B = 24, P <= 200) 10-15x slower (measured
-# 2026-12-02: 12-16 s instead of 0.9-1.1 s on a loaded 2-core machine).
-_SINGLE_THREAD_WORK = 2**27
 
 
 class Trajectory(NamedTuple):
@@ -610,8 +603,8 @@ def _simulate(xi, s0, n_steps, update, rng, cue):
     single = s0.ndim == 1
     batch = s0.reshape(1, -1) if single else s0
     if update == "sync":
-        small = batch.shape[0] * xi.size < _SINGLE_THREAD_WORK
-        with single_threaded_blas() if small else contextlib.nullcontext():
+        # small runs with single-threaded BLAS (exact arithmetic: the same result)
+        with blas_threads_for(batch.shape[0] * xi.size):
             rec, states = _run_sync(xi, batch, n_steps, cue)
     else:
         rec, states = _run_async(xi, batch, n_steps, cue, rng)
