@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.dev
 EXTRAS := $(STAMP)
 UV     := uv==0.13.9
 
-.PHONY: book test setup lab lock browser assignments clean
+.PHONY: book test test-fast setup lab lock browser assignments clean
 
 setup: $(STAMP)
 
@@ -52,15 +52,39 @@ book: $(STAMP)
 	@echo ""
 	@echo "Book built. Open $(CURDIR)/_build/html/index.html in a browser."
 
-# Debian's chromium for the headless-browser test (root, or sudo, on a fresh machine).
+# Chromium for the headless-browser test: $(MEMLAB_CHROMIUM), or a Chromium/Chrome on the PATH;
+# else, on Debian or Ubuntu, Debian's chromium (apt-get: root, or sudo); else say what to install.
+CHROMIUM_NAMES := chromium chromium-browser google-chrome google-chrome-stable
 browser:
-	@command -v chromium > /dev/null || { \
+	@if [ -n "$$MEMLAB_CHROMIUM" ]; then \
+	  test -x "$$MEMLAB_CHROMIUM" || { echo "MEMLAB_CHROMIUM=$$MEMLAB_CHROMIUM is not an executable."; exit 1; }; \
+	elif for b in $(CHROMIUM_NAMES); do command -v $$b; done | grep -q .; then :; \
+	elif command -v apt-get > /dev/null; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium > /dev/null; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium > /dev/null; \
+	else \
+	  echo "The browser test needs Chromium or Google Chrome, and none was found"; \
+	  echo "(looked for: $(CHROMIUM_NAMES)). Install one (macOS: brew install --cask chromium;"; \
+	  echo "Fedora: dnf install chromium; Arch: pacman -S chromium; or Google Chrome), then run"; \
+	  echo "make test again, with MEMLAB_CHROMIUM=/path/to/the/browser if it is not on the PATH."; \
+	  exit 1; \
+	fi
 
+# Every test, in parallel on all cores (pytest-xdist; the cells of one notebook, one chapter's
+# nbgrader tests and the book build each stay in one worker: tests/conftest.py). JOBS=0: serial.
+# MEMLAB_REQUIRE_ALL=1: a test whose tool (nbgrader, Chromium) is missing fails, saying how to
+# install it, instead of being skipped.
+JOBS ?= auto
 test: $(EXTRAS) browser
-	$(BIN)/python -m pytest tests chapters --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  --nbval-cell-timeout=600 -p no:cacheprovider
+	MEMLAB_REQUIRE_ALL=1 $(BIN)/python -m pytest tests chapters --nbval \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider \
+	  -n $(JOBS)
+
+# The library's tests alone, in under a minute: no notebook execution, browser, nbgrader or long
+# simulation (markers in pyproject.toml).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -p no:cacheprovider \
+	  -m "not notebooks and not browser and not assignments and not slow"
 
 # Student notebooks and an nbgrader course directory in _build/assignments (see instructors.md).
 assignments: $(EXTRAS)

@@ -3,9 +3,8 @@
 - Markers (registered in pyproject.toml): ``notebooks`` for nbval's items (every cell of
   ``chapters/*.ipynb``, marked here), ``browser`` (needs Chromium), ``assignments`` (needs
   nbgrader), ``slow``. ``make test-fast`` deselects all four.
-- pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``): a notebook's cells depend on
-  each other, so all items of one notebook form one ``xdist_group`` and run in order in one
-  worker; test files mark their own groups (one per chapter's assignment, one for the book).
+- pytest-xdist (``make test`` runs ``-n auto``): tests that depend on each other form one work
+  unit (:func:`work_unit`), which one worker runs in order; the units go out largest first.
 - :func:`require_tool`: a test that needs a tool that is missing skips with a message saying how
   to install it; under ``make test`` (``MEMLAB_REQUIRE_ALL=1``) it fails with that message.
 - ``book_build``: the strictly built book (from stored notebook outputs).
@@ -14,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,16 +39,45 @@ def require_tool(found: bool, message: str) -> None:
     pytest.skip(message)
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark nbval's items ``notebooks`` and keep each notebook in one xdist worker.
-
-    tryfirst: pytest-xdist reads the ``xdist_group`` marks in its own hook of the same name.
-    """
+    """Mark nbval's items (the cells of the chapter notebooks) ``notebooks``."""
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.notebooks)
-            item.add_marker(pytest.mark.xdist_group(f"notebook-{item.path.stem}"))
+
+
+def work_unit(nodeid: str) -> str:
+    """The pytest-xdist work unit of a test: one worker runs a unit's tests, in order.
+
+    - the cells of one notebook (nbval runs them in one kernel, each needs the ones before);
+    - test_book_build.py (one book build and one browser for all its tests);
+    - the tests of test_assignments.py for one chapter (one nbgrader run of the chapter);
+    - any other test on its own.
+
+    (pytest-xdist's own ``--dist loadgroup`` with ``xdist_group`` marks does not group tests
+    under pytest 9.2: pytest-dev/pytest-xdist#1386.)
+    """
+    path = nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb") or path.endswith("test_book_build.py"):
+        return path
+    chapter = re.search(r"\[(\d\d_\w+)\.ipynb\]$", nodeid)
+    if path.endswith("test_assignments.py") and chapter:
+        return f"{path}::{chapter.group(1)}"
+    return nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``-n N`` (``--dist load``): schedule by :func:`work_unit`, the largest units first."""
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return WorkUnitScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +86,8 @@ def book_build():
 
     nbval already re-executes every chapter and compares it with the stored outputs, so
     the build here renders exactly what is committed (``execute_notebooks: off``) and
-    checks that Sphinx has nothing to warn about. Tests using this fixture belong to the
-    ``xdist_group("book")``, so that one worker builds once.
+    checks that Sphinx has nothing to warn about. All tests using it are in one xdist work
+    unit, so one worker builds once.
     """
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["execute"]["execute_notebooks"] = "off"

@@ -1,30 +1,51 @@
 """The assignment builder: student notebooks and nbgrader source notebooks from the chapters.
 
+Without executing anything:
+
 - every chapter follows the exercise convention (the builder's parser accepts it);
-- the student notebook has no solution, keeps prose and figures, and executes top to bottom with
-  only the guarded cells failing, each with NotImplementedError;
-- nbgrader generates every assignment, and autogrades a copy filled with our solutions at full
-  marks and the released stubs at zero.
+- the student notebook has no solution, keeps prose and figures, and guards (``raises-exception``)
+  exactly the check cells and the cells that use an answer;
+- the builder's pieces (solution regions, pen-and-paper solutions, convention errors).
+
+With nbgrader (marker ``assignments``), one course directory per chapter, each chapter executed
+once: ``generate_assignment``, then one ``autograde`` of two submissions:
+
+- ``stubs``: the released notebook as it is. nbgrader executes it top to bottom, every cell, and
+  keeps going after errors: this is the execution of the student notebook (the two differ only in
+  the message of the stubs' ``NotImplementedError``, and in the hidden tests, which run only after a
+  visible check passed; a test below compares them cell by cell). From its outputs: the student
+  notebook runs with only the guarded cells failing, each with ``NotImplementedError``, and no
+  check passes without an answer; the stubs score zero.
+- ``solved``: the setup cell, our solutions and the graded check cells only. Grading needs nothing
+  else: the checks call only the exercise's function (test_exercises.py checks that), and nbval
+  already executes every chapter with our solutions in place and compares the check cells'
+  outputs. nbgrader puts the hidden tests back and grades: full marks, every check (visible and
+  hidden) prints its ``Correct:`` line.
 """
 
 from __future__ import annotations
 
-import json
+import ast
+import copy
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 import pytest
-from conftest import CHAPTERS, ROOT
-from nbclient import NotebookClient
+from conftest import CHAPTERS, require_tool
 
 from memlab.exercises import build as builder
 
 BIN = Path(sys.executable).parent
+NBGRADER = BIN / "nbgrader"
+HOW_TO_GET_NBGRADER = (
+    f"nbgrader is not installed ({NBGRADER} not found): `make setup` (or .venv/bin/pip install -r "
+    "requirements/dev.txt) installs it"
+)
 
 
 def _outputs_with_images(nb) -> int:
@@ -35,11 +56,15 @@ def _outputs_with_images(nb) -> int:
     )
 
 
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_follows_the_exercise_convention(path):
     nb = nbformat.read(path, as_version=4)
     exercises = builder.coding_exercises(nb)
-    assert exercises
+    assert exercises, f"{path.name} has no coding exercise"
     labels = re.findall(
         r"\{exercise\}[^\n]*\n:label: (\S+)",
         "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown"),
@@ -59,7 +84,9 @@ def test_student_version_hides_solutions_and_keeps_the_rest(path):
         solution = nb.cells[ex.solutions[0]].source
         assert solution not in text, f"the solution of {ex.label} leaked"
         assert nb.cells[ex.stub].source in text, f"the stub of {ex.label} is missing"
-    guarded = [c for c in student.cells if "raises-exception" in c.metadata.get("tags", [])]
+    guarded = [c for c in student.cells if builder.RAISES in _tags(c)]
+    checks_and_uses = [c for c in student.cells if {builder.CHECK, builder.USES} & set(_tags(c))]
+    assert guarded == checks_and_uses
     assert len(guarded) == sum(len(ex.checks) + len(ex.uses) for ex in exercises.values())
     assert all(not c.outputs for c in guarded)
     # every figure outside the exercises survives
@@ -68,30 +95,6 @@ def test_student_version_hides_solutions_and_keeps_the_rest(path):
         cells=[c for i, c in enumerate(nb.cells) if i not in exercise_cells]
     )
     assert _outputs_with_images(student) == _outputs_with_images(kept_nb) > 0
-
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_student_notebook_runs_with_only_the_expected_failures(path):
-    student = builder.student_version(nbformat.read(path, as_version=4), path.stem)
-    NotebookClient(
-        student,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(ROOT / "chapters")}},
-    ).execute()
-    failures = []
-    for index, cell in enumerate(student.cells):
-        if cell.cell_type != "code":
-            continue
-        errors = [o for o in cell.outputs if o.output_type == "error"]
-        guarded = "raises-exception" in cell.metadata.get("tags", [])
-        if errors and not guarded:
-            failures.append(f"cell {index} failed: {errors[0].ename}: {errors[0].evalue}")
-        if errors and errors[0].ename != "NotImplementedError":
-            failures.append(f"cell {index}: {errors[0].ename} instead of NotImplementedError")
-        if guarded and "exercise-check" in cell.metadata.get("tags", []) and not errors:
-            failures.append(f"cell {index}: a check passed without an answer")
-    assert not failures, "\n".join(failures)
 
 
 def test_solution_region_keeps_signature_and_docstring():
@@ -116,95 +119,261 @@ def test_pen_and_paper_solutions_are_removed_with_either_fence():
     assert "{solution" not in out and "code" not in out and "Q" in out and "after" in out
 
 
-def test_builder_rejects_a_chapter_that_breaks_the_convention():
+def _exercise_notebook(
+    stub_source="def f():\n    raise NotImplementedError",
+    solution="def f():\n    return 1",
+    tagged=True,
+):
     v4 = nbformat.v4
-    stub = v4.new_code_cell("def f():\n    raise NotImplementedError")
+    stub = v4.new_code_cell(stub_source)
     stub.metadata.update(tags=["exercise-stub"], exercise="x")
     start = v4.new_markdown_cell("```{solution-start} x\n:class: dropdown\n```")
-    solution = v4.new_code_cell("def f():\n    return 1")
-    solution.metadata.update(tags=["exercise-solution"], exercise="x")
+    sol = v4.new_code_cell(solution)
+    if tagged:
+        sol.metadata.update(tags=["exercise-solution"], exercise="x")
     end = v4.new_markdown_cell("```{solution-end}\n```")
     check = v4.new_code_cell("from memlab.exercises import ch01\nch01.check_f(f)")
     check.metadata.update(tags=["exercise-check"], exercise="x")
-    ok = v4.new_notebook(cells=[stub, start, solution, end, check])
+    return [stub, start, sol, end, check]
+
+
+def test_builder_rejects_a_chapter_that_breaks_the_convention():
+    v4 = nbformat.v4
+    ok = v4.new_notebook(cells=_exercise_notebook())
     assert list(builder.coding_exercises(ok)) == ["x"]
-    no_check = v4.new_notebook(cells=[stub, start, solution, end])
+    no_check = v4.new_notebook(cells=_exercise_notebook()[:4])
     with pytest.raises(builder.ConventionError, match="lacks a check cell"):
         builder.coding_exercises(no_check)
-    untagged = v4.new_notebook(
-        cells=[stub, start, v4.new_code_cell("def f():\n    return 1"), end, check]
-    )
+    untagged = v4.new_notebook(cells=_exercise_notebook(tagged=False))
     with pytest.raises(builder.ConventionError, match="must be tagged"):
         builder.coding_exercises(untagged)
+    for stub in (
+        "def f():\n    return 0",
+        "def f():\n    x = 1\n    raise NotImplementedError('Exercise')",
+        "def f():\n    raise ValueError('not NotImplementedError')",
+    ):
+        nb = v4.new_notebook(cells=_exercise_notebook(stub_source=stub))
+        with pytest.raises(builder.ConventionError, match="must only raise NotImplementedError"):
+            builder.coding_exercises(nb)
+    other_signature = v4.new_notebook(
+        cells=_exercise_notebook(solution="def f(x=1):\n    return x")
+    )
+    with pytest.raises(builder.ConventionError, match="same signature"):
+        builder.coding_exercises(other_signature)
 
 
-# --- nbgrader ------------------------------------------------------------------------------------
+# --- nbgrader: one course per chapter, executed once ---------------------------------------------
+
+
+class Graded(NamedTuple):
+    """One chapter's nbgrader run: scores and autograded notebooks of both submissions."""
+
+    scores: dict  # student -> (score, max_score)
+    released: nbformat.NotebookNode
+    autograded: dict  # student -> executed notebook
 
 
 def _nbgrader(args, cwd):
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     proc = subprocess.run(
-        [str(BIN / "nbgrader"), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
+        [str(NBGRADER), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=1800
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    if not (BIN / "nbgrader").exists():
-        pytest.fail("nbgrader is not installed: make test installs requirements-instructor.txt")
-    out = tmp_path_factory.mktemp("assignments")
-    builder.build(ROOT / "chapters", out)
-    return out / "nbgrader"
+def _nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def test_nbgrader_generates_and_autogrades_solutions_full_and_stubs_zero(course):
-    assignments = sorted(p.name for p in (course / "source").iterdir())
-    assert assignments == sorted(f"ch{p.name[:2]}" for p in CHAPTERS)
-    for assignment in assignments:
-        _nbgrader(["generate_assignment", assignment, "--force"], course)
-        (released,) = (course / "release" / assignment).glob("*.ipynb")
-        (source,) = (course / "source" / assignment).glob("*.ipynb")
-        release_nb = json.loads(released.read_text())
-        text = "".join("".join(c["source"]) for c in release_nb["cells"])
-        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
-        solutions = {
-            c["metadata"]["nbgrader"]["grade_id"]: c["source"]
-            for c in json.loads(source.read_text())["cells"]
-            if c["metadata"].get("nbgrader", {}).get("solution")
-        }
-        for student, fill in (("solved", True), ("stubs", False)):
-            nb = json.loads(released.read_text())
-            for cell in nb["cells"]:
-                grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
-                if fill and grade_id in solutions:
-                    cell["source"] = solutions[grade_id]
-            target = course / "submitted" / student / assignment / released.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(nb))
-        _nbgrader(["autograde", assignment, "--create", "--force"], course)
-    _nbgrader(["export", "--to", "grades.csv"], course)
-    rows = [line.split(",") for line in (course / "grades.csv").read_text().splitlines()]
-    header, rows = rows[0], rows[1:]
-    col = {name: header.index(name) for name in ("assignment", "student_id", "score", "max_score")}
-    scores = {
-        (r[col["assignment"]], r[col["student_id"]]): (
-            float(r[col["score"]]),
-            float(r[col["max_score"]]),
-        )
-        for r in rows
+def solved_submission(released, source):
+    """The released notebook cut down to what grading needs, with our solutions filled in.
+
+    Kept: the setup cell (the first code cell: imports, seed) and nbgrader's cells (solutions and
+    graded checks), in order. The released notebook has nbgrader's stubs; the source has ours.
+    """
+    solutions = {
+        _nbgrader_meta(c)["grade_id"]: c.source
+        for c in source.cells
+        if _nbgrader_meta(c).get("solution")
     }
-    for assignment in assignments:
-        score, max_score = scores[(assignment, "solved")]
-        assert max_score > 0 and score == max_score, (
-            f"{assignment}: solutions scored {score}/{max_score}"
+    nb = copy.deepcopy(released)
+    setup = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    nb.cells = [c for i, c in enumerate(nb.cells) if i == setup or _nbgrader_meta(c)]
+    for cell in nb.cells:
+        grade_id = _nbgrader_meta(cell).get("grade_id")
+        if grade_id in solutions:
+            cell.source = solutions[grade_id]
+    return nb
+
+
+def autograde(path: Path, root: Path) -> Graded:
+    """Build chapter ``path``'s assignment in ``root``, release it, autograde both submissions."""
+    require_tool(NBGRADER.exists(), HOW_TO_GET_NBGRADER)
+    from nbgrader.api import Gradebook
+
+    builder.build_chapter(path, root)
+    course, assignment = root / "nbgrader", f"ch{path.name[:2]}"
+    _nbgrader(["generate_assignment", assignment, "--force"], course)
+    released = nbformat.read(course / "release" / assignment / path.name, as_version=4)
+    source = nbformat.read(course / "source" / assignment / path.name, as_version=4)
+    submissions = {"stubs": released, "solved": solved_submission(released, source)}
+    for student, nb in submissions.items():
+        target = course / "submitted" / student / assignment / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, target)
+    _nbgrader(["autograde", assignment, "--create", "--force"], course)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        scores = {
+            student: (
+                gradebook.find_submission(assignment, student).score,
+                gradebook.find_submission(assignment, student).max_score,
+            )
+            for student in submissions
+        }
+    autograded = {
+        student: nbformat.read(
+            course / "autograded" / student / assignment / path.name, as_version=4
         )
-        score, _ = scores[(assignment, "stubs")]
-        assert score == 0, f"{assignment}: stubs scored {score}"
-    shutil.rmtree(course / "autograded", ignore_errors=True)
+        for student in submissions
+    }
+    return Graded(scores, released, autograded)
+
+
+_GRADED: dict[Path, Graded | BaseException] = {}
+
+
+@pytest.fixture
+def graded(tmp_path_factory):
+    """``graded(path)``: the chapter's nbgrader run, once per test session (and xdist worker)."""
+
+    def get(path: Path) -> Graded:
+        if path not in _GRADED:
+            try:
+                _GRADED[path] = autograde(path, tmp_path_factory.mktemp(f"course-{path.stem}"))
+            except BaseException as exc:  # remember a failure: do not run nbgrader twice
+                _GRADED[path] = exc
+        result = _GRADED[path]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    return get
+
+
+def chapter_params():
+    """One parameter per chapter, id ``NN_topic.ipynb``: conftest.work_unit keeps a chapter's
+    tests in one xdist worker, so nbgrader runs once per chapter."""
+    return [pytest.param(path, id=path.name, marks=pytest.mark.assignments) for path in CHAPTERS]
+
+
+def check_calls_in(cell) -> int:
+    return len(builder.hidden_calls(cell.source.split("### BEGIN HIDDEN TESTS")[0]))
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_nbgrader_grades_solutions_full_and_stubs_zero(path, graded):
+    result = graded(path)
+    text = "".join(c.source for c in result.released.cells)
+    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+    score, max_score = result.scores["solved"]
+    assert max_score > 0 and score == max_score, f"solutions scored {score}/{max_score}"
+    score, _ = result.scores["stubs"]
+    assert score == 0, f"stubs scored {score}"
+    # full marks with the hidden tests in place: each check call printed its verdict twice
+    grade_cells = [c for c in result.autograded["solved"].cells if _nbgrader_meta(c).get("grade")]
+    assert grade_cells
+    for cell in grade_cells:
+        assert "### BEGIN HIDDEN TESTS" in cell.source, "nbgrader did not restore the hidden tests"
+        out = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        assert out.count("Correct:") == 2 * check_calls_in(cell), (
+            f"{_nbgrader_meta(cell)['grade_id']}: {out!r}"
+        )
+
+
+def _defined_names(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef):
+            names.add(node.name)
+    return names
+
+
+def same_execution_problems(student, executed) -> list[str]:
+    """Why executing ``executed`` (autograded stubs) is not executing ``student``, cell by cell.
+
+    Every code cell must be the same, except that a check cell may carry nbgrader's hidden tests
+    after its visible calls, and that a stub may be nbgrader's: the same function with the same
+    signature and imports, whose body (after the docstring) only raises NotImplementedError.
+    """
+    problems = []
+    ours = [c for c in student.cells if c.cell_type == "code"]
+    theirs = [c for c in executed.cells if c.cell_type == "code"]
+    if len(ours) != len(theirs):
+        return [f"{len(ours)} code cells in the student notebook, {len(theirs)} executed"]
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        if builder.STUB in _tags(a):
+            ta, tb = ast.parse(a.source), ast.parse(b.source)
+            fa, fb = ([n for n in t.body if isinstance(n, ast.FunctionDef)] for t in (ta, tb))
+            if not (
+                len(fa) == len(fb) == 1
+                and fa[0].name == fb[0].name
+                and ast.dump(fa[0].args) == ast.dump(fb[0].args)
+                and _defined_names(ta) == _defined_names(tb)
+                and builder.raises_not_implemented(fa[0])
+                and builder.raises_not_implemented(fb[0])
+            ):
+                problems.append(f"code cell {k}: the stub differs:\n{a.source}\n---\n{b.source}")
+        elif builder.CHECK in _tags(a):
+            visible = b.source.split("### BEGIN HIDDEN TESTS")[0]
+            if visible.rstrip() != a.source.rstrip():
+                problems.append(f"code cell {k}: the check differs:\n{a.source}\n---\n{visible}")
+        elif a.source != b.source:
+            problems.append(f"code cell {k} differs:\n{a.source}\n---\n{b.source}")
+    return problems
+
+
+def test_same_execution_problems_finds_differences():
+    cells = _exercise_notebook()
+    v4 = nbformat.v4
+    setup = v4.new_code_cell("import numpy as np")
+    student = builder.student_version(v4.new_notebook(cells=[setup, *cells]))
+    assert same_execution_problems(student, student) == []
+    for index, source in [
+        (0, "import numpy"),  # another setup cell
+        (1, "def f(x):\n    raise NotImplementedError()"),  # another signature
+        (1, "def f():\n    return 0"),  # a stub that does not raise
+        (1, "import math\n\ndef f():\n    raise NotImplementedError()"),  # other imports
+        (2, "from memlab.exercises import ch01\nch01.check_g(f)"),  # another check
+    ]:
+        changed = copy.deepcopy(student)
+        [c for c in changed.cells if c.cell_type == "code"][index].source = source
+        assert same_execution_problems(student, changed), source
+    shorter = copy.deepcopy(student)
+    shorter.cells = shorter.cells[:-1]
+    assert same_execution_problems(student, shorter)
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_student_notebook_runs_with_only_the_expected_failures(path, graded):
+    executed = graded(path).autograded["stubs"]
+    student = builder.student_version(nbformat.read(path, as_version=4), path.stem)
+    problems = same_execution_problems(student, executed)
+    assert not problems, "\n".join(problems)
+    failures = []
+    for index, cell in enumerate(executed.cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        guarded = {builder.CHECK, builder.USES} & set(_tags(cell))
+        if errors and not guarded:
+            failures.append(f"cell {index} failed: {errors[0].ename}: {errors[0].evalue}")
+        if errors and errors[0].ename != "NotImplementedError":
+            failures.append(f"cell {index}: {errors[0].ename} instead of NotImplementedError")
+        if builder.CHECK in _tags(cell) and not errors:
+            failures.append(f"cell {index}: a check passed without an answer")
+        if cell.execution_count is None:
+            failures.append(f"cell {index} was not executed")
+    assert not failures, "\n".join(failures)

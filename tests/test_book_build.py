@@ -5,7 +5,7 @@ Chromium (driven by Playwright), saves a screenshot to ``_build/screenshots/`` a
 images that did not load, stored errors or tracebacks, MathJax errors, broken internal links
 and any request that would need the network.
 
-All tests here share one build (and one browser): they form one pytest-xdist group.
+All tests here share one build (and one browser): they are one pytest-xdist work unit (conftest).
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 from conftest import ROOT, require_tool
-
-pytestmark = pytest.mark.xdist_group("book")
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM_ARGS = [
