@@ -27,7 +27,7 @@ Conventions
   ============== ==================================== =======================================
 
 * Binary recall: :math:`x_i \leftarrow \operatorname{sgn} f_i(\mathbf x)`, synchronous, a neuron
-  whose field is exactly zero keeps its state.  Continuous recall:
+  whose field is zero (up to its rounding error) keeps its state.  Continuous recall:
   :math:`\mathbf x \leftarrow \mathbf f(\mathbf x)`.
 * ``self_input=False`` gives each neuron ``i`` its own feature map of the *other* neurons,
   :math:`\mathcal K(\mathbf x_{\setminus i}, \mathbf x'_{\setminus i})` (no self-connection), with
@@ -746,15 +746,17 @@ def _profile(u, kind, scale, coefs, offset, degree, beta):  # pragma: no cover -
 
 @njit(cache=True, nogil=True)
 def _direct_fields(
-    x, states, coef, self_input, kind, scale, coefs, offset, degree, beta
+    x, states, coef, self_input, kind, scale, coefs, offset, degree, beta, magnitude
 ):  # pragma: no cover - numba
     """Fields h[b, i] = sum_mu coef[mu, i] K(x^mu, s_b) without any BLAS call.
 
     For dot-product kernels (``kind`` < 3) with ``self_input`` False the dot product excludes
     neuron ``i``: u = x^mu . s_b - x[mu, i] s_b[i]. For ``kind`` == _PROFILE_RBF, ``offset``
-    holds 2 l^2. Cost O(B P (N + N_out)). Serial on purpose: the products are small (N <= a few
-    hundred), and on a busy 2-core machine both a multithreaded BLAS and a parallel region cost
-    ~20 ms of thread synchronisation per call, more than the whole computation.
+    holds 2 l^2. ``magnitude`` (B, N_out), zero on entry, receives sum_mu |coef[mu, i] K|, the
+    scale of the rounding error of h. Cost O(B P (N + N_out)). Serial on purpose: the products
+    are small (N <= a few hundred), and on a busy 2-core machine both a multithreaded BLAS and
+    a parallel region cost ~20 ms of thread synchronisation per call, more than the whole
+    computation.
     """
     n_states, n = states.shape
     n_patterns = x.shape[0]
@@ -769,18 +771,24 @@ def _direct_fields(
                     acc += d * d
                 val = np.exp(-acc / offset)
                 for i in range(n_out):
-                    out[b, i] += coef[mu, i] * val
+                    term = coef[mu, i] * val
+                    out[b, i] += term
+                    magnitude[b, i] += abs(term)
                 continue
             for j in range(n):
                 acc += x[mu, j] * states[b, j]
             if self_input:
                 val = _profile(acc, kind, scale, coefs, offset, degree, beta)
                 for i in range(n_out):
-                    out[b, i] += coef[mu, i] * val
+                    term = coef[mu, i] * val
+                    out[b, i] += term
+                    magnitude[b, i] += abs(term)
             else:
                 for i in range(n_out):
                     u = acc - x[mu, i] * states[b, i]
-                    out[b, i] += coef[mu, i] * _profile(u, kind, scale, coefs, offset, degree, beta)
+                    term = coef[mu, i] * _profile(u, kind, scale, coefs, offset, degree, beta)
+                    out[b, i] += term
+                    magnitude[b, i] += abs(term)
     return out
 
 
@@ -820,7 +828,7 @@ def _sdm_fields(addresses, threshold, pattern_act_t, states, coef):  # pragma: n
     return out
 
 
-def _direct(model: KernelMemory, s: np.ndarray, self_input: bool) -> np.ndarray:
+def _direct(model: KernelMemory, s: np.ndarray, self_input: bool, magnitude) -> np.ndarray:
     """Fields from the numba kernel (dot-product and RBF kernels), no BLAS."""
     x, kernel = model.patterns, model.kernel
     n = x.shape[1]
@@ -841,13 +849,22 @@ def _direct(model: KernelMemory, s: np.ndarray, self_input: bool) -> np.ndarray:
         offset,
         kernel.degree,
         kernel.beta,
+        magnitude,
     )
 
 
-def _fields(model: KernelMemory, s: np.ndarray) -> np.ndarray:
+def _fields(model: KernelMemory, s: np.ndarray, magnitude=None) -> np.ndarray:
+    r"""Fields of the states ``s`` (B, N).
+
+    If ``magnitude`` (a zero (B, N_out) array) is given, the numba paths add to it the sums
+    :math:`\sum_\mu |A_{\mu i} \mathcal K_\mu|` that bound the rounding error of the fields;
+    the other paths (SDM counts, regression, custom kernels) leave it at zero.
+    """
     x, kernel, coef = model.patterns, model.kernel, model.coef
+    if magnitude is None:
+        magnitude = np.zeros((s.shape[0], coef.shape[1]))
     if not model.self_input:
-        return _direct(model, s, False)
+        return _direct(model, s, False, magnitude)
     if model.method == "regression":
         if kernel.kind == "dot" and kernel.profile == "exp":
             n = x.shape[1]
@@ -862,7 +879,7 @@ def _fields(model: KernelMemory, s: np.ndarray) -> np.ndarray:
             raise ValueError("kernel regression is undefined where all kernel values are zero")
         return (w / total) @ coef
     if kernel.kind in ("dot", "rbf"):
-        return _direct(model, s, True)
+        return _direct(model, s, True, magnitude)
     if kernel.kind == "sdm":
         act_t = np.ascontiguousarray(_activations(kernel.addresses, x, kernel.threshold).T)
         return _sdm_fields(
@@ -905,7 +922,10 @@ def recall(model, cues, n_steps=30) -> np.ndarray:
 
     Binary targets: :math:`\mathbf x_{t+1} = \operatorname{sgn}(A^\top\mathbf k(\mathbf x_t))`,
     e.g. :math:`\operatorname{sgn}(X^\top K^{-1}\mathbf k(\mathbf x_t))` for interpolation,
-    synchronous, a zero field keeps the state; stops early at a fixed point.
+    synchronous; a zero field keeps the state, and so does a field within its rounding error of
+    zero, :math:`|f_i| \le 2(P+8)\,\epsilon \sum_\mu |A_{\mu i}\mathcal K_\mu|` (machine
+    epsilon :math:`\epsilon`; e.g. a Hebbian field that is 0 in exact arithmetic but a sum of
+    rounded terms :math:`u/N`); stops early at a fixed point.
     Continuous targets: :math:`\mathbf x_{t+1} = A^\top\mathbf k(\mathbf x_t)`, stops early when
     the state no longer changes.
 
@@ -941,12 +961,17 @@ def recall(model, cues, n_steps=30) -> np.ndarray:
     n_steps = check_nonneg_int(n_steps, "n_steps")
     s = s.copy()  # never write into the caller's cues
     active = np.arange(s.shape[0])
+    # a field within its rounding error of zero is a tie (e.g. a Hebbian field that is 0 in
+    # exact arithmetic but a sum of rounded terms u/N): the neuron keeps its state
+    rounding = 2.0 * (model.patterns.shape[0] + 8) * np.finfo(np.float64).eps
     for _ in range(n_steps):
         if active.size == 0:
             break
-        h = _fields(model, s[active])
+        magnitude = np.zeros((active.size, model.coef.shape[1]))
+        h = _fields(model, s[active], magnitude)
         if model.binary:
-            new = np.where(h > 0, 1.0, np.where(h < 0, -1.0, s[active]))
+            tie = rounding * magnitude
+            new = np.where(h > tie, 1.0, np.where(h < -tie, -1.0, s[active]))
         else:
             new = h
         changed = np.any(new != s[active], axis=1)
