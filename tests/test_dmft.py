@@ -300,9 +300,8 @@ def test_even_n_time_order_against_simulation():
     state; there the instantaneous self-coupling's time order matters.  At N = 2000 the
     simulated C_phi(t,t) for t >= 24 lies within 0.03 of the DMFT (measured: 0.016 at
     M = 8000 and at M = 16000), while the reversed order E[u(t)^n u(t')^(n-2)] is off by up
-    to 0.077 (see
-    benchmarks/check_dmft_time_order.py, where the rms gap of the derived order falls to
-    0.018 at N = 4000 and the reversed order's stays at 0.057).  The DMFT's own sampling
+    to 0.077 (see benchmarks/check_dmft_time_order.py, where the rms gap of the derived order
+    falls to 0.018 at N = 4000 and the reversed order's stays at 0.057).  The DMFT's own sampling
     error of C_phi(t,t), t >= 24, is below 0.007 at M = 8000 (measured against M = 32000).
     Slow: the simulation streams 40 000 patterns x 2000 neurons per step (~10 s)."""
     n, g, alpha, dt, n_neurons = 2, 1.0, 0.01, 0.25, 2000
