@@ -447,15 +447,15 @@ def solve(
     Parameters
     ----------
     n : int
-        Interaction order, 1 or even.
+        Interaction order: 1, or even (odd ``n > 1`` has no ``N``-independent DMFT).
     g : float
-        Gain ``> 0``.
+        Gain ``g > 0`` of the couplings :math:`g/\sqrt\alpha`.
     alpha : float
-        Load ``> 0``.
+        Load :math:`\alpha = P / N^n > 0`.
     dt : float
-        Time step in ``(0, 1]``.
+        Time step :math:`\Delta t \in (0, 1]` of the discrete dynamics.
     n_steps : int
-        Number of steps ``T >= 1``.
+        Number of time steps ``T >= 1``.
     init_overlap : float
         Initial alignment :math:`\bar a \in [0, 1]` (:math:`a = \bar a g`).
     n_samples : int
