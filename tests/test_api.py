@@ -92,8 +92,7 @@ def test_no_bare_tuple_results(function):
     annotation = inspect.signature(function).return_annotation
     text = annotation if isinstance(annotation, str) else repr(annotation)
     assert not re.match(r"^(typing\.)?[Tt]uple\b", text.strip()), (
-        f"{function.__qualname__} is annotated to return a bare tuple ({text}); "
-        "return a NamedTuple"
+        f"{function.__qualname__} is annotated to return a bare tuple ({text}); return a NamedTuple"
     )
     if isinstance(annotation, type) and issubclass(annotation, tuple):
         assert hasattr(annotation, "_fields"), f"{function.__qualname__} returns a plain tuple"
