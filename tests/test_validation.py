@@ -123,3 +123,9 @@ def test_nonneg_float_array_allows_empty_and_refuses_negatives():
     assert v.check_nonneg_float_array([], "alpha").size == 0
     with pytest.raises(ValueError, match="alpha must be finite and >= 0"):
         v.check_nonneg_float_array([0.1, -0.2], "alpha")
+
+
+def test_bool_refuses_integers():
+    assert v.check_bool(np.bool_(True), "flag") is True
+    with pytest.raises(TypeError, match="flag must be True or False; got 1"):
+        v.check_bool(1, "flag")

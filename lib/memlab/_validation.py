@@ -23,6 +23,7 @@ __all__ = [
     "check_positive_float",
     "check_nonneg_float",
     "check_fraction",
+    "check_bool",
     "check_option",
     "check_real_array",
     "check_pm1_array",
@@ -172,6 +173,13 @@ def check_pm1_array(values, name: str, ndims=(1, 2)) -> np.ndarray:
             f"at index {shown}"
         )
     return np.ascontiguousarray(arr, dtype=np.int8)
+
+
+def check_bool(value, name: str) -> bool:
+    """Require ``True`` or ``False`` (a Python or NumPy boolean, not an integer)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {_describe(value)}")
+    return bool(value)
 
 
 def check_option(value, name: str, options) -> str:

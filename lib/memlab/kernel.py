@@ -53,6 +53,7 @@ from scipy.special import betainc
 
 from memlab._common import flip_k_bits, random_pm1
 from memlab._validation import (
+    check_bool,
     check_finite_float,
     check_generator,
     check_nonneg_int,
@@ -641,8 +642,7 @@ def fit(patterns, kernel, method="interpolation", *, targets=None, self_input=Tr
                 f"targets have {y.shape[0]} (shape {y.shape})"
             )
     method = check_option(method, "method", _METHODS)
-    if not isinstance(self_input, (bool, np.bool_)):
-        raise TypeError(f"self_input must be True or False; got {self_input!r}")
+    self_input = check_bool(self_input, "self_input")
     binary = bool(np.all(np.abs(y) == 1.0))  # +-1 targets: recall applies the sign
     if method == "svm" and not binary:
         raise ValueError("method='svm' needs binary (+-1) targets; use 'interpolation' instead")
@@ -1274,8 +1274,7 @@ def sdm_read(addresses, radius, counters, cues, threshold=True) -> np.ndarray:
             f"counters must be integers (as returned by sdm_write); found {c[index]} at index "
             f"{tuple(int(i) for i in index)}"
         )
-    if not isinstance(threshold, (bool, np.bool_)):
-        raise TypeError(f"threshold must be True or False; got {threshold!r}")
+    threshold = check_bool(threshold, "threshold")
     act = (x @ a.T >= a.shape[1] - 2 * r).astype(np.float64)
     sums = np.rint(act @ c).astype(np.int64)
     out = np.where(sums >= 0, 1, -1).astype(np.int8) if threshold else sums
