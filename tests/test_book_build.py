@@ -239,3 +239,16 @@ def test_site_checker_catches_broken_pages(browser, tmp_path):
     assert "broken link to" in text and "nowhere.html" in text
     assert "missing anchor" in text and "not-an-anchor" in text
     assert "#here" not in text
+
+
+def test_chromium_is_looked_up_where_the_message_says(monkeypatch, tmp_path):
+    monkeypatch.setenv("MEMLAB_CHROMIUM", str(tmp_path / "missing"))
+    assert find_chromium() is None
+    browser_binary = tmp_path / "my-chromium"
+    browser_binary.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("MEMLAB_CHROMIUM", str(browser_binary))
+    assert find_chromium() == str(browser_binary)
+    monkeypatch.delenv("MEMLAB_CHROMIUM")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_chromium() is None
+    assert "MEMLAB_CHROMIUM" in HOW_TO_GET_CHROMIUM and "apt-get" in HOW_TO_GET_CHROMIUM

@@ -1,17 +1,19 @@
 """Structural checks of the committed chapter notebooks (nbval compares their outputs).
 
 nbval passes trivially on a code cell with no stored execution, so these tests make sure
-every chapter is committed fully executed, in order, without errors or stderr output.
+every chapter is committed fully executed, in order, without errors or stderr output. Also:
+nbval's sanitizers mask only what differs between runs, and how the run is split over workers.
 """
 
 from __future__ import annotations
 
+import configparser
 import re
 
 import nbformat
 import pytest
 import yaml
-from conftest import CHAPTERS, ROOT
+from conftest import CHAPTERS, ROOT, work_unit
 
 
 def notebook_problems(nb) -> list[str]:
@@ -78,3 +80,65 @@ def test_colab_install_line_uses_the_configured_repository(path):
     assert found <= {url, url + ".git"}, (
         f"{path.name}: Colab install points to {found}, config says {url}"
     )
+
+
+# --- how nbval compares, and how the run is split -----------------------------------------------
+
+
+def sanitizers() -> dict[str, tuple[str, str]]:
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / "tests" / "nbval_sanitize.cfg")
+    return {name: (parser[name]["regex"], parser[name]["replace"]) for name in parser.sections()}
+
+
+def sanitize(text: str) -> str:
+    for regex, replace in sanitizers().values():
+        text = re.sub(regex, replace, text)
+    return text
+
+
+def test_sanitizers_mask_only_what_differs_between_runs():
+    assert sanitize("<function f at 0x7f3a2b1c9d30>") == "<function f at 0xADDRESS>"
+    bar = "alpha sweep (N=500):   0%|          | 0/13 [00:00<?, ?it/s]"
+    assert sanitize(bar) == "alpha sweep (N=500):   0%|          | 0/13 [CLOCK]"
+    assert sanitize("100%|##########| 13/13 [01:02:03<00:00, 4.12it/s]").startswith(
+        "100%|##########| 13/13 [CLOCK]"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "alpha* = 0.16 (N = 1000), 42 iterations, error below 1e-06, 3.5 s, 2e-08",
+        "<Figure size 630x270 with 1 Axes>",  # size and number of axes are part of the result
+        "m = [0.98 0.12 -0.05], P = 16, seed 0x1F",
+        "0%|          | 0/13",  # a bar's count is compared
+        "elapsed: 12 s wall",  # a timing must not be printed at all, not masked
+    ],
+)
+def test_sanitizers_leave_numbers_alone(text):
+    assert sanitize(text) == text
+
+
+def test_every_notebook_item_is_one_work_unit_and_assignments_go_by_chapter():
+    assert work_unit("chapters/01_hopfield.ipynb::Cell 3") == "chapters/01_hopfield.ipynb"
+    assert work_unit("tests/test_book_build.py::test_every_page_renders") == (
+        "tests/test_book_build.py"
+    )
+    graded = "tests/test_assignments.py::test_nbgrader_grades_x[07_surprise.ipynb]"
+    runs = "tests/test_assignments.py::test_student_notebook_runs_y[07_surprise.ipynb]"
+    assert work_unit(graded) == work_unit(runs) != work_unit(graded.replace("07_s", "06_s"))
+    single = "tests/test_dense.py::test_energy[3]"
+    assert work_unit(single) == single
+
+
+def test_a_missing_tool_skips_or_under_make_test_fails(monkeypatch):
+    import conftest
+
+    conftest.require_tool(True, "never shown")
+    monkeypatch.setattr(conftest, "REQUIRE_ALL", False)
+    with pytest.raises(pytest.skip.Exception, match="install it with X"):
+        conftest.require_tool(False, "tool missing: install it with X")
+    monkeypatch.setattr(conftest, "REQUIRE_ALL", True)
+    with pytest.raises(pytest.fail.Exception, match="install it with X.*MEMLAB_REQUIRE_ALL"):
+        conftest.require_tool(False, "tool missing: install it with X")
