@@ -279,7 +279,12 @@ def graded(tmp_path_factory):
 def chapter_params():
     """One parameter per chapter, id ``NN_topic.ipynb``: conftest.work_unit keeps a chapter's
     tests in one xdist worker, so nbgrader runs once per chapter."""
-    return [pytest.param(path, id=path.name, marks=pytest.mark.assignments) for path in CHAPTERS]
+    marks = [
+        pytest.mark.assignments,
+        # nbgrader's own use of SQLAlchemy (its command line hides these)
+        pytest.mark.filterwarnings("ignore:Object of type <Submitted"),
+    ]
+    return [pytest.param(path, id=path.name, marks=marks) for path in CHAPTERS]
 
 
 def check_calls_in(cell) -> int:
