@@ -221,7 +221,9 @@ def binary_field(patterns, states, n) -> np.ndarray:
     Parameters
     ----------
     patterns : array_like of +-1, shape (P, N)
+        Stored patterns :math:`\xi`.
     states : array_like of +-1, shape (N,) or (B, N)
+        One state or a batch of ``B`` states.
     n : int
         Interaction order ``>= 1``.
 
@@ -250,7 +252,9 @@ def binary_update(patterns, states, n, n_steps=1) -> np.ndarray:
     Parameters
     ----------
     patterns : array_like of +-1, shape (P, N)
+        Stored patterns :math:`\xi`.
     states : array_like of +-1, shape (N,) or (B, N)
+        Initial state, or a batch of ``B`` initial states.
     n : int
         Interaction order ``>= 1``.
     n_steps : int, optional
@@ -503,6 +507,21 @@ def _check_graded_args(patterns, x, n, g, alpha, name="states"):
     return xi, arr, n, g, alpha
 
 
+def _graded_products(patterns, states, n, g, alpha, field):
+    """Validated arguments and the pattern products of graded states (:func:`energy`).
+
+    Returns ``(single, batch, phi, power_sum, h, (n, g, alpha))``: whether one state was
+    given, the states as a (B, N) batch, ``phi = tanh(batch)`` and
+    :meth:`_PatternProducts.power_sum_and_field` (``h`` is None unless ``field``).
+    """
+    xi, arr, n, g, alpha = _check_graded_args(patterns, states, n, g, alpha)
+    batch = np.atleast_2d(arr)
+    phi = np.tanh(batch)
+    with blas_threads_for(batch.shape[0] * xi.size):
+        power_sum, h = _PatternProducts(xi).power_sum_and_field(phi, n, field=field)
+    return arr.ndim == 1, batch, phi, power_sum, h, (n, g, alpha)
+
+
 def simulate(
     patterns, initial_states, n, g, alpha, dt, n_steps, *, cue_index=None
 ) -> GradedTrajectory:
@@ -625,13 +644,11 @@ def energy(patterns, states, n, g, alpha):
     float or numpy.ndarray of float64
         A float for a single state, shape ``(B,)`` for a batch.
     """
-    xi, arr, n, g, alpha = _check_graded_args(patterns, states, n, g, alpha)
-    batch = np.atleast_2d(arr)
-    phi = np.tanh(batch)
-    with blas_threads_for(batch.shape[0] * xi.size):
-        power_sum, _ = _PatternProducts(xi).power_sum_and_field(phi, n, field=False)
+    single, batch, phi, power_sum, _, (n, g, alpha) = _graded_products(
+        patterns, states, n, g, alpha, field=False
+    )
     e = _energy_from(power_sum, batch, phi, n, g, alpha)
-    return float(e[0]) if arr.ndim == 1 else e
+    return float(e[0]) if single else e
 
 
 def input_variance(patterns, states, n, g, alpha) -> float:
@@ -660,10 +677,7 @@ def input_variance(patterns, states, n, g, alpha) -> float:
     float
         Variance of :math:`u_{bi}` over all neurons and states.
     """
-    xi, arr, n, g, alpha = _check_graded_args(patterns, states, n, g, alpha)
-    batch = np.atleast_2d(arr)
-    with blas_threads_for(batch.shape[0] * xi.size):
-        _, h = _PatternProducts(xi).power_sum_and_field(np.tanh(batch), n, field=True)
+    *_, h, (_, g, alpha) = _graded_products(patterns, states, n, g, alpha, field=True)
     return float(np.var(h * (g / math.sqrt(alpha))))
 
 
