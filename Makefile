@@ -73,17 +73,19 @@ browser:
 # Every test, in parallel on all cores (pytest-xdist; the cells of one notebook, one chapter's
 # nbgrader tests and the book build each stay in one worker: tests/conftest.py). JOBS=0: serial.
 # MEMLAB_REQUIRE_ALL=1: a test whose tool (nbgrader, Chromium) is missing fails, saying how to
-# install it, instead of being skipped.
+# install it, instead of being skipped. OMP_WAIT_POLICY=PASSIVE: numba's idle OpenMP threads sleep
+# instead of spinning on the cores the other workers need (the thread counts stay as they are).
 JOBS ?= auto
+TEST_ENV := OMP_WAIT_POLICY=PASSIVE
 test: $(EXTRAS) browser
-	MEMLAB_REQUIRE_ALL=1 $(BIN)/python -m pytest tests chapters --nbval \
+	$(TEST_ENV) MEMLAB_REQUIRE_ALL=1 $(BIN)/python -m pytest tests chapters --nbval \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider \
 	  -n $(JOBS)
 
 # The library's tests alone, in under a minute: no notebook execution, browser, nbgrader or long
 # simulation (markers in pyproject.toml).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest tests -p no:cacheprovider \
+	$(TEST_ENV) $(BIN)/python -m pytest tests -p no:cacheprovider -n $(JOBS) \
 	  -m "not notebooks and not browser and not assignments and not slow"
 
 # Student notebooks and an nbgrader course directory in _build/assignments (see instructors.md).

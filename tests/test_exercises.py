@@ -301,7 +301,7 @@ ANSWERS = [
             sol = dmft.solve(
                 1, 1.5, alpha, 0.25, 40, init_overlap, 3000, rng=np.random.default_rng(123)
             )
-            m_bar = sol.m / np.sqrt(np.diag(sol.c_phi))
+            m_bar = sol.overlaps / np.sqrt(np.diag(sol.c_phi))
             return 0.25 * np.argmax(m_bar), m_bar.max()
         """,
         calls="visible",  # the hidden calls repeat long simulations
