@@ -76,16 +76,14 @@ def test_binary_field_equals_bruteforce_energy_difference(seed, p, nn, n, b):
     s = hf.random_patterns(b, nn, rng=rng)
     d = dense.binary_field(xi, s, n)
     assert d.dtype == np.int64 and d.shape == (b, nn)
+    brute = [list(brute_field(xi, s[k], n)) for k in range(b)]
     for k in range(b):
-        assert [int(v) for v in d[k]] == list(brute_field(xi, s[k], n))
+        assert [int(v) for v in d[k]] == brute[k]
     assert np.array_equal(dense.binary_field(xi, s[0], n), d[0])
     # one synchronous step: sign of the brute-force difference, ties keep the state
     ref = np.array(
         [
-            [
-                1 if v > 0 else (-1 if v < 0 else s[k, i])
-                for i, v in enumerate(brute_field(xi, s[k], n))
-            ]
+            [1 if v > 0 else (-1 if v < 0 else s[k, i]) for i, v in enumerate(brute[k])]
             for k in range(b)
         ]
     )

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import erf, erfinv
 
+import memlab._common
 from memlab import hopfield as hf
 
 FAST = settings(max_examples=40, deadline=None)
@@ -79,11 +80,11 @@ def python_async_reference(xi, s0_batch, n_steps, rng, check_energy=False):
                 new = 1 if h > 0 else (-1 if h < 0 else s[trial, i])
                 if new != s[trial, i]:
                     if check_energy:
-                        e_before = dense_energy(xi, s[trial])
+                        e_before = -0.5 * float(s[trial] @ w @ s[trial]) / n
                     s[trial, i] = new
                     flips += 1
                     if check_energy:
-                        e_after = dense_energy(xi, s[trial])
+                        e_after = -0.5 * float(s[trial] @ w @ s[trial]) / n
                         assert e_after < e_before + 1e-12
                         # library energy agrees with the dense one
                         assert hf.energy(xi, s[trial]) == pytest.approx(e_after, abs=1e-9)
@@ -511,7 +512,9 @@ def test_async_single_equals_batch_of_one_and_deterministic():
     assert not np.array_equal(d.overlaps, e.overlaps)
 
 
-def test_async_independent_of_thread_count():
+def test_async_independent_of_thread_count(monkeypatch):
+    # small runs use one thread by default; force the parallel kernels
+    monkeypatch.setattr(memlab._common, "SMALL_PARALLEL_WORK", 0)
     rng = np.random.default_rng(16)
     xi = hf.random_patterns(30, 200, rng=rng)
     s0 = pm1(rng, (8, 200))
@@ -933,3 +936,21 @@ def test_crossing_load():
         hf.crossing_load([0.1], [1], 0.5)
     with pytest.raises(ValueError, match="values must be finite"):
         hf.crossing_load([0.1, 0.2], [1, np.nan], 0.5)
+
+
+def test_small_runs_use_one_thread_and_restore_the_thread_count(monkeypatch):
+    rng = np.random.default_rng(17)
+    xi = hf.random_patterns(5, 40, rng=rng)
+    s0 = pm1(rng, (2, 40))
+    seen = []
+    kernel = hf._async_sweep
+
+    def spy(*args):
+        seen.append(numba.get_num_threads())
+        return kernel(*args)
+
+    monkeypatch.setattr(hf, "_async_sweep", spy)
+    before = numba.get_num_threads()
+    hf.simulate(xi, s0, 3, update="async", rng=rng)
+    assert seen and set(seen) == {1}
+    assert numba.get_num_threads() == before

@@ -7,7 +7,8 @@ Each job lives here once, so that modules agree to the bit:
 * :func:`init_overlaps`: exact integer overlaps :math:`M_{b\mu} = \sum_i \xi_i^\mu s_{bi}` (numba);
 * :func:`double_factorial`, :func:`log_cosh`, :func:`single_site_energy`: small formulas of
   the mean-field theories;
-* :func:`blas_threads_for`: single-threaded BLAS around runs of small matrix products.
+* :func:`blas_threads_for`, :func:`numba_threads_for`: one thread for small runs (of matrix
+  products, of numba parallel kernels).
 
 The helpers do not validate their inputs; the public functions that call them do.  They keep
 the random streams of the code they replace (same generator calls, in the same order), so that
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -27,6 +29,8 @@ from memlab._threads import single_threaded_blas
 __all__ = [
     "SMALL_BLAS_WORK",
     "blas_threads_for",
+    "SMALL_PARALLEL_WORK",
+    "numba_threads_for",
     "random_pm1",
     "flip_k_bits",
     "init_overlaps",
@@ -58,6 +62,40 @@ def blas_threads_for(work: int):
         :func:`memlab._threads.single_threaded_blas` or a null context.
     """
     return single_threaded_blas() if work < SMALL_BLAS_WORK else contextlib.nullcontext()
+
+
+# Runs of numba ``parallel=True`` kernels with less work than this (e.g. B * P * N operations
+# per sweep) use one numba thread.  Every parallel region waits for all its threads; on a
+# loaded machine each wait costs about a scheduler time slice: a small asynchronous simulate
+# call (B = 3, N = 30, P = 8, 4 sweeps) took 110-130 ms with two threads and 1.3 ms with one
+# (measured 2026-12-02 on the loaded 2-core machine).  Results do not depend on the number of
+# threads.
+SMALL_PARALLEL_WORK = 2**20
+
+
+@contextlib.contextmanager
+def numba_threads_for(work: int):
+    """Context manager: one numba thread if ``work < SMALL_PARALLEL_WORK``, else no change.
+
+    Parameters
+    ----------
+    work : int
+        Operations of one call of the run's largest parallel kernel, e.g. ``B * P * N``.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        Sets :func:`numba.set_num_threads` to 1 inside the block (restored on exit).
+    """
+    if work >= SMALL_PARALLEL_WORK:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def random_pm1(shape, rng: np.random.Generator, bias: float = 0.0) -> np.ndarray:

@@ -44,6 +44,7 @@ from memlab._common import (
     blas_threads_for,
     double_factorial,
     init_overlaps,
+    numba_threads_for,
     random_pm1,
     single_site_energy,
 )
@@ -182,8 +183,9 @@ def _stable_flags(xi_t, states, m, gtab, offset):  # pragma: no cover - numba
 
 
 def _fields(xi_t, batch, gtab, n_neurons):
-    m = init_overlaps(xi_t, batch)
-    return _binary_fields(xi_t, batch, m, gtab, n_neurons)
+    with numba_threads_for(batch.shape[0] * xi_t.size):  # one thread for small runs
+        m = init_overlaps(xi_t, batch)
+        return _binary_fields(xi_t, batch, m, gtab, n_neurons)
 
 
 def _binary_setup(patterns, states, n):
@@ -318,8 +320,9 @@ def _fixed_point_fraction(n_patterns, n_neurons, n_test, rng, gtab):
     xi = random_pm1((n_patterns, n_neurons), rng)
     xi_t = np.ascontiguousarray(xi.T)
     test = xi[: min(n_test, n_patterns)]
-    m = init_overlaps(xi_t, test)
-    return float(np.mean(_stable_flags(xi_t, test, m, gtab, n_neurons)))
+    with numba_threads_for(test.shape[0] * xi_t.size):  # one thread for small runs
+        m = init_overlaps(xi_t, test)
+        return float(np.mean(_stable_flags(xi_t, test, m, gtab, n_neurons)))
 
 
 def max_stable_load(n_neurons, n, *, rng, n_test=32, points_per_octave=4) -> float:
@@ -421,16 +424,6 @@ class GradedTrajectory(NamedTuple):
     c_phi: np.ndarray
     energy: np.ndarray
     states: np.ndarray
-
-    # Transitional aliases of the old field names, kept until chapter 3 and tests/test_dmft.py
-    # use ``overlaps`` and ``states``; to be removed.
-    @property
-    def m(self) -> np.ndarray:
-        return self.overlaps
-
-    @property
-    def x(self) -> np.ndarray:
-        return self.states
 
 
 class _PatternProducts:

@@ -33,7 +33,13 @@ from numba import njit, prange
 from scipy.optimize import brentq
 from scipy.special import erf, erfc
 
-from memlab._common import blas_threads_for, flip_k_bits, init_overlaps, random_pm1
+from memlab._common import (
+    blas_threads_for,
+    flip_k_bits,
+    init_overlaps,
+    numba_threads_for,
+    random_pm1,
+)
 from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import (
     check_finite_float,
@@ -602,12 +608,14 @@ def _simulate(xi, s0, n_steps, update, rng, cue):
     """:func:`simulate` without validation; ``cue`` is None or int64 (B,)."""
     single = s0.ndim == 1
     batch = s0.reshape(1, -1) if single else s0
-    if update == "sync":
-        # small runs with single-threaded BLAS (exact arithmetic: the same result)
-        with blas_threads_for(batch.shape[0] * xi.size):
-            rec, states = _run_sync(xi, batch, n_steps, cue)
-    else:
-        rec, states = _run_async(xi, batch, n_steps, cue, rng)
+    # small runs with one thread (exact arithmetic: the same result with any number)
+    work = batch.shape[0] * xi.size
+    with numba_threads_for(work):
+        if update == "sync":
+            with blas_threads_for(work):
+                rec, states = _run_sync(xi, batch, n_steps, cue)
+        else:
+            rec, states = _run_async(xi, batch, n_steps, cue, rng)
     if single:
         rec = rec[:, 0]
         states = states[0]
