@@ -54,6 +54,10 @@ def public_classes():
                 yield pytest.param(obj, id=f"{name}.{attr}")
 
 
+PUBLIC_FUNCTIONS = list(public_functions())
+PUBLIC_CLASSES = list(public_classes())
+
+
 def _section(doc: str, title: str) -> bool:
     return re.search(rf"^\s*{title}\s*\n\s*-{{{len(title)}}}\s*$", doc, re.MULTILINE) is not None
 
@@ -66,7 +70,7 @@ def test_every_module_declares_its_public_names():
             assert hasattr(module, attr), f"memlab.{name}.__all__ names missing {attr!r}"
 
 
-@pytest.mark.parametrize("function", public_functions())
+@pytest.mark.parametrize("function", PUBLIC_FUNCTIONS)
 def test_public_function_has_numpy_docstring(function):
     doc = inspect.getdoc(function) or ""
     assert doc.strip(), f"{function.__qualname__} has no docstring"
@@ -77,7 +81,7 @@ def test_public_function_has_numpy_docstring(function):
     )
 
 
-@pytest.mark.parametrize("function", public_functions())
+@pytest.mark.parametrize("function", PUBLIC_FUNCTIONS)
 def test_rng_is_keyword_only(function):
     parameters = inspect.signature(function).parameters
     for name, parameter in parameters.items():
@@ -87,7 +91,7 @@ def test_rng_is_keyword_only(function):
             )
 
 
-@pytest.mark.parametrize("function", public_functions())
+@pytest.mark.parametrize("function", PUBLIC_FUNCTIONS)
 def test_no_bare_tuple_results(function):
     annotation = inspect.signature(function).return_annotation
     text = annotation if isinstance(annotation, str) else repr(annotation)
@@ -98,7 +102,7 @@ def test_no_bare_tuple_results(function):
         assert hasattr(annotation, "_fields"), f"{function.__qualname__} returns a plain tuple"
 
 
-@pytest.mark.parametrize("cls", public_classes())
+@pytest.mark.parametrize("cls", PUBLIC_CLASSES)
 def test_public_class_is_documented(cls):
     assert (inspect.getdoc(cls) or "").strip(), f"{cls.__qualname__} has no docstring"
     if issubclass(cls, tuple):
@@ -150,18 +154,25 @@ def test_private_import_detector_finds_offences(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_package_imports_without_docstrings(tmp_path):
-    """``python -OO`` strips docstrings; nothing may depend on them at import or build time."""
+    """``python -OO`` strips docstrings; nothing may depend on them at import or build time.
+
+    Runs what ``make assignments`` runs (the builder's command line) on every chapter.
+    """
     modules = ", ".join(f"memlab.{m}" for m in MODULES)
+    chapters = str(LIB.parents[1] / "chapters")
     code = (
         f"import {modules}, memlab.exercises.build as b\n"
-        "from pathlib import Path\n"
-        f"b.build(Path({str(LIB.parents[1] / 'chapters')!r}), Path({str(tmp_path)!r}))\n"
+        f"b.main(['--chapters', {chapters!r}, '--out', {str(tmp_path)!r}])\n"
     )
     proc = subprocess.run(
         [sys.executable, "-OO", "-c", code], capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sorted(p.name for p in (tmp_path / "student").glob("*.ipynb")) == sorted(
+        p.name for p in Path(chapters).glob("*.ipynb")
+    )
 
 
 def test_namedtuple_helper_is_what_the_checks_assume():
