@@ -279,7 +279,7 @@ def test_overlaps_energy_validation():
     b=st.integers(1, 5),
     n_steps=st.integers(0, 15),
 )
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_sync_matches_dense_reference(seed, p, n, b, n_steps):
     """Matrix-free sync dynamics (with early stopping) equals a dense integer W loop.
 
