@@ -3,7 +3,9 @@
 (a) forward pass (recursion and Novikov response) for n = 1, alpha = 0.2, g = 1.5, dt = 0.25:
     wall time against T (M = 10^4) and against M (T = 50);
 (b) forward vs iterate (fixed random numbers, no damping) on the same parameters: iterations,
-    time per iteration, total time and the largest difference of m_bar;
+    time per iteration, total time and the largest difference of m_bar (Chapter 3 prints only
+    bounds on these: the difference sits at rounding level and the iteration count depends on
+    it, e.g. 43 or 44 sweeps at M = 4000, T = 50 with different BLAS kernels);
 (c) the single-site integration + response recursion for all samples over T steps: numba kernel
     (``dmft._advance``, parallel over samples) against the plain NumPy version
     (``dmft._advance_numpy``, vectorised over samples), same inputs, speed-up ratio;
