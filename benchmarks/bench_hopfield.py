@@ -11,10 +11,10 @@ build the dense float64 coupling matrix W (N x N, 800 MB at N = 10,000):
 (c) ``final_overlap_sweep`` at N = 8,000 (12 loads in [0.05, 0.2], 20 trials,
     20 synchronous steps);
 (d) one capacity sweep of the Chapter 1 exercise (N = 1,000, 13 loads, 24 trials,
-    40 steps), synchronous and asynchronous.  Small synchronous runs use single-threaded
-    BLAS; on a loaded 2-core machine (2026-12-02) the synchronous sweep took 0.9-1.5 s with
-    it and 12-16 s without; the asynchronous one 1.6 s with NUMBA_NUM_THREADS=1, 2.6 s with
-    OMP_WAIT_POLICY=PASSIVE and 7 s with the default two spinning OpenMP threads.
+    40 steps), synchronous and asynchronous.  Small runs use single-threaded BLAS and one
+    numba thread (memlab._common); on a loaded 2-core machine (2026-12-02) the synchronous
+    sweep took 0.9-1.5 s with single-threaded BLAS and 12-16 s without, the asynchronous one
+    0.7 s with one numba thread and 4-7 s with two.
 
 Numba compilation is excluded from (a) and (b): every kernel is warmed up on
 a small problem before timing (compiled kernels are cached on disk after the

@@ -65,12 +65,13 @@ def blas_threads_for(work: int):
 
 
 # Runs of numba ``parallel=True`` kernels with less work than this (e.g. B * P * N operations
-# per sweep) use one numba thread.  Every parallel region waits for all its threads; on a
-# loaded machine each wait costs about a scheduler time slice: a small asynchronous simulate
-# call (B = 3, N = 30, P = 8, 4 sweeps) took 110-130 ms with two threads and 1.3 ms with one
-# (measured 2026-12-02 on the loaded 2-core machine).  Results do not depend on the number of
-# threads.
-SMALL_PARALLEL_WORK = 2**20
+# per sweep, about 10-20 ms on one core) use one numba thread.  Every parallel region waits for
+# all its threads; on a loaded machine each wait costs about a scheduler time slice.  Measured
+# 2026-12-02 on the loaded 2-core machine: a small asynchronous simulate call (B = 3, N = 30,
+# P = 8, 4 sweeps) took 110-130 ms with two threads and 1.3 ms with one; the asynchronous
+# capacity sweep of the Chapter 1 exercise (N = 1000, B = 24, P <= 200) 4.0-4.4 s with the
+# limit at 2**20 and 0.7 s with it at 2**24.  Results do not depend on the number of threads.
+SMALL_PARALLEL_WORK = 2**24
 
 
 @contextlib.contextmanager

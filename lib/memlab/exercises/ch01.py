@@ -92,9 +92,8 @@ def check_capacity_estimate(capacity_estimate, *, hidden: bool = False) -> None:
     For N = 1000 the finite-size transition lies near 0.16 (Chapter 1); any estimate from a
     reasonable number of trials falls in [0.13, 0.19], and synchronous and asynchronous dynamics
     (same fixed points) agree within 0.02.  The hidden case repeats the synchronous estimate
-    with another seed (it must move by at most 0.02).  Each call is one capacity sweep; with
-    the reference answer (13 loads x 24 trials x 40 steps) a synchronous sweep takes about 1 s
-    and an asynchronous one 2-7 s, depending on the machine's load.
+    with another seed (it must move by at most 0.02).  Each call is one capacity sweep
+    (benchmarks/bench_hopfield.py times it: about a second with the reference answer).
     """
     values = {}
     for update in ("sync", "async"):
