@@ -18,6 +18,7 @@ from scipy.special import erf, erfinv
 
 import memlab._common
 from memlab import hopfield as hf
+from memlab.images import PIXEL_PATTERN_NAMES, PixelPatterns, pixel_patterns
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -954,3 +955,23 @@ def test_small_runs_use_one_thread_and_restore_the_thread_count(monkeypatch):
     hf.simulate(xi, s0, 3, update="async", rng=rng)
     assert seen and set(seen) == {1}
     assert numba.get_num_threads() == before
+
+
+def test_pixel_patterns_are_pm1_images_with_their_names():
+    out = pixel_patterns(size=12, names=("ring", "checker"))
+    assert isinstance(out, PixelPatterns)
+    assert out.names == ["ring", "checker"]
+    assert out.patterns.shape == (2, 144) and out.patterns.dtype == np.int8
+    assert set(np.unique(out.patterns)) == {-1, 1}
+    # roughly half ink, weakly correlated with each other (usable as memories)
+    assert np.all(np.abs(out.patterns.mean(axis=1)) < 0.3)
+    assert abs(hf.overlaps(out.patterns[:1], out.patterns[1])[0]) < 0.3
+    default = pixel_patterns()
+    assert default.patterns.shape == (len(PIXEL_PATTERN_NAMES), 256)
+    assert default.names == list(PIXEL_PATTERN_NAMES)
+    with pytest.raises(ValueError, match="size must be an integer >= 8"):
+        pixel_patterns(size=5)
+    with pytest.raises(ValueError, match="unknown image name"):
+        pixel_patterns(names=("ring", "moon"))
+    with pytest.raises(ValueError, match="at least one image"):
+        pixel_patterns(names=())
