@@ -659,11 +659,11 @@ def input_variance(patterns, states, n, g, alpha) -> float:
     patterns : array_like of +-1, shape (P, N)
         ``P`` must equal :math:`\mathrm{round}(\alpha N^n)` within 1.
     states : array_like of float, shape (N,) or (B, N)
-        Preactivations :math:`x`.
+        Preactivations :math:`x`, e.g. random states :math:`x = g z`.
     n : int
-        Interaction order ``>= 1``.
+        Interaction order ``>= 1`` (odd ``n > 1`` allowed: it shows the growth).
     g, alpha : float
-        Gain and load, both ``> 0``.
+        Gain and load ``> 0``; the input scale is :math:`g/\sqrt\alpha`.
 
     Returns
     -------
