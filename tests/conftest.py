@@ -89,12 +89,17 @@ def book_build():
     checks that Sphinx has nothing to warn about. All tests using it are in one xdist work
     unit, so one worker builds once.
     """
+    jb = Path(sys.executable).with_name("jupyter-book")
+    require_tool(
+        jb.exists(),
+        f"jupyter-book is not installed ({jb} not found): `make setup` (or .venv/bin/pip install "
+        "-r requirements/dev.txt) installs it",
+    )
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["execute"]["execute_notebooks"] = "off"
     TEST_BUILD.mkdir(parents=True, exist_ok=True)
     test_config = TEST_BUILD / "_config_test.yml"
     test_config.write_text(yaml.safe_dump(config))
-    jb = Path(sys.executable).with_name("jupyter-book")
     proc = subprocess.run(
         [
             str(jb),

@@ -168,6 +168,7 @@ class Graded(NamedTuple):
     """One chapter's nbgrader run: scores and autograded notebooks of both submissions."""
 
     scores: dict  # student -> (score, max_score)
+    student: nbformat.NotebookNode  # the student notebook, built with the nbgrader version
     released: nbformat.NotebookNode
     autograded: dict  # student -> executed notebook
 
@@ -226,7 +227,7 @@ def autograde(path: Path, root: Path) -> Graded:
     require_tool(HAVE_NBGRADER, HOW_TO_GET_NBGRADER)
     from nbgrader.api import Gradebook
 
-    builder.build_chapter(path, root)
+    student_nb, _ = builder.build_chapter(path, root)
     course, assignment = root / "nbgrader", f"ch{path.name[:2]}"
     api = _nbgrader(course)
     _succeeded(api.generate_assignment(assignment, force=True), "generate_assignment")
@@ -252,7 +253,7 @@ def autograde(path: Path, root: Path) -> Graded:
         )
         for student in submissions
     }
-    return Graded(scores, released, autograded)
+    return Graded(scores, nbformat.read(student_nb, as_version=4), released, autograded)
 
 
 _GRADED: dict[Path, Graded | BaseException] = {}
@@ -378,9 +379,9 @@ def test_same_execution_problems_finds_differences():
 
 @pytest.mark.parametrize("path", chapter_params())
 def test_student_notebook_runs_with_only_the_expected_failures(path, graded):
-    executed = graded(path).autograded["stubs"]
-    student = builder.student_version(nbformat.read(path, as_version=4), path.stem)
-    problems = same_execution_problems(student, executed)
+    result = graded(path)
+    executed = result.autograded["stubs"]
+    problems = same_execution_problems(result.student, executed)
     assert not problems, "\n".join(problems)
     failures = []
     for index, cell in enumerate(executed.cells):
