@@ -30,6 +30,7 @@ import copy
 import importlib.util
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -41,6 +42,7 @@ from conftest import CHAPTERS, require_tool
 from memlab.exercises import build as builder
 
 HAVE_NBGRADER = importlib.util.find_spec("nbgrader") is not None
+COURSE_ID = re.search(r'course_id = "([^"]+)"', builder.NBGRADER_CONFIG).group(1)
 HOW_TO_GET_NBGRADER = (
     "nbgrader is not installed: `make setup` (or .venv/bin/pip install -r requirements/dev.txt) "
     "installs it"
@@ -173,6 +175,13 @@ class Graded(NamedTuple):
     autograded: dict  # student -> executed notebook
 
 
+def _nbgrader_path() -> None:
+    """nbgrader runs the `alembic` command when it creates a gradebook: the environment's one."""
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
 def _nbgrader(course: Path):
     """nbgrader's Python API on ``course``, configured by the builder's nbgrader_config.py.
 
@@ -182,10 +191,7 @@ def _nbgrader(course: Path):
     from nbgrader.apps import NbGraderAPI
     from traitlets.config.loader import PyFileConfigLoader
 
-    # nbgrader runs the `alembic` command when it creates a gradebook: the environment's, please.
-    scripts = str(Path(sys.executable).parent)
-    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+    _nbgrader_path()
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     config.CourseDirectory.root = str(course)
     return NbGraderAPI(config=config)
@@ -228,6 +234,7 @@ def autograde(path: Path, root: Path) -> Graded:
     from nbgrader.api import Gradebook
 
     student_nb, _ = builder.build_chapter(path, root)
+    shutil.copy(_empty_gradebook(root.parent), root / "nbgrader" / "gradebook.db")
     course, assignment = root / "nbgrader", f"ch{path.name[:2]}"
     api = _nbgrader(course)
     _succeeded(api.generate_assignment(assignment, force=True), "generate_assignment")
@@ -254,6 +261,26 @@ def autograde(path: Path, root: Path) -> Graded:
         for student in submissions
     }
     return Graded(scores, nbformat.read(student_nb, as_version=4), released, autograded)
+
+
+_EMPTY_GRADEBOOK: list[Path] = []
+
+
+def _empty_gradebook(tmp: Path) -> Path:
+    """An empty gradebook, made once per test process and copied into each chapter's course.
+
+    nbgrader runs the `alembic` command (8-10 s of CPU: it imports nbgrader again) each time it
+    creates a gradebook; for an existing one it does not.
+    """
+    if not _EMPTY_GRADEBOOK:
+        from nbgrader.api import Gradebook
+
+        _nbgrader_path()
+        db = tmp / "empty-gradebook.db"
+        with Gradebook(f"sqlite:///{db}", course_id=COURSE_ID):
+            pass
+        _EMPTY_GRADEBOOK.append(db)
+    return _EMPTY_GRADEBOOK[0]
 
 
 _GRADED: dict[Path, Graded | BaseException] = {}
