@@ -131,12 +131,6 @@ class DMFTSolution(NamedTuple):
     converged: bool
     wall_time: float
 
-    # Transitional alias of the old field name, kept until tests/test_exercises.py uses
-    # ``overlaps``; to be removed.
-    @property
-    def m(self) -> np.ndarray:
-        return self.overlaps
-
 
 class RecoveryCurve(NamedTuple):
     """Result of :func:`transient_recovery_curve`; one entry per initial alignment.
