@@ -2,6 +2,9 @@
 #   make book   set up .venv, execute every chapter and build the HTML book into _build/html
 #   make test   set up .venv (and Chromium), then run every test: library, nbval, strict build, browser
 # Also: make lab (open the chapters in JupyterLab), make assignments, make lock (recompile the pins).
+# A graded course with nbgrader (instructors.md), one target per step, in a directory DIR outside
+# _build: make course DIR=... [COURSE_ID=...] [CH=01], then make release/collect/autograde/
+# feedback CH=01 DIR=..., make export DIR=...
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -12,7 +15,8 @@ STAMP  := $(VENV)/.dev
 EXTRAS := $(STAMP)
 UV     := uv==0.13.9
 
-.PHONY: book test test-fast setup lab lock browser assignments clean
+.PHONY: book test test-fast setup lab lock browser assignments clean \
+	course release collect autograde feedback export
 
 setup: $(STAMP)
 
@@ -91,6 +95,41 @@ test-fast: $(STAMP)
 # Student notebooks and an nbgrader course directory in _build/assignments (see instructors.md).
 assignments: $(EXTRAS)
 	$(BIN)/python -m memlab.exercises.build --chapters chapters --out _build/assignments
+
+# The course steps run in the project's environment (nbgrader is in requirements/dev.txt);
+# memlab.exercises.course puts .venv/bin on PATH for nbgrader's own commands.
+COURSE := $(BIN)/python -m memlab.exercises.course
+need_dir = @test -n "$(DIR)" || { echo "Say where the course lives: make $@ DIR=path/to/course$(1)"; exit 2; }
+need_ch  = @test -n "$(CH)" || { echo "Say which chapter: make $@ DIR=$(DIR) CH=01$(1)"; exit 2; }
+
+course: $(EXTRAS)
+	$(call need_dir, [COURSE_ID=my-course-2026] [CH=01])
+	$(COURSE) new "$(DIR)" $(if $(COURSE_ID),--course-id "$(COURSE_ID)") $(if $(CH),--chapter $(CH))
+
+release: $(EXTRAS)
+	$(call need_dir, CH=01)
+	$(call need_ch)
+	$(COURSE) release "$(DIR)" $(CH) $(if $(FORCE),--force)
+
+collect: $(EXTRAS)
+	$(call need_dir, CH=01 FROM=folder/with/notebooks)
+	$(call need_ch, FROM=folder/with/notebooks)
+	@test -n "$(FROM)" || { echo "Say where the notebooks are: make collect DIR=$(DIR) CH=$(CH) FROM=folder"; exit 2; }
+	$(COURSE) collect "$(DIR)" $(CH) "$(FROM)"
+
+autograde: $(EXTRAS)
+	$(call need_dir, CH=01)
+	$(call need_ch)
+	$(COURSE) autograde "$(DIR)" $(CH) $(if $(STUDENT),--student "$(STUDENT)")
+
+feedback: $(EXTRAS)
+	$(call need_dir, CH=01)
+	$(call need_ch)
+	$(COURSE) feedback "$(DIR)" $(CH)
+
+export: $(EXTRAS)
+	$(call need_dir)
+	$(COURSE) export "$(DIR)"
 
 clean:
 	rm -rf _build

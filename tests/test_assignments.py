@@ -28,10 +28,9 @@ from __future__ import annotations
 import ast
 import copy
 import importlib.util
-import os
 import re
 import shutil
-import sys
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -40,9 +39,10 @@ import pytest
 from conftest import CHAPTERS, require_tool
 
 from memlab.exercises import build as builder
+from memlab.exercises import course as course_cli
 
 HAVE_NBGRADER = importlib.util.find_spec("nbgrader") is not None
-COURSE_ID = re.search(r'course_id = "([^"]+)"', builder.NBGRADER_CONFIG).group(1)
+COURSE_ID = builder.DEFAULT_COURSE_ID
 HOW_TO_GET_NBGRADER = (
     "nbgrader is not installed: `make setup` (or .venv/bin/pip install -r requirements/dev.txt) "
     "installs it"
@@ -61,15 +61,19 @@ def _tags(cell) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
+def _exercise_labels(nb) -> list[str]:
+    return re.findall(
+        r"\{exercise\}[^\n]*\n:label: (\S+)",
+        "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown"),
+    )
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_follows_the_exercise_convention(path):
     nb = nbformat.read(path, as_version=4)
     exercises = builder.coding_exercises(nb)
     assert exercises, f"{path.name} has no coding exercise"
-    labels = re.findall(
-        r"\{exercise\}[^\n]*\n:label: (\S+)",
-        "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown"),
-    )
+    labels = _exercise_labels(nb)
     assert len(labels) >= 3, f"{path.name}: fewer than three exercises"
     assert set(exercises) <= set(labels), "a coding exercise without an {exercise} block"
 
@@ -90,6 +94,11 @@ def test_student_version_hides_solutions_and_keeps_the_rest(path):
     assert guarded == checks_and_uses
     assert len(guarded) == sum(len(ex.checks) + len(ex.uses) for ex in exercises.values())
     assert all(not c.outputs for c in guarded)
+    # plain Jupyter Markdown: no MyST directive or role, a heading per exercise
+    markdown = "\n".join(c.source for c in student.cells if c.cell_type == "markdown")
+    leftovers = re.findall(r"^(?:`{3,}|:{3,})\{[\w:-]+\}.*$|\{[\w:-]+\}`[^`]*`", markdown, re.M)
+    assert not leftovers, f"MyST left in the student notebook: {leftovers[:5]}"
+    assert markdown.count("### Exercise: ") == len(_exercise_labels(nb))
     # every figure outside the exercises survives
     exercise_cells = {i for ex in exercises.values() for i in [*ex.solutions, *ex.checks, *ex.uses]}
     kept_nb = nbformat.v4.new_notebook(
@@ -173,28 +182,7 @@ class Graded(NamedTuple):
     student: nbformat.NotebookNode  # the student notebook, built with the nbgrader version
     released: nbformat.NotebookNode
     autograded: dict  # student -> executed notebook
-
-
-def _nbgrader_path() -> None:
-    """nbgrader runs the `alembic` command when it creates a gradebook: the environment's one."""
-    scripts = str(Path(sys.executable).parent)
-    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-
-
-def _nbgrader(course: Path):
-    """nbgrader's Python API on ``course``, configured by the builder's nbgrader_config.py.
-
-    In the test process: a command-line call costs a Python start and nbgrader's imports (about
-    two seconds of CPU) each time.
-    """
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config.loader import PyFileConfigLoader
-
-    _nbgrader_path()
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    config.CourseDirectory.root = str(course)
-    return NbGraderAPI(config=config)
+    seconds: dict  # student -> wall-clock seconds of its autograde
 
 
 def _succeeded(result: dict, what: str) -> None:
@@ -207,20 +195,13 @@ def _nbgrader_meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def solved_submission(released, source):
-    """The released notebook cut down to what grading needs, with our solutions filled in.
-
-    Kept: the setup cell (the first code cell: imports, seed) and nbgrader's cells (solutions and
-    graded checks), in order. The released notebook has nbgrader's stubs; the source has ours.
-    """
+def solved_submission(released, chapter):
+    """The released notebook with our solutions in place of the stubs, as a student hands it in."""
     solutions = {
-        _nbgrader_meta(c)["grade_id"]: c.source
-        for c in source.cells
-        if _nbgrader_meta(c).get("solution")
+        f"{ex.label}-solution": chapter.cells[ex.solutions[0]].source
+        for ex in builder.coding_exercises(chapter).values()
     }
     nb = copy.deepcopy(released)
-    setup = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-    nb.cells = [c for i, c in enumerate(nb.cells) if i == setup or _nbgrader_meta(c)]
     for cell in nb.cells:
         grade_id = _nbgrader_meta(cell).get("grade_id")
         if grade_id in solutions:
@@ -229,23 +210,30 @@ def solved_submission(released, source):
 
 
 def autograde(path: Path, root: Path) -> Graded:
-    """Build chapter ``path``'s assignment in ``root``, release it, autograde both submissions."""
+    """Build chapter ``path``'s assignment in ``root``, release it, autograde both submissions.
+
+    ``stubs`` is graded running every cell (the execution of the student notebook), ``solved``
+    as a course grades (:mod:`memlab.exercises.grading`: the chapter's simulations skipped).
+    """
     require_tool(HAVE_NBGRADER, HOW_TO_GET_NBGRADER)
     from nbgrader.api import Gradebook
 
     student_nb, _ = builder.build_chapter(path, root)
-    shutil.copy(_empty_gradebook(root.parent), root / "nbgrader" / "gradebook.db")
-    course, assignment = root / "nbgrader", f"ch{path.name[:2]}"
-    api = _nbgrader(course)
-    _succeeded(api.generate_assignment(assignment, force=True), "generate_assignment")
+    course, assignment = root / "nbgrader", builder.assignment_name(path)
+    shutil.copy(_empty_gradebook(root.parent), course / "gradebook.db")
+    _succeeded(course_cli.api(course).generate_assignment(assignment, force=True), "release")
     released = nbformat.read(course / "release" / assignment / path.name, as_version=4)
-    source = nbformat.read(course / "source" / assignment / path.name, as_version=4)
-    submissions = {"stubs": released, "solved": solved_submission(released, source)}
+    chapter = nbformat.read(path, as_version=4)
+    submissions = {"stubs": released, "solved": solved_submission(released, chapter)}
+    seconds = {}
     for student, nb in submissions.items():
         target = course / "submitted" / student / assignment / path.name
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
+        api = course_cli.api(course, run_every_cell=student == "stubs")
+        start = time.perf_counter()
         _succeeded(api.autograde(assignment, student, force=True), f"autograde of {student}")
+        seconds[student] = time.perf_counter() - start
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         scores = {
             student: (
@@ -260,7 +248,7 @@ def autograde(path: Path, root: Path) -> Graded:
         )
         for student in submissions
     }
-    return Graded(scores, nbformat.read(student_nb, as_version=4), released, autograded)
+    return Graded(scores, nbformat.read(student_nb, as_version=4), released, autograded, seconds)
 
 
 _EMPTY_GRADEBOOK: list[Path] = []
@@ -275,7 +263,7 @@ def _empty_gradebook(tmp: Path) -> Path:
     if not _EMPTY_GRADEBOOK:
         from nbgrader.api import Gradebook
 
-        _nbgrader_path()
+        course_cli.with_environment_on_path()
         db = tmp / "empty-gradebook.db"
         with Gradebook(f"sqlite:///{db}", course_id=COURSE_ID):
             pass
@@ -337,6 +325,32 @@ def test_nbgrader_grades_solutions_full_and_stubs_zero(path, graded):
         assert out.count("Correct:") == 2 * check_calls_in(cell), (
             f"{_nbgrader_meta(cell)['grade_id']}: {out!r}"
         )
+    # grading ran the setup, the answers and the checks, not the chapter's simulations
+    for cell in result.autograded["solved"].cells:
+        skipped = cell.get("metadata", {}).get(builder.GRADING_KEY, {}).get("grading") == "skip"
+        if cell.cell_type == "code" and skipped:
+            assert cell.execution_count is None, f"a skipped cell ran: {cell.source[:80]}"
+    print(
+        f"{path.name}: autograde of one solved submission {result.seconds['solved']:.1f} s, "
+        f"running every cell {result.seconds['stubs']:.1f} s (wall clock)"
+    )
+
+
+@pytest.mark.parametrize("path", chapter_params())
+def test_released_notebook_is_what_students_need(path, graded):
+    """No instructors' banner, the figures, the stubs' messages, errors allowed on Run All."""
+    result = graded(path)
+    released, student = result.released, result.student
+    text = "\n".join(c.source for c in released.cells)
+    assert "do not edit" not in text and "nbgrader source" not in text
+    assert _outputs_with_images(released) == _outputs_with_images(student) > 0
+    stubs = [c for c in released.cells if builder.STUB in _tags(c)]
+    ours = [c for c in student.cells if builder.STUB in _tags(c)]
+    assert [c.source.strip() for c in stubs] == [c.source.strip() for c in ours]
+    assert all('NotImplementedError("Exercise' in c.source for c in stubs)
+    for cell in released.cells:
+        if {builder.CHECK, builder.USES} & set(_tags(cell)):
+            assert builder.RAISES in _tags(cell), cell.source
 
 
 def _defined_names(tree: ast.Module) -> set[str]:
@@ -425,3 +439,126 @@ def test_student_notebook_runs_with_only_the_expected_failures(path, graded):
         if cell.execution_count is None:
             failures.append(f"cell {index} was not executed")
     assert not failures, "\n".join(failures)
+
+
+# --- the instructors' path, end to end ------------------------------------------------------------
+
+E2E_CHAPTER = CHAPTERS[0]
+
+
+def _answers(label_to_name: dict[str, str]) -> dict[str, str]:
+    """Function name -> source, from test_exercises.ANSWERS (``label -> answer name``)."""
+    import textwrap
+
+    from test_exercises import ANSWERS, exercise
+
+    sources = {}
+    for label, name in label_to_name.items():
+        (answer,) = [a for a in ANSWERS if (a.label, a.name) == (label, name)]
+        sources[exercise(label)[1].function] = textwrap.dedent(answer.source).strip() + "\n"
+    return sources
+
+
+def _hand_in(released, answers: dict[str, str]):
+    nb = copy.deepcopy(released)
+    for cell in nb.cells:
+        if builder.STUB in _tags(cell):
+            name = ast.parse(cell.source).body[-1].name
+            cell.source = answers.get(name, cell.source)
+    return nb
+
+
+@pytest.mark.assignments
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Object of type <Submitted")
+def test_course_end_to_end_with_two_students(tmp_path, capsys):
+    """make course, release, collect, autograde, export, as instructors.md says, on Chapter 1.
+
+    alice answers correctly in her own style (test_exercises.ANSWERS), bob makes typical
+    mistakes: full marks and zero, with bob's autograded notebook saying what is wrong.
+    """
+    require_tool(HAVE_NBGRADER, HOW_TO_GET_NBGRADER)
+    import csv
+
+    course = tmp_path / "course"
+    number = E2E_CHAPTER.name[:2]
+    course_cli.new(course, course_id="e2e-101", only=[number])
+    (course / "nbgrader_config.py").write_text(
+        (course / "nbgrader_config.py").read_text() + "# edited by the instructor\n"
+    )
+    course_cli.new(course, course_id="another-id", only=[number])  # refresh: config kept
+    config = (course / "nbgrader_config.py").read_text()
+    assert 'course_id = "e2e-101"' in config and config.endswith("# edited by the instructor\n")
+    shutil.copy(_empty_gradebook(tmp_path), course / "gradebook.db")
+    released = nbformat.read(course_cli.release(course, number) / E2E_CHAPTER.name, as_version=4)
+    inbox = tmp_path / "inbox"
+    (inbox / "bob").mkdir(parents=True)
+    students = {
+        "alice": _answers(
+            {"ch01-ex-async": "from-scratch", "ch01-ex-async-capacity": "interpolated-finer-grid"}
+        ),
+        "bob": _answers(
+            {"ch01-ex-async": "synchronous", "ch01-ex-async-capacity": "ignores-update"}
+        ),
+    }
+    nbformat.write(_hand_in(released, students["alice"]), inbox / "alice.ipynb")
+    nbformat.write(_hand_in(released, students["bob"]), inbox / "bob" / "my answers.ipynb")
+    copied = course_cli.collect(course, number, inbox)
+    assert {who: p.relative_to(course) for who, p in copied.items()} == {
+        who: Path("submitted", who, f"ch{number}", E2E_CHAPTER.name) for who in students
+    }
+    results = course_cli.autograde(course, number)
+    grades = course_cli.export(course)
+    capsys.readouterr()
+    rows = {row["student_id"]: row for row in csv.DictReader(grades.open())}
+    assert {who: float(rows[who]["score"]) for who in students} == {"alice": 2.0, "bob": 0.0}
+    assert all(float(rows[who]["max_score"]) == 2.0 for who in students)
+    bob = nbformat.read(course / "autograded" / "bob" / f"ch{number}" / E2E_CHAPTER.name, 4)
+    errors = " ".join(
+        o.get("evalue", "") for c in bob.cells for o in c.get("outputs", []) if "evalue" in o
+    )
+    assert "synchronous step" in errors and "ignores `update`" in errors, errors
+    with capsys.disabled():
+        for who, (score, max_score, seconds) in results.items():
+            print(f"\n{who}: {score:g}/{max_score:g}, autograde {seconds:.1f} s (wall clock)")
+
+
+def test_course_refuses_a_directory_inside_build(tmp_path):
+    with pytest.raises(course_cli.CourseError, match="make clean"):
+        course_cli.new(course_cli.REPO / "_build" / "my-course", only=["01"])
+
+
+def test_collect_names_submissions_as_nbgrader_needs_them(tmp_path):
+    course = tmp_path / "course"
+    number = E2E_CHAPTER.name[:2]
+    course_cli.new(course, only=[number])
+    inbox = tmp_path / "inbox"
+    (inbox / "s2").mkdir(parents=True)
+    v4 = nbformat.v4
+    nbformat.write(v4.new_notebook(), inbox / "s1.ipynb")
+    nbformat.write(v4.new_notebook(), inbox / "s2" / "whatever.ipynb")
+    copied = course_cli.collect(course, number, inbox)
+    assert sorted(copied) == ["s1", "s2"]
+    assert copied["s2"] == course / "submitted" / "s2" / f"ch{number}" / E2E_CHAPTER.name
+    nbformat.write(v4.new_notebook(), inbox / "no good.ipynb")
+    with pytest.raises(course_cli.CourseError, match="student id"):
+        course_cli.collect(course, number, inbox)
+
+
+def test_plain_markdown_of_myst():
+    ctx = builder.MarkdownContext(
+        equations={"eq-e": 1},
+        titles={"ch01-ex-a": "Async (★)"},
+        citations={"h82": ("Hopfield", "1982")},
+        difficulty={"ch01-ex-b": "★★"},
+    )
+    md = (
+        "(sec-x)=\n# T\n\n$$\nE = 1\n$$ (eq-e)\n\nBy {eq}`eq-e` {cite}`h82`, "
+        "see {ref}`ch01-ex-a`.\n\n```{admonition} Question\n:class: tip\nWhy $x$?\n```\n\n"
+        "````{exercise} Do it\n:label: ch01-ex-b\n\nWrite\n```python\nf()\n```\n````\n"
+    )
+    out = builder.plain_markdown(md, ctx)
+    assert "\\tag{1}" in out and "By (1) (Hopfield 1982), see “Async”." in out
+    assert "> **Question**\n>\n> Why $x$?" in out
+    assert "### Exercise: Do it (★★)" in out and "```python\nf()\n```" in out
+    assert "{" not in out.replace("\\tag{1}", "")

@@ -232,6 +232,89 @@ ANSWERS = [
         mistake="work on a copy",
     ),
     Answer(
+        "ch01-ex-async",
+        "fields-computed-once",
+        """
+        def async_sweep(weights, state, order):
+            s = state.astype(float).copy()
+            h = weights @ s
+            energies = []
+            for i in order:
+                if h[i] != 0:
+                    s[i] = np.sign(h[i])
+                energies.append(-0.5 * s @ weights @ s)
+            return s, energies
+        """,
+        mistake="compute h_i inside the loop",
+    ),
+    Answer(
+        "ch01-ex-async",
+        "ties-to-plus",
+        """
+        def async_sweep(weights, state, order):
+            s = state.astype(float).copy()
+            energies = []
+            for i in order:
+                s[i] = 1 if weights[i] @ s >= 0 else -1
+                energies.append(-0.5 * s @ weights @ s)
+            return s, energies
+        """,
+        mistake="keep its state when h_i = 0",
+    ),
+    Answer(
+        "ch01-ex-async",
+        "sign-of-zero",
+        """
+        def async_sweep(weights, state, order):
+            s = state.astype(float).copy()
+            energies = []
+            for i in order:
+                s[i] = np.sign(weights[i] @ s)
+                energies.append(-0.5 * s @ weights @ s)
+            return s, energies
+        """,
+        mistake="np.sign(h) is 0",
+    ),
+    Answer(
+        "ch01-ex-async",
+        "energy-before-update",
+        """
+        def async_sweep(weights, state, order):
+            s = state.astype(float).copy()
+            energies = []
+            for i in order:
+                energies.append(-0.5 * s @ weights @ s)
+                h = weights[i] @ s
+                if h != 0:
+                    s[i] = np.sign(h)
+            return s, energies
+        """,
+        mistake="record the energy after each update",
+    ),
+    Answer(
+        "ch01-ex-async-capacity",
+        "ignores-update",
+        """
+        def capacity_estimate(n_neurons, update, seed=0):
+            loads = np.round(np.arange(0.08, 0.2001, 0.01), 3)
+            final = hf.final_overlap_sweep(
+                n_neurons, loads, n_trials=24, rng=np.random.default_rng(seed), n_steps=40,
+                progress=False,
+            )
+            return hf.crossing_load(loads, (final > 0.9).mean(axis=1), level=0.5)
+        """,
+        mistake="ignores `update`",
+    ),
+    Answer(
+        "ch01-ex-async-capacity",
+        "constant",
+        """
+        def capacity_estimate(n_neurons, update, seed=0):
+            return 0.16
+        """,
+        mistake="ignores `update`",
+    ),
+    Answer(
         "ch01-ex-async-capacity",
         "interpolated-finer-grid",
         """

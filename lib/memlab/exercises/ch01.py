@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from contextlib import contextmanager
+
 import numpy as np
 
 from .. import hopfield as hf
@@ -17,9 +20,26 @@ def _reference_sweep(weights, state, order):
     return s
 
 
-def _synchronous_step(weights, state):
+def _stale_field_sweep(weights, state, order):
+    """The typical mistake: all fields computed once from the old state, then the loop."""
     h = weights @ state.astype(float)
-    return np.where(h != 0, np.sign(h), state)
+    s = state.astype(float).copy()
+    for i in order:
+        if h[i] != 0:
+            s[i] = np.sign(h[i])
+    return s
+
+
+def _tie_sweep(weights, state, order, at_zero):
+    """The sweep with another rule at h_i = 0: "+1", "-1" or "flip"."""
+    s = state.astype(float).copy()
+    for i in order:
+        h = weights[i] @ s
+        if h != 0:
+            s[i] = np.sign(h)
+        else:
+            s[i] = {"+1": 1.0, "-1": -1.0, "flip": -s[i]}[at_zero]
+    return s
 
 
 def check_async_sweep(async_sweep, *, hidden: bool = False) -> None:
@@ -29,7 +49,8 @@ def check_async_sweep(async_sweep, *, hidden: bool = False) -> None:
     the ``len(order)`` updates, never increase, and the final state must be the asynchronous
     sweep in the given order (a neuron with zero field keeps its state).
     """
-    cases = [(100, 8, 0), (60, 3, 1)]
+    # (21, 4, 6): fields exactly 0 at several updates (the rule "keep the state if h_i = 0")
+    cases = [(100, 8, 0), (60, 3, 1), (21, 4, 6)]
     if hidden:
         cases += [(200, 30, 2), (31, 12, 3), (50, 2, 4)]
     for n_neurons, n_patterns, seed in cases:
@@ -51,11 +72,31 @@ def check_async_sweep(async_sweep, *, hidden: bool = False) -> None:
         )
         new_state = as_array(new_state, "the new state", shape=(n_neurons,))
         energies = as_array(energies, "the energies", shape=(len(order),))
+        if np.any(new_state == 0):
+            fail(
+                "your new state contains 0: np.sign(h) is 0 when the field h_i is exactly 0, "
+                "and the rule is to keep the neuron's state then."
+            )
         require(
             np.all(np.isin(new_state, (-1, 1))),
             "the new state contains values other than -1 and +1: set each neuron to the sign "
             "of its field (and keep it when the field is exactly 0).",
         )
+        expected = _reference_sweep(weights, state_before, order)
+        same = np.array_equal(new_state, expected)
+        # specific diagnoses first: they explain an energy increase better than its sign
+        if not same and np.array_equal(new_state, _stale_field_sweep(weights, state_before, order)):
+            fail(
+                "your sweep computes every field from the old state (all fields first, then the "
+                "updates: a synchronous step): in an asynchronous sweep each field h_i must use "
+                "the neurons already updated, so compute h_i inside the loop."
+            )
+        for at_zero, what in [("+1", "to +1"), ("-1", "to -1"), ("flip", "to the opposite sign")]:
+            if not same and np.array_equal(new_state, _tie_sweep(weights, state, order, at_zero)):
+                fail(
+                    f"where a neuron's field is exactly 0 you set it {what}: the rule is to "
+                    "keep its state when h_i = 0 (np.sign(0) is 0, and h >= 0 sends ties to +1)."
+                )
         steps_up = np.flatnonzero(np.diff(energies) > 1e-9)
         if steps_up.size:
             k = int(steps_up[0]) + 1
@@ -70,20 +111,39 @@ def check_async_sweep(async_sweep, *, hidden: bool = False) -> None:
             f"your last energy is {energies[-1]:.4f}, but -1/2 s^T W s of the state you return "
             f"is {final_energy:.4f}: record the energy after each update, E = -1/2 s^T W s.",
         )
-        expected = _reference_sweep(weights, state_before, order)
-        if not np.array_equal(new_state, expected):
-            if np.array_equal(new_state, _synchronous_step(weights, state_before)):
-                fail(
-                    "your sweep updates all neurons from the old state (a synchronous step): "
-                    "in an asynchronous sweep each field uses the neurons already updated."
-                )
-            wrong = int(np.flatnonzero(new_state != expected)[0])
+        if not same:
+            wrong = np.flatnonzero(new_state != expected)
             fail(
-                f"after the sweep neuron {wrong} has the wrong sign: visit the neurons in the "
-                "given `order`, use the current state for each field, and keep a neuron's "
-                "state when its field is exactly 0."
+                f"after the sweep {wrong.size} neuron(s) have the wrong sign (the first is neuron "
+                f"{int(wrong[0])}: yours {int(new_state[wrong[0]]):+d}, expected "
+                f"{int(expected[wrong[0]]):+d}): visit the neurons in the given `order` (a neuron "
+                "may appear twice, or not at all), and use the current state for each field."
             )
     return passed("the energy never increases and the sweep matches the asynchronous update.")
+
+
+@contextmanager
+def _record_updates():
+    """The ``update`` arguments of the calls to memlab.hopfield's simulations, meanwhile."""
+    used: set[str] = set()
+    originals = {name: getattr(hf, name) for name in ("final_overlap_sweep", "simulate")}
+
+    def spy(function, position):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            update = kwargs.get("update", args[position] if len(args) > position else "sync")
+            used.add(str(update))
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    hf.final_overlap_sweep = spy(originals["final_overlap_sweep"], 99)  # update is keyword-only
+    hf.simulate = spy(originals["simulate"], 3)
+    try:
+        yield used
+    finally:
+        for name, function in originals.items():
+            setattr(hf, name, function)
 
 
 def check_capacity_estimate(capacity_estimate, *, hidden: bool = False) -> None:
@@ -95,9 +155,11 @@ def check_capacity_estimate(capacity_estimate, *, hidden: bool = False) -> None:
     with another seed (it must move by at most 0.02).  Each call is one capacity sweep
     (benchmarks/bench_hopfield.py times it: about a second with the reference answer).
     """
-    values = {}
+    values, seen = {}, {}
     for update in ("sync", "async"):
-        value = capacity_estimate(1000, update)
+        with _record_updates() as used:
+            value = capacity_estimate(1000, update)
+        seen[update] = used
         if value is None:
             fail("capacity_estimate returned None: did you forget the `return` statement?")
         try:
@@ -119,6 +181,19 @@ def check_capacity_estimate(capacity_estimate, *, hidden: bool = False) -> None:
             f"capacity_estimate(1000, {update!r}) = {values[update]:.3f}, but at N = 1000 half "
             "of the trials should still retrieve (m > 0.9) up to alpha of about 0.16: check the "
             "overlap threshold and that you start from the stored pattern.",
+        )
+    # an estimate that ignores `update`: the library ran with another update than asked for,
+    # or (without the library) sync and async give the same number to the last digit
+    if seen["async"] and "async" not in seen["async"]:
+        fail(
+            "capacity_estimate ignores `update`: asked for update='async', it ran "
+            f"{sorted(seen['async'])} dynamics. Pass update=update on to the simulation."
+        )
+    if not seen["async"] and values["sync"] == values["async"]:
+        fail(
+            "capacity_estimate ignores `update`: synchronous and asynchronous dynamics give "
+            f"exactly the same estimate ({values['sync']!r}), which independent trials do not. "
+            "Pass update=update on to the simulation."
         )
     require(
         abs(values["sync"] - values["async"]) <= 0.02,
