@@ -595,6 +595,29 @@ ANSWERS = [
         mistake="forget the `return`",
     ),
     Answer(
+        "ch05-ex-oja",
+        "y-inside-component-loop",
+        """
+        def oja_step(w, x, eta):
+            w = np.array(w, dtype=float)
+            for j in range(len(w)):
+                y = w @ x
+                w[j] += eta * y * (x[j] - y * w[j])
+            return w
+        """,
+        mistake="Compute y = w @ x once",
+    ),
+    Answer(
+        "ch05-ex-oja",
+        "opposite-sign",
+        """
+        def oja_step(w, x, eta):
+            y = w @ x
+            return w - eta * y * (x - y * w)
+        """,
+        mistake="opposite direction",
+    ),
+    Answer(
         "ch05-ex-invariant",
         "via-phi",
         """
@@ -633,6 +656,16 @@ ANSWERS = [
             return w + eta * x * (y**3 - kappa * m_bar**2 * y)
         """,
         mistake="return the change",
+    ),
+    Answer(
+        "ch05-ex-invariant",
+        "opposite-sign",
+        """
+        def invariant_update(w, x, m_bar, eta, kappa):
+            y = w @ x
+            return -eta * x * (y**3 - kappa * m_bar**2 * y)
+        """,
+        mistake="opposite sign",
     ),
     Answer(
         "ch05-ex-clamp",
@@ -893,6 +926,67 @@ ANSWERS = [
             log_w = np.log(weights) + logsumexp(np.stack([a, b]), axis=0)
             return np.exp(log_w - logsumexp(log_w))
         """,
+    ),
+    Answer(
+        "ch07-ex-pf",
+        "returns-log-weights",
+        """
+        def particle_weights(weights, log_p_particles, log_p_prior, p_change):
+            log_w = np.log(weights) + np.logaddexp(
+                np.log1p(-p_change) + log_p_particles, np.log(p_change) + log_p_prior
+            )
+            return log_w - np.logaddexp.reduce(log_w)
+        """,
+        mistake="exponentiate them",
+    ),
+    Answer(
+        "ch07-ex-pf",
+        "not-normalised",
+        """
+        def particle_weights(weights, log_p_particles, log_p_prior, p_change):
+            log_w = np.log(weights) + np.logaddexp(
+                np.log1p(-p_change) + log_p_particles, np.log(p_change) + log_p_prior
+            )
+            return np.exp(log_w - log_w.max())
+        """,
+        mistake="divide by their sum",
+    ),
+    Answer(
+        "ch07-ex-pf",
+        "p-change-swapped",
+        """
+        def particle_weights(weights, log_p_particles, log_p_prior, p_change):
+            log_w = np.log(weights) + np.logaddexp(
+                np.log(p_change) + log_p_particles, np.log1p(-p_change) + log_p_prior
+            )
+            w = np.exp(log_w - log_w.max())
+            return w / w.sum()
+        """,
+        mistake="wrong way round",
+    ),
+    Answer(
+        "ch07-ex-pf",
+        "forgets-old-weights",
+        """
+        def particle_weights(weights, log_p_particles, log_p_prior, p_change):
+            log_w = np.logaddexp(
+                np.log1p(-p_change) + log_p_particles, np.log(p_change) + log_p_prior
+            )
+            w = np.exp(log_w - log_w.max())
+            return w / w.sum()
+        """,
+        mistake="multiply by the old weights",
+    ),
+    Answer(
+        "ch07-ex-pf",
+        "in-place",
+        """
+        def particle_weights(weights, log_p_particles, log_p_prior, p_change):
+            weights *= (1 - p_change) * np.exp(log_p_particles) + p_change * np.exp(log_p_prior)
+            weights /= weights.sum()
+            return weights
+        """,
+        mistake="changed the weights it was given",
     ),
     Answer(
         "ch07-ex-pf",

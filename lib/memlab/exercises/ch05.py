@@ -25,6 +25,25 @@ def _stream(seed, n, t, kind="laplace"):
     return x, w0
 
 
+def _difference(yours, expected) -> str:
+    """Where two weight vectors differ most, with enough digits to see it (not rounded arrays)."""
+    yours, expected = np.asarray(yours, float), np.asarray(expected, float)
+    j = int(np.argmax(np.abs(yours - expected)))
+    return (
+        f"they differ by up to {abs(yours[j] - expected[j]):.3g} (component {j}: yours "
+        f"{yours[j]:.10g}, expected {expected[j]:.10g})"
+    )
+
+
+def _oja_y_inside_loop(w, x, eta):
+    """The typical component-wise mistake: y recomputed from partly updated weights."""
+    w = np.array(w, dtype=float)
+    for j in range(len(w)):
+        y = w @ x
+        w[j] = w[j] + eta * y * (x[j] - y * w[j])
+    return w
+
+
 # ---------------------------------------------------------------------------
 # exercise: one step of Oja's rule
 # ---------------------------------------------------------------------------
@@ -62,20 +81,26 @@ def check_oja_step(oja_step, *, hidden=False):
                 if np.allclose(new - w, -(reference[1] - reference[0]), rtol=1e-9):
                     fail(
                         "oja_step moves the weight in the opposite direction: check the sign "
-                        "of the update (it should be + eta * y * (x - y * w))."
+                        "of the update (the Hebbian term eta*y*x is added, not subtracted)."
                     )
                 if np.allclose(new, reference[1] - reference[0], rtol=1e-9):
                     fail(
                         "oja_step returns the weight *change*; return the new weights "
                         "w + dw instead."
                     )
+                if np.allclose(new, _oja_y_inside_loop(w, x[k], eta), rtol=1e-12, atol=0):
+                    fail(
+                        "your y changes while you update the components: it is computed from "
+                        "weights you have already partly updated. Compute y = w @ x once, "
+                        f"before changing any weight ({_difference(new, reference[1])})."
+                    )
             w = new
             if not np.allclose(w, reference[k + 1], rtol=1e-8, atol=1e-12):
                 fail(
-                    f"after step {k + 1} of a {n}-input stream (eta={eta}) your weights "
-                    f"{np.round(w, 6)} differ from Oja's rule {np.round(reference[k + 1], 6)}: "
-                    "compute y = w @ x from the weights before the update, then "
-                    "w + eta * y * (x - y * w)."
+                    f"after step {k + 1} of a {n}-input stream (eta={eta}) your weights differ "
+                    f"from Oja's rule: {_difference(w, reference[k + 1])}. Compute y = w @ x "
+                    "from the weights before the update, then apply the rule of the chapter "
+                    "to every component."
                 )
     return passed(f"your Oja step reproduces memlab.plasticity.oja on {len(cases)} streams.")
 
@@ -136,10 +161,10 @@ def check_invariant_update(invariant_update, *, hidden=False):
             m += 0.01 * (y_before**2 - m)  # the running average of y**2, as in memlab
             if not np.allclose(w, reference[k + 1], rtol=1e-7, atol=1e-12):
                 fail(
-                    f"after step {k + 1} (kappa={kappa}, eta={eta}) your weights "
-                    f"{np.round(w, 6)} differ from the invariant rule "
-                    f"{np.round(reference[k + 1], 6)}: dw = eta * x * (y**3 - kappa*m_bar**2*y) "
-                    "with y = w @ x."
+                    f"after step {k + 1} (kappa={kappa}, eta={eta}) your weights differ from "
+                    f"the invariant rule: {_difference(w, reference[k + 1])}. Check your update "
+                    "against the rule of the chapter with p = 3, with y = w @ x from the "
+                    "weights before the update."
                 )
     return passed(
         f"your update reproduces memlab.plasticity.correlation_invariant on {len(cases)} streams."

@@ -39,11 +39,21 @@ def check_particle_weights(particle_weights, *, hidden: bool = False) -> None:
             "particle_weights changed the weights it was given: return new weights instead.",
         )
         new = as_array(new, "the new weights", shape=weights.shape)
+        expected = _reference(weights, log_p, log_p0, p_c)
+        if np.all(new <= 0) and np.allclose(np.exp(new), expected, rtol=1e-8, atol=1e-12):
+            fail(
+                "you return the logarithms of the new weights: exponentiate them "
+                "(np.exp(log_w)) before you return them."
+            )
+        if np.all(new <= 0) and not np.isclose(new.sum(), 1.0):
+            fail(
+                f"your weights are all negative or zero (sum {new.sum():.4g}): did you return "
+                "log weights? Weights are probabilities: exponentiate, then normalise."
+            )
         require(
             np.isclose(new.sum(), 1.0),
             f"your weights sum to {new.sum():.4g}: divide by their sum to normalise.",
         )
-        expected = _reference(weights, log_p, log_p0, p_c)
         if not np.allclose(new, expected, rtol=1e-8, atol=1e-12):
             swapped = _reference(weights, log_p, log_p0, 1 - p_c)
             if np.allclose(new, swapped, rtol=1e-8):
@@ -51,9 +61,12 @@ def check_particle_weights(particle_weights, *, hidden: bool = False) -> None:
                     "your weights use p_c and 1 - p_c the wrong way round: a particle keeps its "
                     "belief with probability 1 - p_c and restarts from the prior with p_c."
                 )
+            j = int(np.argmax(np.abs(new - expected)))
             fail(
-                "your weights differ from w_i [(1 - p_c) P(y; pi_i) + p_c P(y; pi_0)], "
-                "normalised: remember that log_p_particles and log_p_prior are logarithms."
+                f"your weights differ from w_i [(1 - p_c) P(y; pi_i) + p_c P(y; pi_0)], "
+                f"normalised, by up to {abs(new[j] - expected[j]):.3g} (particle {j}: yours "
+                f"{new[j]:.10g}, expected {expected[j]:.10g}): remember that log_p_particles "
+                "and log_p_prior are logarithms, and to multiply by the old weights."
             )
     weights, log_p, log_p0, p_c = cases[0]
     tiny = particle_weights(weights, log_p - 2000.0, log_p0 - 2000.0, p_c)
