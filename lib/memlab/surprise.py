@@ -63,6 +63,7 @@ from memlab._validation import (
     check_finite_float,
     check_fraction,
     check_generator,
+    check_int,
     check_nonneg_float,
     check_option,
     check_positive_float,
@@ -81,18 +82,26 @@ __all__ = [
     "exact_bayes",
     "exact_bayes_belief",
     "message_passing",
+    "stratified_resampling",
     "particle_filter",
     "var_smile",
+    "smile",
     "leaky_integrator",
     "nassar",
     "grid_filter",
     "mean_squared_error",
     "published_mse",
+    "published_name",
+    "PUBLISHED_GRID",
+    "PAPER_ALGORITHMS",
+    "Comparison",
+    "compare_learners",
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _DEFAULT_TOL = 1e-16
-_NASSAR_VARIANTS = ("nas10", "nas12")
+_NASSAR_VARIANTS = ("nas10", "nas12", "nas10_original", "nas12_original")
+_NASSAR_FLAT_SIGMA0 = 1000.0  # the "original" (uniform-prior) variants
 # The published figure data (CSV, MIT licence, from the authors' repository) ship with the
 # package, so that chapters also run in Binder and Colab; see data/liakoni2021/README.md.
 _PUBLISHED_DIR = Path(__file__).resolve().parent / "data" / "liakoni2021"
@@ -498,6 +507,45 @@ def _drop_and_normalise(lw, n, log_tol, max_n, rows_a, rows_b):  # pragma: no co
 
 
 @njit(cache=True)
+def _sor_reduce(lw, n, max_n, rows_a, rows_b, rng):  # pragma: no cover - numba
+    """Stratified optimal resampling (Fearnhead & Liu 2007) down to ``max_n`` components.
+
+    With weights ``w = exp(lw[:n])`` (summing to one), find ``c`` with
+    ``sum_k min(1, w_k / c) = max_n``; components with ``w_k >= c`` are kept, the others
+    survive stratified resampling (one uniform offset, strata of width ``c``, visited from
+    the largest small weight down) with weight ``c``.  Compacts ``lw``, ``rows_a`` and
+    ``rows_b`` like :func:`_drop_and_normalise` and returns the new ``n``.
+    """
+    if n > max_n:
+        w = np.empty(n)
+        for k in range(n):
+            w[k] = math.exp(lw[k])
+        order = np.argsort(w)  # ascending
+        a = n - max_n + 1  # number of "small" components
+        acc = 0.0
+        for i in range(a):
+            acc += w[order[i]]
+        c = acc
+        while True:
+            c = acc / (max_n + a - n)
+            if a == n or (w[order[a - 1]] < c < w[order[a]]):
+                break
+            a += 1
+            acc += w[order[a - 1]]
+        u = c * rng.random()
+        log_c = math.log(c) if c > 0.0 else -math.inf
+        for i in range(a - 1, -1, -1):
+            k = order[i]
+            u -= w[k]
+            if u <= 0.0:
+                lw[k] = log_c
+                u += c
+            else:
+                lw[k] = -math.inf
+    return _drop_and_normalise(lw, n, -1e300, n, rows_a, rows_b)
+
+
+@njit(cache=True)
 def _runlength_surprise(lw, n, l0, log_m):  # pragma: no cover - numba
     """Surprise step shared by the run-length kernels.
 
@@ -524,7 +572,7 @@ def _grow(a, rows):  # pragma: no cover - numba
 
 @njit(cache=True)
 def _runlength_gauss(
-    y, var, mu0, sigma0, log_m, log_tol, max_n, lw, s, nu, est, log_s, gam, ncomp
+    y, var, mu0, sigma0, log_m, log_tol, max_n, lw, s, nu, est, log_s, gam, ncomp, sor, rng
 ):  # pragma: no cover - numba
     """Run-length message passing, Gaussian task; ``nu`` is stored as ``nu[:, 0]``."""
     nu0, s0, pv0 = _gauss_prior(var, mu0, sigma0)
@@ -552,7 +600,10 @@ def _runlength_gauss(
         for k in range(n):
             s[k] += yt
             nu[k, 0] += 1.0
-        n = _drop_and_normalise(lw, n, log_tol, max_n, s, nu)
+        if sor:
+            n = _sor_reduce(lw, n, max_n, s, nu, rng)
+        else:
+            n = _drop_and_normalise(lw, n, log_tol, max_n, s, nu)
         e = 0.0
         for k in range(n):
             e += math.exp(lw[k]) * s[k] / nu[k, 0]
@@ -563,7 +614,7 @@ def _runlength_gauss(
 
 @njit(cache=True)
 def _runlength_cat(
-    y, alpha0, log_m, log_tol, max_n, lw, asum, alpha, est, log_s, gam, ncomp
+    y, alpha0, log_m, log_tol, max_n, lw, asum, alpha, est, log_s, gam, ncomp, sor, rng
 ):  # pragma: no cover - numba
     """Run-length message passing, categorical task (Dirichlet components)."""
     kc = alpha0.shape[0]
@@ -595,7 +646,10 @@ def _runlength_cat(
         for k in range(n):
             alpha[k, yt] += 1.0
             asum[k] += 1.0
-        n = _drop_and_normalise(lw, n, log_tol, max_n, asum, alpha)
+        if sor:
+            n = _sor_reduce(lw, n, max_n, asum, alpha, rng)
+        else:
+            n = _drop_and_normalise(lw, n, log_tol, max_n, asum, alpha)
         for j in range(kc):
             est[t, j] = 0.0
         for k in range(n):
@@ -612,7 +666,11 @@ def _trace_arrays(model: _Model, t_len: int):
     return np.empty(shape), np.empty(t_len), np.empty(t_len)
 
 
-def _run_runlength(y, model, p_change, log_tol, max_n):
+def _run_runlength(y, model, p_change, log_tol, max_n, rng=None):
+    """Run-length kernels; with ``rng`` the reduction is stratified optimal resampling."""
+    sor = rng is not None
+    if rng is None:
+        rng = np.random.default_rng(0)  # unused placeholder (numba needs a Generator)
     t_len = y.shape[0]
     cap = min(t_len, max_n, 256) + 2  # grown by doubling in the kernel when needed
     lw = np.empty(cap)
@@ -625,7 +683,7 @@ def _run_runlength(y, model, p_change, log_tol, max_n):
         asum = np.empty(cap)
         alpha = np.empty((cap, k))
         n, lw, asum, alpha = _runlength_cat(
-            y, alpha0, log_m, log_tol, max_n, lw, asum, alpha, est, log_s, gam, ncomp
+            y, alpha0, log_m, log_tol, max_n, lw, asum, alpha, est, log_s, gam, ncomp, sor, rng
         )
         belief = RunLengthBelief(np.exp(lw[:n]), None, None, alpha[:n].copy())
     else:
@@ -647,6 +705,8 @@ def _run_runlength(y, model, p_change, log_tol, max_n):
             log_s,
             gam,
             ncomp,
+            sor,
+            rng,
         )
         belief = RunLengthBelief(np.exp(lw[:n]), s[:n] / nu[:n, 0], var / nu[:n, 0], None)
     return BeliefTrace(est, log_s, gam, ncomp), belief
@@ -794,6 +854,55 @@ def message_passing(
     p_change = _check_p_change(p_change)
     n_messages = check_positive_int(n_messages, "n_messages")
     return _run_runlength(y, model, p_change, -math.inf, n_messages)[0]
+
+
+def stratified_resampling(
+    observations,
+    p_change,
+    n_messages,
+    *,
+    rng,
+    sigma=None,
+    concentration=None,
+    n_categories=None,
+    mu0=0.0,
+    sigma0=1.0,
+) -> BeliefTrace:
+    r"""SOR\ :sub:`N`: run-length mixture reduced by stratified optimal resampling.
+
+    The original algorithm of Fearnhead & Liu (2007).  Identical to
+    :func:`exact_bayes` (no weight threshold) except the reduction: when the
+    :math:`M` components exceed :math:`N`, find :math:`c` with
+
+    .. math:: \sum_{k=1}^{M} \min(1, w_k/c) = N;
+
+    components with :math:`w_k \ge c` are kept unchanged, the others are visited
+    from the largest to the smallest weight with a running offset
+    :math:`u \leftarrow u - w_k` started at :math:`u \sim c\,\mathcal U(0, 1)`;
+    a component survives, with weight :math:`c`, when :math:`u \le 0` (then
+    :math:`u \leftarrow u + c`).  Each small component survives with probability
+    :math:`w_k/c`, so the reduced mixture is unbiased, and exactly :math:`N`
+    components remain.  Weights are renormalised afterwards.
+
+    Parameters
+    ----------
+    observations, p_change, sigma, concentration, n_categories, mu0, sigma0
+        As in :func:`exact_bayes`.
+    n_messages : int
+        Number of messages ``N >= 1`` kept after each step.
+    rng : numpy.random.Generator
+        Source of the stratified offsets (keyword-only).
+
+    Returns
+    -------
+    BeliefTrace
+        ``estimates``, ``log_surprise``, ``gamma`` and ``n_components``.
+    """
+    model, y = _check_inputs(observations, sigma, concentration, n_categories, mu0, sigma0)
+    p_change = _check_p_change(p_change)
+    n_messages = check_positive_int(n_messages, "n_messages")
+    check_generator(rng)
+    return _run_runlength(y, model, p_change, -math.inf, n_messages, rng)[0]
 
 
 # --------------------------------------------------------------------------
@@ -1080,6 +1189,205 @@ def var_smile(
 
 
 # --------------------------------------------------------------------------
+# SMiLe (Faraji et al. 2018)
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _kl_gauss(m1, v1, m2, v2):  # pragma: no cover - numba
+    """KL(N(m1, v1) || N(m2, v2)), clipped at 0 against rounding."""
+    r = v1 / v2
+    d = m1 - m2
+    return max(0.5 * d * d / v2 + 0.5 * (r - 1.0 - math.log(r)), 0.0)
+
+
+@njit(cache=True)
+def _digamma(x):  # pragma: no cover - numba
+    """Digamma function for x > 0 (recurrence to x >= 6, then the asymptotic series)."""
+    acc = 0.0
+    while x < 6.0:
+        acc -= 1.0 / x
+        x += 1.0
+    f = 1.0 / (x * x)
+    series = f * (
+        -1.0 / 12.0
+        + f * (1.0 / 120.0 + f * (-1.0 / 252.0 + f * (1.0 / 240.0 + f * (-1.0 / 132.0))))
+    )
+    return acc + math.log(x) - 0.5 / x + series
+
+
+@njit(cache=True)
+def _kl_dirichlet(a1, a2):  # pragma: no cover - numba
+    """KL(Dir(a1) || Dir(a2)), clipped at 0 against rounding."""
+    s1 = 0.0
+    s2 = 0.0
+    out = 0.0
+    for j in range(a1.shape[0]):
+        s1 += a1[j]
+        s2 += a2[j]
+        out += math.lgamma(a2[j]) - math.lgamma(a1[j])
+    out += math.lgamma(s1) - math.lgamma(s2)
+    ps = _digamma(s1)
+    for j in range(a1.shape[0]):
+        out += (a1[j] - a2[j]) * (_digamma(a1[j]) - ps)
+    return max(out, 0.0)
+
+
+@njit(cache=True)
+def _smile_root(kind, bound, p0, p1, p2, p3, a, b, tmp):  # pragma: no cover - numba
+    """Smallest ``lam`` in [0, 1] with KL(geometric mixture(lam) || belief) = bound.
+
+    ``kind`` 0: Gaussian (``p0, p1`` belief mean and variance, ``p2, p3`` target mean
+    and variance); 1: Dirichlet (``a`` belief, ``b`` target, ``tmp`` work array).  The
+    KL grows monotonically from 0 at ``lam = 0``; Illinois regula falsi on [0, 1].
+    """
+    if bound <= 0.0:
+        return 0.0
+    lo, hi = 0.0, 1.0
+    f_lo = -bound
+    f_hi = _smile_kl(kind, 1.0, p0, p1, p2, p3, a, b, tmp) - bound
+    if f_hi <= 0.0:
+        return 1.0
+    side = 0
+    lam = 0.5
+    for _ in range(100):
+        lam = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if not (lo < lam < hi):
+            lam = 0.5 * (lo + hi)
+        f = _smile_kl(kind, lam, p0, p1, p2, p3, a, b, tmp) - bound
+        if f > 0.0:
+            hi, f_hi = lam, f
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
+        else:
+            lo, f_lo = lam, f
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
+        if hi - lo < 1e-13 or abs(f) <= 1e-14 * bound:
+            break
+    return lam
+
+
+@njit(cache=True)
+def _smile_kl(kind, lam, p0, p1, p2, p3, a, b, tmp):  # pragma: no cover - numba
+    """KL(geometric mixture with weight ``lam`` on the target || belief)."""
+    if kind == 0:
+        prec = lam / p3 + (1.0 - lam) / p1
+        v = 1.0 / prec
+        m = v * (lam * p2 / p3 + (1.0 - lam) * p0 / p1)
+        return _kl_gauss(m, v, p0, p1)
+    for j in range(a.shape[0]):
+        tmp[j] = lam * b[j] + (1.0 - lam) * a[j]
+    return _kl_dirichlet(tmp, a)
+
+
+@njit(cache=True)
+def _smile_gauss(y, var, mu0, sigma0, log_m, est, log_s, gam):  # pragma: no cover - numba
+    nu0, s0, _ = _gauss_prior(var, mu0, sigma0)
+    s = s0
+    nu = nu0
+    dummy = np.empty(0)
+    m = math.exp(log_m)
+    for t in range(y.shape[0]):
+        yt = y[t]
+        mu = s / nu
+        v = var / nu
+        scc = _kl_gauss(mu, v, yt, var)  # confidence-corrected surprise
+        bmax = _kl_gauss(yt, var, mu, v)
+        g = m * scc / (1.0 + m * scc) if m < math.inf else 1.0
+        lam = _smile_root(0, g * bmax, mu, v, yt, var, dummy, dummy, dummy)
+        # geometric mixture with N(theta; y, sigma^2): pseudo-count 1, sum y
+        s = (1.0 - lam) * s + lam * yt
+        nu = (1.0 - lam) * nu + lam
+        est[t] = s / nu
+        log_s[t] = math.log(scc) if scc > 0.0 else -math.inf
+        gam[t] = lam
+
+
+@njit(cache=True)
+def _smile_cat(y, alpha0, log_m, est, log_s, gam):  # pragma: no cover - numba
+    kc = alpha0.shape[0]
+    alpha = alpha0.copy()
+    beta = np.ones(kc)
+    tmp = np.empty(kc)
+    m = math.exp(log_m)
+    for t in range(y.shape[0]):
+        yt = y[t]
+        for j in range(kc):
+            beta[j] = 1.0
+        beta[yt] = 2.0  # flat-prior posterior after y
+        scc = _kl_dirichlet(alpha, beta)
+        bmax = _kl_dirichlet(beta, alpha)
+        g = m * scc / (1.0 + m * scc) if m < math.inf else 1.0
+        lam = _smile_root(1, g * bmax, 0.0, 0.0, 0.0, 0.0, alpha, beta, tmp)
+        asum = 0.0
+        for j in range(kc):
+            alpha[j] = (1.0 - lam) * alpha[j] + lam * beta[j]
+            asum += alpha[j]
+        for j in range(kc):
+            est[t, j] = alpha[j] / asum
+        log_s[t] = math.log(scc) if scc > 0.0 else -math.inf
+        gam[t] = lam
+
+
+def smile(
+    observations, m, *, sigma=None, concentration=None, n_categories=None, mu0=0.0, sigma0=1.0
+) -> BeliefTrace:
+    r"""SMiLe (Faraji et al. 2018): a KL-constrained step towards the last observation.
+
+    The belief :math:`\pi^{(t)}` is one conjugate member (Gaussian or Dirichlet),
+    initially the prior.  Let :math:`\hat p_y` be the belief a flat prior gives after
+    the observation :math:`y` alone: :math:`\mathcal N(\theta; y, \sigma^2)`
+    (Gaussian) or :math:`\mathrm{Dir}(\mathbf 1 + \mathbf e_y)` (categorical).  With
+    the *confidence-corrected surprise* and a bound on the step
+
+    .. math::
+        S_{CC} = \mathrm{KL}(\pi^{(t)} \,\|\, \hat p_y), \qquad
+        B = \frac{m S_{CC}}{1 + m S_{CC}}\,\mathrm{KL}(\hat p_y \,\|\, \pi^{(t)}),
+
+    the new belief is the geometric mixture
+    :math:`\pi^{(t+1)} \propto (\pi^{(t)})^{1-\lambda}\,\hat p_y^{\lambda}`, i.e.
+
+    .. math::
+        \nu \leftarrow (1-\lambda)\nu + \lambda, \quad
+        s \leftarrow (1-\lambda)s + \lambda y
+        \qquad\text{or}\qquad
+        \boldsymbol\alpha \leftarrow (1-\lambda)\boldsymbol\alpha
+        + \lambda(\mathbf 1 + \mathbf e_y),
+
+    with :math:`\lambda \in [0, 1]` solving
+    :math:`\mathrm{KL}(\pi^{(t+1)} \,\|\, \pi^{(t)}) = B` (the KL grows from 0 at
+    :math:`\lambda = 0` to :math:`\mathrm{KL}(\hat p_y\|\pi^{(t)})` at 1).  Unlike
+    exact Bayes and VarSMiLe, the observation is never simply integrated: the
+    belief only moves towards :math:`\hat p_y`, by an amount set by the surprise.
+
+    Parameters
+    ----------
+    observations, sigma, concentration, n_categories, mu0, sigma0
+        As in :func:`exact_bayes` (the prior only sets the initial belief).
+    m : float
+        Free parameter :math:`m \ge 0` (``inf`` allowed) of the bound.
+
+    Returns
+    -------
+    BeliefTrace
+        ``estimates``; ``log_surprise`` holds :math:`\log S_{CC}` (not
+        :math:`\log S_{BF}`) and ``gamma`` the mixing weight :math:`\lambda`.
+    """
+    model, y = _check_inputs(observations, sigma, concentration, n_categories, mu0, sigma0)
+    m = _check_m(m)
+    log_m = _log_m(m)
+    est, log_s, gam = _trace_arrays(model, y.shape[0])
+    if model.categorical:
+        _smile_cat(y, np.full(model.n_categories, model.concentration), log_m, est, log_s, gam)
+    else:
+        _smile_gauss(y, model.sigma**2, model.mu0, model.sigma0, log_m, est, log_s, gam)
+    return BeliefTrace(est, log_s, gam)
+
+
+# --------------------------------------------------------------------------
 # leaky integration
 # --------------------------------------------------------------------------
 
@@ -1096,6 +1404,7 @@ def _leaky_gauss(y, omega, est):  # pragma: no cover - numba
 
 @njit(cache=True)
 def _leaky_cat(y, omega, conc, est):  # pragma: no cover - numba
+    """Leaky counts; estimate ``(conc + c_j)/(K conc + sum c)`` (``conc = 0``: no prior)."""
     kc = est.shape[1]
     c = np.zeros(kc)
     for t in range(y.shape[0]):
@@ -1115,9 +1424,11 @@ def leaky_integrator(observations, omega, *, n_categories=None, concentration=No
     Gaussian task:
     :math:`\hat\mu_t = \sum_{k\le t}\omega^{t-k}y_k \big/ \sum_{k\le t}\omega^{t-k}`
     (no prior; ``sigma`` is not needed).  Categorical task (when ``n_categories``
-    is given): leaky counts :math:`c_j \leftarrow \omega c_j + [y_t = j]` and
-    :math:`\hat p_j = (s + c_j)/(K s + \sum_i c_i)` with the prior concentration
-    :math:`s`.  :math:`\omega = 1` is the stationary learner.
+    is given): leaky counts :math:`c_j \leftarrow \omega c_j + [y_t = j]` and, as in
+    the paper, :math:`\hat p_j = c_j/\sum_i c_i` (leaky counts over the leaky
+    total, no prior); with ``concentration`` :math:`s` the prior pseudo-counts are
+    added, :math:`\hat p_j = (s + c_j)/(K s + \sum_i c_i)` (this book's variant).
+    :math:`\omega = 1` is the stationary learner.
 
     Parameters
     ----------
@@ -1127,7 +1438,8 @@ def leaky_integrator(observations, omega, *, n_categories=None, concentration=No
     n_categories : int, optional
         ``K >= 2``; selects the categorical task.
     concentration : float, optional
-        Prior concentration :math:`s > 0` (categorical task only, required there).
+        Prior pseudo-counts :math:`s > 0` added to the leaky counts (categorical
+        task only); default: none, the paper's leaky integrator.
 
     Returns
     -------
@@ -1140,13 +1452,12 @@ def leaky_integrator(observations, omega, *, n_categories=None, concentration=No
             raise ValueError("concentration needs n_categories (categorical task)")
         model = _Model(False, 1.0, 0.0, 1.0, 0, 0.0)
     else:
-        if concentration is None:
-            raise ValueError("the categorical leaky integrator needs concentration (s > 0)")
-        model = _check_model(None, concentration, n_categories, 0.0, 1.0)
+        conc = 1.0 if concentration is None else concentration
+        model = _check_model(None, conc, n_categories, 0.0, 1.0)
     y = _check_observations(observations, model)
     if model.categorical:
         est = np.empty((y.shape[0], model.n_categories))
-        _leaky_cat(y, omega, model.concentration, est)
+        _leaky_cat(y, omega, 0.0 if concentration is None else model.concentration, est)
     else:
         est = np.empty(y.shape[0])
         _leaky_gauss(y, omega, est)
@@ -1205,6 +1516,11 @@ def nassar(observations, hazard, *, sigma, variant="nas12", mu0=0.0, sigma0=1.0)
       :math:`(1-\gamma)\frac{\sigma^2}{\rho+r_t+1} + \gamma\frac{\sigma^2}{\rho+1}
       + \gamma(1-\gamma)(\Delta_B-\Delta_0)^2` with :math:`\Delta_B, \Delta_0` the two
       bracketed means, and :math:`r_{t+1} = \sigma^2/v_{t+1} - \rho`.
+    * ``variant="nas10_original"``, ``"nas12_original"``: the original algorithms,
+      which assume a (nearly) uniform prior: the same updates with
+      :math:`\sigma_0 = 1000` in place of the true prior width (so the reset
+      target is the observation itself and the surprise is computed against a
+      flat prior).
 
     Parameters
     ----------
@@ -1213,8 +1529,9 @@ def nassar(observations, hazard, *, sigma, variant="nas12", mu0=0.0, sigma0=1.0)
         Hazard rate in (0, 1) used inside :math:`m` (free parameter in the paper).
     sigma : float
         Observation noise.
-    variant : {"nas12", "nas10"}, optional
-        Which update of the run length (see above); default ``"nas12"``.
+    variant : {"nas12", "nas10", "nas12_original", "nas10_original"}, optional
+        Which update of the run length and which prior (see above); default
+        ``"nas12"``.
     mu0, sigma0 : float, optional
         Gaussian prior (default 0, 1).
 
@@ -1225,10 +1542,12 @@ def nassar(observations, hazard, *, sigma, variant="nas12", mu0=0.0, sigma0=1.0)
     """
     model, y = _check_inputs(observations, sigma, None, None, mu0, sigma0)
     hazard = _check_p_change(hazard, "hazard")
-    exact_variance = check_option(variant, "variant", _NASSAR_VARIANTS) == "nas12"
+    variant = check_option(variant, "variant", _NASSAR_VARIANTS)
+    exact_variance = variant.startswith("nas12")
+    sigma0 = _NASSAR_FLAT_SIGMA0 if variant.endswith("_original") else model.sigma0
     est, log_s, gam = _trace_arrays(model, y.shape[0])
     log_m = _log_m_from_p(hazard)
-    _nassar(y, model.sigma**2, model.mu0, model.sigma0, log_m, exact_variance, est, log_s, gam)
+    _nassar(y, model.sigma**2, model.mu0, sigma0, log_m, exact_variance, est, log_s, gam)
     return BeliefTrace(est, log_s, gam)
 
 
@@ -1425,3 +1744,407 @@ def published_mse(task="gaussian", algorithm="bayesfilter", directory=None) -> d
             f"['{first}', 'changeprobability', '<name>_meanerror']"
         )
     return {(float(a), float(b)): float(c) for a, b, c in lines[1:]}
+
+
+# --------------------------------------------------------------------------
+# the paper's comparison: tuning seeds, evaluation seeds, Delta MSE per cell
+# --------------------------------------------------------------------------
+
+#: The published grids: (sigma or s) x p_c.
+PUBLISHED_GRID = {
+    "gaussian": ((5.0, 2.0, 1.0, 0.5, 0.1), (0.1, 0.05, 0.01, 0.005, 0.001, 0.0001)),
+    "categorical": (
+        (5.0, 2.0, 1.0, 0.25, 0.14, 0.1, 0.01),
+        (0.1, 0.05, 0.01, 0.005, 0.001, 0.0001),
+    ),
+}
+
+#: The algorithms of the published comparison (Figs. 4 and 7), in the paper's order.
+PAPER_ALGORITHMS = {
+    "gaussian": (
+        "pf1", "pf20", "MP1", "MP20", "SOR1", "SOR20",
+        "VarSMiLe", "SMiLe", "Nas10*", "Nas12*", "Leaky",
+    ),
+    "categorical": ("pf1", "pf20", "MP1", "MP20", "SOR1", "SOR20", "VarSMiLe", "SMiLe", "Leaky"),
+}  # fmt: skip
+
+# name -> (free parameter, x range); the parameter is a function of x (see _from_x)
+_TUNED = {
+    "VarSMiLe": ("m", (-4.0, 2.0)),
+    "SMiLe": ("m", (-4.0, 2.0)),
+    "Nas10*": ("hazard", (-5.0, 1.0)),
+    "Nas12*": ("hazard", (-5.0, 1.0)),
+    "Nas10": ("hazard", (-5.0, 3.0)),
+    "Nas12": ("hazard", (-5.0, 3.0)),
+    "Leaky": ("omega", (-5.0, 0.0)),
+    "Leaky+prior": ("omega", (-5.0, 0.0)),
+}
+_NASSAR_NAMES = {
+    "Nas10*": "nas10",
+    "Nas12*": "nas12",
+    "Nas10": "nas10_original",
+    "Nas12": "nas12_original",
+}
+_PUBLISHED_FILES = {
+    "VarSMiLe": "smileextended",
+    "SMiLe": "smileOriginal",
+    "Nas10*": "gnassarJN",
+    "Nas12*": "gnassarNatN",
+    "Nas10": "gnassarJNOriginal",
+    "Nas12": "gnassarNatNOriginal",
+    "Leaky": "leaky",
+}
+_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+
+
+class Comparison(NamedTuple):
+    """Result of :func:`compare_learners` (one task, several cells and algorithms).
+
+    Attributes
+    ----------
+    task : str
+        ``"gaussian"`` or ``"categorical"``.
+    algorithms : tuple of str
+    cells : tuple of (float, float)
+        ``(sigma or s, p_c)`` per cell.
+    delta_mse : numpy.ndarray, shape (n_algorithms, n_cells)
+        :math:`\\Delta\\mathrm{MSE}` = MSE(algorithm) - MSE(exact Bayes),
+        averaged over the evaluation seeds (paired: same environments).
+    delta_sem : numpy.ndarray, shape (n_algorithms, n_cells)
+        Standard error of ``delta_mse`` over the evaluation seeds (NaN for one seed).
+    exact_mse, exact_sem : numpy.ndarray, shape (n_cells,)
+        Exact-Bayes MSE and its standard error over the evaluation seeds.
+    parameters : numpy.ndarray, shape (n_algorithms, n_cells)
+        Tuned free parameter (``m``, hazard or ``omega``); NaN for algorithms given
+        the true :math:`p_c` (pf, MP, SOR).
+    tune_seeds, eval_seeds : tuple of int
+        Disjoint seeds of the tuning and the evaluation environments.
+    """
+
+    task: str
+    algorithms: tuple
+    cells: tuple
+    delta_mse: np.ndarray
+    delta_sem: np.ndarray
+    exact_mse: np.ndarray
+    exact_sem: np.ndarray
+    parameters: np.ndarray
+    tune_seeds: tuple
+    eval_seeds: tuple
+
+    def published(self, directory=None) -> np.ndarray:
+        """Published :math:`\\Delta\\mathrm{MSE}` in the same layout (NaN where absent)."""
+        out = np.full(self.delta_mse.shape, np.nan)
+        for i, name in enumerate(self.algorithms):
+            try:
+                table = published_mse(self.task, published_name(self.task, name), directory)
+            except (FileNotFoundError, ValueError):
+                continue
+            for j, cell in enumerate(self.cells):
+                out[i, j] = table.get((float(cell[0]), float(cell[1])), np.nan)
+        return out
+
+
+def published_name(task, algorithm) -> str:
+    """File name of an algorithm of :func:`compare_learners` in the published data.
+
+    Parameters
+    ----------
+    task : {"gaussian", "categorical"}
+    algorithm : str
+        ``"pfN"``, ``"MPN"``, ``"SORN"``, ``"VarSMiLe"``, ``"SMiLe"``, ``"Nas10*"``,
+        ``"Nas12*"``, ``"Nas10"``, ``"Nas12"`` (uniform-prior originals) or ``"Leaky"``.
+
+    Returns
+    -------
+    str
+        For example ``"gsorOriginal20"`` for ``"SOR20"`` in the Gaussian task.
+
+    Raises
+    ------
+    ValueError
+        If the algorithm has no published counterpart.
+    """
+    check_option(task, "task", _TASK_FILES)
+    kind, n = _parse_algorithm(algorithm, task)
+    letter = "g" if task == "gaussian" else "t"
+    if kind == "pf":
+        return f"pf{n}"
+    if kind == "MP":
+        return f"{letter}sor{n}"
+    if kind == "SOR":
+        return f"{letter}sorOriginal{n}"
+    if kind in _PUBLISHED_FILES:
+        return _PUBLISHED_FILES[kind]
+    raise ValueError(f"{algorithm!r} has no published counterpart")
+
+
+def _parse_algorithm(name, task):
+    """``(kind, N)`` for a learner name of :func:`compare_learners`; raises ValueError."""
+    if not isinstance(name, str):
+        raise TypeError(f"algorithm names are strings; got {name!r}")
+    for kind in ("pf", "MP", "SOR"):
+        rest = name[len(kind) :]
+        if name.startswith(kind) and rest.isdigit() and int(rest) >= 1:
+            return kind, int(rest)
+    if name in _TUNED:
+        if task == "categorical" and name.startswith("Nas"):
+            raise ValueError(f"{name} is defined for the Gaussian task only")
+        if task == "gaussian" and name == "Leaky+prior":
+            raise ValueError("Leaky+prior is defined for the categorical task only")
+        return name, 0
+    raise ValueError(
+        f"unknown algorithm {name!r}; expected pfN, MPN, SORN (N >= 1), {', '.join(_TUNED)}"
+    )
+
+
+def _from_x(kind, x):
+    """Free parameter from its search coordinate x (log10 m, log10 odds, log10(1-omega))."""
+    if kind in ("VarSMiLe", "SMiLe"):
+        return 10.0**x
+    if kind.startswith("Nas"):
+        return 1.0 / (1.0 + 10.0 ** (-x))
+    return 1.0 - 10.0**x
+
+
+def _cell_environment(task, param, p_c, seed, n_steps, n_categories):
+    """Environment of one (seed, cell): ``(observations, truth, model kwargs)``."""
+    key = [int(seed), int(round(param * 1e6)), int(round(p_c * 1e9))]
+    rng = np.random.default_rng(key)
+    if task == "gaussian":
+        env = gaussian_task(n_steps, param, p_c, rng=rng)
+        return env.observations, env.means, {"sigma": param}
+    env = categorical_task(n_steps, n_categories, param, p_c, rng=rng)
+    kw = {"concentration": param, "n_categories": n_categories}
+    return env.observations, env.probabilities, kw
+
+
+def _run_learner(kind, n, value, y, p_c, kw, rng):
+    """Estimates of one learner (``value`` is its free parameter, if any)."""
+    if kind == "pf":
+        return particle_filter(y, p_c, n, rng=rng, **kw).estimates
+    if kind == "MP":
+        return message_passing(y, p_c, n, **kw).estimates
+    if kind == "SOR":
+        return stratified_resampling(y, p_c, n, rng=rng, **kw).estimates
+    if kind == "VarSMiLe":
+        return var_smile(y, value, **kw).estimates
+    if kind == "SMiLe":
+        return smile(y, value, **kw).estimates
+    if kind in _NASSAR_NAMES:
+        return nassar(y, value, sigma=kw["sigma"], variant=_NASSAR_NAMES[kind]).estimates
+    if "sigma" in kw:
+        return leaky_integrator(y, value).estimates
+    cat = {"n_categories": kw["n_categories"]}
+    if kind == "Leaky+prior":
+        cat["concentration"] = kw["concentration"]
+    return leaky_integrator(y, value, **cat).estimates
+
+
+def _sq_error(est, truth):
+    d = (est - truth) ** 2
+    return float((d.sum(axis=1) if d.ndim == 2 else d).mean())
+
+
+def _tune(kind, envs, n_grid, n_refine):
+    """Free parameter minimising the mean MSE over the tuning environments.
+
+    A grid of ``n_grid`` points over the search range, then ``n_refine``
+    golden-section steps between the neighbours of the best grid point.
+    """
+    lo, hi = _TUNED[kind][1]
+
+    def loss(x):
+        value = _from_x(kind, x)
+        return np.mean([_sq_error(_run_learner(kind, 0, value, y, 0.0, kw, None), truth)
+                        for y, truth, kw in envs])  # fmt: skip
+
+    xs = np.linspace(lo, hi, n_grid)
+    fs = np.array([loss(x) for x in xs])
+    k = int(np.argmin(fs))
+    best_x, best_f = xs[k], fs[k]
+    a, b = xs[max(k - 1, 0)], xs[min(k + 1, n_grid - 1)]
+    if n_refine > 0 and b > a:
+        c, d = b - _GOLDEN * (b - a), a + _GOLDEN * (b - a)
+        fc, fd = loss(c), loss(d)
+        for _ in range(n_refine):
+            if fc <= fd:
+                b, d, fd = d, c, fc
+                c = b - _GOLDEN * (b - a)
+                fc = loss(c)
+            else:
+                a, c, fc = c, d, fd
+                d = a + _GOLDEN * (b - a)
+                fd = loss(d)
+        for x, f in ((c, fc), (d, fd)):
+            if f < best_f:
+                best_x, best_f = x, f
+    return _from_x(kind, best_x)
+
+
+def compare_learners(
+    task,
+    cells=None,
+    algorithms=None,
+    *,
+    n_steps=20_000,
+    tune_seeds=(0, 1),
+    eval_seeds=(100, 101, 102),
+    tune_steps=None,
+    n_grid=13,
+    n_refine=10,
+    n_categories=5,
+    progress=False,
+) -> Comparison:
+    r"""The paper's comparison for one task: tune on some seeds, evaluate on others.
+
+    For every cell :math:`(\sigma \text{ or } s, p_c)`:
+
+    1. **Tuning.**  The free parameter of each tuned learner (:math:`m` of VarSMiLe
+       and SMiLe, the hazard of the Nassar learners, :math:`\omega` of leaky
+       integration) minimises the MSE averaged over the environments of
+       ``tune_seeds`` (length ``tune_steps``): a grid of ``n_grid`` points on
+       :math:`\log_{10} m \in [-4, 2]`, :math:`\log_{10}\frac{h}{1-h} \in [-5, 1]`
+       or :math:`\log_{10}(1-\omega) \in [-5, 0]`, refined by ``n_refine``
+       golden-section steps around the best point.
+    2. **Evaluation.**  On the environments of ``eval_seeds`` (disjoint from the
+       tuning seeds) every learner and exact Bayes run on the same observations;
+       per seed :math:`\Delta\mathrm{MSE} = \mathrm{MSE}(\text{alg}) -
+       \mathrm{MSE}(\text{exact Bayes})`, then the mean and its standard error over
+       seeds.  pf, MP and SOR are given the true :math:`p_c`.
+
+    The environment of (seed, cell) is drawn from
+    ``default_rng([seed, round(1e6 * param), round(1e9 * p_c)])``, so it does not
+    depend on which other cells or algorithms are run.
+
+    Parameters
+    ----------
+    task : {"gaussian", "categorical"}
+    cells : sequence of (float, float), optional
+        ``(sigma or s, p_c)`` pairs; default the whole published grid
+        (:data:`PUBLISHED_GRID`).
+    algorithms : sequence of str, optional
+        Default :data:`PAPER_ALGORITHMS` of the task.  Also accepted: any ``pfN``,
+        ``MPN``, ``SORN``; ``"Nas10"``, ``"Nas12"`` (uniform-prior originals);
+        ``"Leaky+prior"`` (categorical leaky counts plus the prior pseudo-counts).
+    n_steps : int, optional
+        Length of each evaluation sequence (the paper: :math:`10^5`, and
+        :math:`10^6` for :math:`p_c \le 10^{-3}`).
+    tune_seeds, eval_seeds : sequence of int
+        Non-empty and disjoint.
+    tune_steps : int, optional
+        Length of each tuning sequence (default ``n_steps``).
+    n_grid, n_refine : int, optional
+        Grid points (>= 3) and golden-section steps (>= 0) of the tuning.
+    n_categories : int, optional
+        Categories of the categorical task (default 5).
+    progress : bool, optional
+        Show a ``tqdm`` progress bar over the cells.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    ValueError
+        If the seeds overlap or are empty, a cell is invalid (:math:`\sigma \le 0`,
+        :math:`p_c \notin (0, 1)`) or an algorithm is unknown for the task.
+    """
+    task = check_option(task, "task", _TASK_FILES)
+    if cells is None:
+        params, pcs = PUBLISHED_GRID[task]
+        cells = [(a, b) for b in pcs for a in params]
+    cells = [tuple(c) for c in cells]
+    if not cells:
+        raise ValueError("cells must hold at least one (sigma or s, p_c) pair")
+    label = "sigma" if task == "gaussian" else "concentration"
+    cells = tuple(
+        (check_positive_float(a, label), _check_p_change(b, "p_c"))
+        for a, b in (_cell_pair(c) for c in cells)
+    )
+    algorithms = tuple(PAPER_ALGORITHMS[task] if algorithms is None else algorithms)
+    if not algorithms:
+        raise ValueError("algorithms must name at least one learner")
+    parsed = [_parse_algorithm(a, task) for a in algorithms]
+    tune_seeds = _check_seeds(tune_seeds, "tune_seeds")
+    eval_seeds = _check_seeds(eval_seeds, "eval_seeds")
+    both = sorted(set(tune_seeds) & set(eval_seeds))
+    if both:
+        raise ValueError(
+            f"tuning and evaluation seeds must be disjoint (the paper's protocol); "
+            f"both contain {both}"
+        )
+    n_steps = check_positive_int(n_steps, "n_steps")
+    tune_steps = n_steps if tune_steps is None else check_positive_int(tune_steps, "tune_steps")
+    n_grid = check_positive_int(n_grid, "n_grid", minimum=3)
+    n_refine = check_int(n_refine, "n_refine")
+    if n_refine < 0:
+        raise ValueError(f"n_refine must be >= 0; got {n_refine}")
+    n_categories = check_positive_int(n_categories, "n_categories", minimum=2)
+
+    n_alg, n_cells, n_eval = len(algorithms), len(cells), len(eval_seeds)
+    delta = np.empty((n_alg, n_cells, n_eval))
+    exact = np.empty((n_cells, n_eval))
+    parameters = np.full((n_alg, n_cells), np.nan)
+    cell_iter = range(n_cells)
+    if progress:
+        from tqdm.auto import tqdm
+
+        cell_iter = tqdm(cell_iter, desc=f"{task} cells")
+    for j in cell_iter:
+        param, p_c = cells[j]
+        if any(kind in _TUNED for kind, _ in parsed):
+            tune_envs = [
+                _cell_environment(task, param, p_c, s, tune_steps, n_categories) for s in tune_seeds
+            ]
+            for i, (kind, _) in enumerate(parsed):
+                if kind in _TUNED:
+                    parameters[i, j] = _tune(kind, tune_envs, n_grid, n_refine)
+        for e, seed in enumerate(eval_seeds):
+            y, truth, kw = _cell_environment(task, param, p_c, seed, n_steps, n_categories)
+            exact[j, e] = _sq_error(exact_bayes(y, p_c, **kw).estimates, truth)
+            for i, (kind, n) in enumerate(parsed):
+                rng = np.random.default_rng(
+                    [int(seed), int(round(param * 1e6)), int(round(p_c * 1e9)), 1, i]
+                )
+                est = _run_learner(kind, n, parameters[i, j], y, p_c, kw, rng)
+                delta[i, j, e] = _sq_error(est, truth) - exact[j, e]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sem = delta.std(axis=-1, ddof=1) / math.sqrt(n_eval) if n_eval > 1 else None
+        exact_sem = exact.std(axis=-1, ddof=1) / math.sqrt(n_eval) if n_eval > 1 else None
+    if sem is None:
+        sem = np.full((n_alg, n_cells), np.nan)
+        exact_sem = np.full(n_cells, np.nan)
+    return Comparison(
+        task,
+        algorithms,
+        cells,
+        delta.mean(axis=-1),
+        sem,
+        exact.mean(axis=-1),
+        exact_sem,
+        parameters,
+        tune_seeds,
+        eval_seeds,
+    )
+
+
+def _cell_pair(cell):
+    if len(cell) != 2:
+        raise ValueError(f"each cell is a (sigma or s, p_c) pair; got {cell!r}")
+    return cell
+
+
+def _check_seeds(seeds, name):
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
+        seeds = (seeds,)
+    try:
+        out = tuple(check_int(s, name) for s in seeds)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of integers; got {seeds!r}") from None
+    if not out:
+        raise ValueError(f"{name} must hold at least one seed")
+    if len(set(out)) != len(out) or any(s < 0 for s in out):
+        raise ValueError(f"{name} must be distinct non-negative integers; got {out}")
+    return out
