@@ -590,10 +590,13 @@ NBGRADER_CONFIG = """\
 # never overwrites it: edit it freely). configure() sets what the generated notebooks need: the
 # stubs keep their "Exercise: ..." message, released notebooks keep their figures, a 10-minute
 # cell timeout, and grading runs only the cells an answer needs (see instructors.md).
+import os
+
+from memlab.exercises.grading import configure
+
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "{course_id}"
-c.CourseDirectory.root = "."
-from memlab.exercises.grading import configure  # noqa: E402
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
 configure(c)
 """

@@ -222,14 +222,26 @@ def autograde(
     nbgrader = api(course, run_every_cell=run_every_cell)
     results = {}
     for who in students:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         _check(nbgrader.autograde(name, who, force=True, create=True), f"autograde of {who}")
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
             sub = gradebook.find_submission(name, who)
             results[who] = (sub.score, sub.max_score, seconds)
-        print(f"{who}: {results[who][0]:g}/{results[who][1]:g} ({seconds:.0f} s)")
+        print(
+            f"{who}: {results[who][0]:g}/{results[who][1]:g} "
+            f"({seconds:.0f} s, {cpu:.0f} s of CPU with the kernel)"
+        )
     return results
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the kernels that graded)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def feedback(course: Path, chapter) -> Path:

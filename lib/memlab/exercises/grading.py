@@ -11,6 +11,8 @@
   ``{"memlab": {"grading": "skip"}}`` (the chapter's simulations and figures, and the cells that
   only use an answer) are not run, so grading one submission costs the setup cell, the cells a
   student added, the answers and the checks, not the whole chapter;
+- ``autograde`` with :class:`RestoreHiddenTests` before nbgrader's ``OverwriteCells``: no false
+  "checksum has changed" warning for test cells with hidden tests;
 - cell timeouts of 10 minutes.
 
 This module imports nbgrader: only the instructors' environment needs it.
@@ -18,11 +20,12 @@ This module imports nbgrader: only the instructors' environment needs it.
 
 from __future__ import annotations
 
-from nbgrader.preprocessors import ClearOutput, Execute, NbGraderPreprocessor
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import ClearOutput, Execute, NbGraderPreprocessor, OverwriteCells
 
 from .build import GRADING_KEY, SKIP_EXECUTION
 
-__all__ = ["SkipChapterCells", "configure"]
+__all__ = ["RestoreHiddenTests", "SkipChapterCells", "configure"]
 
 
 class SkipChapterCells(NbGraderPreprocessor):
@@ -46,6 +49,49 @@ class SkipChapterCells(NbGraderPreprocessor):
         return cell, resources
 
 
+def _without_hidden_tests(source: str) -> str:
+    """A test cell's source as released: the hidden-test region removed (as ClearHiddenTests)."""
+    kept, hidden = [], False
+    for line in source.split("\n"):
+        if "BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "END HIDDEN TESTS" in line:
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "\n".join(kept).strip()
+
+
+class RestoreHiddenTests(NbGraderPreprocessor):
+    """Before nbgrader's OverwriteCells: put the hidden tests back into unchanged test cells.
+
+    nbgrader compares a locked test cell's checksum with the source's, which includes the hidden
+    tests that the release removed: every test cell with hidden tests is reported as changed
+    ("Attribute 'checksum' for cell ... has changed!") for every student, although nothing was
+    edited. A cell whose text is exactly the released one gets the source's text back here, so
+    the warning is left for cells a student did change (nbgrader restores those anyway).
+    """
+
+    def preprocess(self, nb, resources):
+        self._info = resources["nbgrader"]
+        with Gradebook(self._info["db_url"]) as self._gradebook:
+            return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not (meta.get("grade") and meta.get("locked")):
+            return cell, resources
+        try:
+            source = self._gradebook.find_source_cell(
+                meta["grade_id"], self._info["notebook"], self._info["assignment"]
+            ).source
+        except (MissingEntry, KeyError):
+            return cell, resources
+        if cell.source.strip() == _without_hidden_tests(source):
+            cell.source = source
+        return cell, resources
+
+
 def configure(c, *, skip_chapter_cells: bool = True, timeout: int = 600) -> None:
     """Apply the book's nbgrader settings to the configuration ``c`` (see the module's text).
 
@@ -66,3 +112,6 @@ def configure(c, *, skip_chapter_cells: bool = True, timeout: int = 600) -> None
     if skip_chapter_cells:
         steps.insert(steps.index(Execute), SkipChapterCells)
     c.Autograde.autograde_preprocessors = steps
+    sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    sanitize.insert(sanitize.index(OverwriteCells), RestoreHiddenTests)
+    c.Autograde.sanitize_preprocessors = sanitize
