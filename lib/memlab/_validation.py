@@ -172,7 +172,8 @@ def check_pm1_array(values, name: str, ndims=(1, 2)) -> np.ndarray:
             f"{name} must contain only -1 and +1; found value {arr[index].item()!r} "
             f"at index {shown}"
         )
-    return np.ascontiguousarray(arr, dtype=np.int8)
+    out = np.ascontiguousarray(arr, dtype=np.int8)
+    return out if out.flags.writeable else out.copy()
 
 
 def check_bool(value, name: str) -> bool:
@@ -255,6 +256,10 @@ def check_real_array(
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
     arr = np.array(arr, dtype=np.float64, order="C", copy=True if copy else None)
+    if not arr.flags.writeable:
+        # A read-only input (e.g. a memory-mapped file) would make numba compile a second,
+        # read-only version of every kernel; a writable copy costs less.
+        arr = arr.copy()
     want = "finite" if low is None else f"finite and >= {low:g}"
     if finite and not np.all(np.isfinite(arr)):
         index = tuple(int(i) for i in np.unravel_index(np.argmax(~np.isfinite(arr)), arr.shape))
