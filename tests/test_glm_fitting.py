@@ -157,7 +157,7 @@ def test_probabilities_follow_the_model_equation():
 def test_losses_vanish_when_statistics_coincide():
     rng = np.random.default_rng(0)
     a = rng.random((10, 3))
-    c = np.cov(rng.normal(size=(3, 50)))
+    c = np.cov(rng.random((3, 50)) < 0.3)
     assert gf.psth_loss(a, a) == 0.0
     assert gf.noise_correlation_loss(c, c) == 0.0
     # without recurrence the model's PSTH is deterministic: the unbiased PSTH loss is then 0
@@ -181,7 +181,7 @@ def test_unbiased_psth_loss_is_unbiased():
 
 
 def test_noise_covariance_of_independent_trials():
-    z = np.random.default_rng(0).random((3000, 5, 2)) < 0.3
+    z = (np.random.default_rng(0).random((3000, 5, 2)) < 0.3).astype(np.uint8)
     c = gf.noise_covariance(z)
     assert_allclose(np.diag(c), 0.21, atol=0.01)
     assert abs(c[0, 1]) < 0.01
@@ -275,7 +275,24 @@ def test_bad_params_and_stimulus():
         gf.expected_loss(p, np.zeros((5, 1)), np.zeros((5, 2)), np.eye(2), 2)
 
 
-def test_bool_spikes_are_accepted():
+def test_bool_spikes_are_refused_and_uint8_accepted():
     x = np.zeros((5, 1))
-    a = gf.negative_log_likelihood(gf.zero_params(2, 1, 1), np.ones((3, 5, 2), bool), x)
+    with pytest.raises(TypeError, match="astype"):
+        gf.negative_log_likelihood(gf.zero_params(2, 1, 1), np.ones((3, 5, 2), bool), x)
+    a = gf.negative_log_likelihood(gf.zero_params(2, 1, 1), np.ones((3, 5, 2), np.uint8), x)
     assert a.loss == pytest.approx(np.log(2))
+
+
+def test_out_of_range_statistics_and_parameters():
+    p = gf.zero_params(2, 1, 1)
+    x = np.zeros((5, 1))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        gf.psth_loss(np.full((5, 2), 2.0), np.zeros((5, 2)))
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        gf.noise_correlation_loss(np.eye(2) * 3, np.eye(2))
+    with pytest.raises(ValueError, match="saturate"):
+        gf.simulate(p._replace(bias=np.array([1e4, 0.0])), x, 2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="gamma"):
+        gf.sample_and_measure(
+            p, x, np.zeros((5, 2)), np.eye(2) * 0.1, 2, rng=np.random.default_rng(0), gamma=1e9
+        )

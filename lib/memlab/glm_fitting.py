@@ -42,6 +42,7 @@ import numpy as np
 import scipy.optimize
 from numba import njit
 
+from memlab._common import blas_threads_for
 from memlab._validation import (
     check_finite_float,
     check_fraction,
@@ -49,7 +50,6 @@ from memlab._validation import (
     check_nonneg_float,
     check_nonneg_int,
     check_option,
-    check_positive_float,
     check_positive_int,
     check_real_array,
 )
@@ -163,6 +163,12 @@ def _check_params(params, n_neurons=None, n_inputs=None) -> GLMParams:
             f"got shape {w_rec.shape}"
         )
     bias = check_real_array(params[2], "params.bias", shape=(n,))
+    for name, arr in (("w_in", w_in), ("w_rec", w_rec), ("bias", bias)):
+        if np.any(np.abs(arr) > _MAX_PARAM):
+            raise ValueError(
+                f"params.{name} has entries beyond +-{_MAX_PARAM:g} (largest "
+                f"{np.abs(arr).max():.3g}): such weights saturate every firing probability"
+            )
     if n_neurons is not None and n != n_neurons:
         raise ValueError(
             f"params describe {n} neurons but the spikes have N={n_neurons} (last axis)"
@@ -175,8 +181,26 @@ def _check_params(params, n_neurons=None, n_inputs=None) -> GLMParams:
     return GLMParams(w_in, w_rec, bias)
 
 
+_MAX_PARAM = 1e3  # largest |parameter|: beyond, every probability is saturated
+_MAX_STIMULUS = 1e6
+_MAX_ELEMENTS = 2**26  # largest sampled array (trials x T x N), 512 MB of float64
+
+
+def _check_size(*dims, what="trials x time bins x neurons") -> None:
+    total = 1
+    for dim in dims:
+        total *= int(dim)
+    if total > _MAX_ELEMENTS:
+        raise ValueError(
+            f"{what} = {' x '.join(str(int(d)) for d in dims)} = {total} elements exceeds the "
+            f"limit of {_MAX_ELEMENTS}; use fewer trials, bins or neurons"
+        )
+
+
 def _check_stimulus(stimulus, n_steps=None) -> np.ndarray:
     x = check_real_array(stimulus, "stimulus", ndim=2)
+    if np.any(np.abs(x) > _MAX_STIMULUS):
+        raise ValueError(f"stimulus entries must lie within +-{_MAX_STIMULUS:g}")
     if n_steps is not None and x.shape[0] != n_steps:
         raise ValueError(
             f"stimulus has {x.shape[0]} time bins (shape (T, n_in)) but the spikes have "
@@ -188,7 +212,10 @@ def _check_stimulus(stimulus, n_steps=None) -> np.ndarray:
 def _check_spikes(spikes, name="spikes") -> np.ndarray:
     arr = np.asarray(spikes)
     if arr.dtype == np.bool_:
-        arr = arr.astype(np.uint8)
+        raise TypeError(
+            f"{name} must be an integer or float array of 0/1 values; got dtype bool "
+            "(convert with .astype(np.uint8))"
+        )
     if arr.ndim != 3:
         raise ValueError(
             f"{name} must be a 3-dimensional array (trials, T, N); got {arr.ndim} "
@@ -228,6 +255,7 @@ def zero_params(n_neurons, n_inputs, n_lags) -> GLMParams:
     n = check_positive_int(n_neurons, "n_neurons")
     m = check_positive_int(n_inputs, "n_inputs")
     d = check_positive_int(n_lags, "n_lags")
+    _check_size(d, n, n + m, what="parameter count")
     return GLMParams(np.zeros((n, m)), np.zeros((d, n, n)), np.zeros(n))
 
 
@@ -278,15 +306,15 @@ def _smooth_stimulus(n_steps, n_inputs, *, rng, width=4.0) -> np.ndarray:
 
 def hidden_network(
     n_recorded=10,
-    n_hidden=40,
+    n_hidden=20,
     n_steps=100,
     *,
     rng,
     n_inputs=3,
-    coupling=5.0,
-    hidden_bias=-3.2,
-    hidden_to_recorded=2.5,
-    recorded_bias=-3.0,
+    coupling=8.0,
+    hidden_bias=-4.0,
+    hidden_to_recorded=5.0,
+    recorded_bias=-3.5,
     hidden_input=1.0,
 ) -> GroundTruth:
     r"""A ground-truth network whose recorded neurons are driven by a hidden population.
@@ -311,6 +339,8 @@ def hidden_network(
         Number of stimulus features (at least 1).
     coupling, hidden_bias, hidden_to_recorded, recorded_bias : float
         :math:`J`, the hidden bias, :math:`c` and the recorded bias.
+    hidden_input : float
+        Weight of the first stimulus feature onto every hidden neuron.
 
     Returns
     -------
@@ -322,6 +352,8 @@ def hidden_network(
     nh = check_positive_int(n_hidden, "n_hidden")
     t = check_positive_int(n_steps, "n_steps", minimum=2)
     m = check_positive_int(n_inputs, "n_inputs")
+    _check_size(nr + nh, nr + nh, 2 + m, what="network size")
+    _check_size(t, m, 20, what="stimulus size")
     rng = check_generator(rng)
     coupling = check_finite_float(coupling, "coupling")
     hidden_bias = check_finite_float(hidden_bias, "hidden_bias")
@@ -364,6 +396,7 @@ def lagged_stimulus(stimulus, n_lags) -> np.ndarray:
     """
     x = _check_stimulus(stimulus)
     lags = check_nonneg_int(n_lags, "n_lags")
+    _check_size(x.shape[0], x.shape[1], lags + 1, what="T x n_in x (n_lags + 1)")
     t, m = x.shape
     out = np.zeros((t, m * (lags + 1)))
     for lag in range(lags + 1):
@@ -428,6 +461,7 @@ def simulate(params, stimulus, n_trials, *, rng) -> Sample:
     x = _check_stimulus(stimulus)
     p = _check_params(params, n_inputs=x.shape[1])
     k = check_positive_int(n_trials, "n_trials")
+    _check_size(k, x.shape[0], p.bias.shape[0])
     rng = check_generator(rng)
     return _sample(p, x, rng.random((k, x.shape[0], p.bias.shape[0])))
 
@@ -480,6 +514,20 @@ def noise_covariance(spikes) -> np.ndarray:
     if z.shape[0] < 2:
         raise ValueError(f"noise_covariance needs at least 2 trials; got shape {z.shape}")
     return _noise_cov(z)
+
+
+def _check_psth(value, name, shape=None):
+    arr = check_real_array(value, name, ndim=2, shape=shape)
+    if np.any((arr < 0) | (arr > 1)):
+        raise ValueError(f"{name} must lie in [0, 1] (spike probabilities per bin)")
+    return arr
+
+
+def _check_cov(value, name, n):
+    arr = check_real_array(value, name, shape=(n, n))
+    if np.any(np.abs(arr) > 1):
+        raise ValueError(f"{name} must lie in [-1, 1] (covariances of 0/1 spike counts)")
+    return arr
 
 
 def _offdiag_mask(n):
@@ -593,8 +641,8 @@ def psth_loss(model_psth, data_psth) -> float:
     float
         The mean squared difference.
     """
-    a = check_real_array(model_psth, "model_psth", ndim=2)
-    b = check_real_array(data_psth, "data_psth", shape=a.shape)
+    a = _check_psth(model_psth, "model_psth")
+    b = _check_psth(data_psth, "data_psth", shape=a.shape)
     return float(np.mean((a - b) ** 2))
 
 
@@ -615,7 +663,8 @@ def noise_correlation_loss(model_cov, data_cov) -> float:
     n = a.shape[0]
     if a.shape != (n, n) or n < 2:
         raise ValueError(f"model_cov must be square (N, N) with N >= 2; got shape {a.shape}")
-    b = check_real_array(data_cov, "data_cov", shape=a.shape)
+    a = _check_cov(a, "model_cov", n)
+    b = _check_cov(data_cov, "data_cov", n)
     mask = _offdiag_mask(n)
     return float(np.mean((a - b)[mask] ** 2))
 
@@ -736,13 +785,14 @@ def sample_and_measure(
     x = _check_stimulus(stimulus)
     p = _check_params(params, n_inputs=x.shape[1])
     t, n = x.shape[0], p.bias.shape[0]
-    target = check_real_array(data_psth, "data_psth", shape=(t, n))
-    cov = check_real_array(data_cov, "data_cov", shape=(n, n))
+    target = _check_psth(data_psth, "data_psth", shape=(t, n))
+    cov = _check_cov(data_cov, "data_cov", n)
     m = check_positive_int(n_trials, "n_trials", minimum=2)
+    _check_size(m, t, n)
     rng = check_generator(rng)
     mu_psth = check_nonneg_float(mu_psth, "mu_psth")
     mu_nc = check_nonneg_float(mu_nc, "mu_nc")
-    gamma = check_nonneg_float(gamma, "gamma")
+    gamma = check_fraction(gamma, "gamma", 0.0, 10.0)
     backend = check_option(backend, "backend", ("numba", "numpy"))
     return _sample_and_measure(
         p, x, target, cov, rng.random((m, t, n)), mu_psth, mu_nc, gamma, backend
@@ -822,9 +872,10 @@ def expected_loss(
     x = _check_stimulus(stimulus)
     p = _check_params(params, n_inputs=x.shape[1])
     t, n = x.shape[0], p.bias.shape[0]
-    target = check_real_array(data_psth, "data_psth", shape=(t, n))
-    cov = check_real_array(data_cov, "data_cov", shape=(n, n))
+    target = _check_psth(data_psth, "data_psth", shape=(t, n))
+    cov = _check_cov(data_cov, "data_cov", n)
     m = check_positive_int(n_trials, "n_trials", minimum=2)
+    _check_size(m, t, n)
     mu_psth = check_nonneg_float(mu_psth, "mu_psth")
     mu_nc = check_nonneg_float(mu_nc, "mu_nc")
     bits = m * t * n
@@ -925,8 +976,16 @@ def fit(
     mu_nc = check_nonneg_float(mu_nc, "mu_nc")
     msample = check_positive_int(n_sample_trials, "n_sample_trials", minimum=2)
     steps = check_positive_int(n_steps, "n_steps")
-    lr = check_positive_float(learning_rate, "learning_rate")
-    gamma = check_nonneg_float(gamma, "gamma")
+    if steps > 10**6:
+        raise ValueError(f"n_steps must be at most 10**6 Adam steps; got {steps}")
+    _check_size(msample, y.shape[1], y.shape[2], what="n_sample_trials x T x N")
+    _check_size(
+        y.shape[0] * y.shape[1],
+        y.shape[2] * (x.shape[1] + d * y.shape[2] + 1),
+        what="design matrix",
+    )
+    lr = check_fraction(learning_rate, "learning_rate", 0.0, 10.0, closed_low=False)
+    gamma = check_fraction(gamma, "gamma", 0.0, 10.0)
     l2 = check_nonneg_float(l2, "l2")
     average = check_fraction(average, "average")
     k, t, n = y.shape
@@ -935,6 +994,13 @@ def fit(
         init = _check_params(init, n, m)
         if init.w_rec.shape[0] != d:
             raise ValueError(f"init has {init.w_rec.shape[0]} lags but n_lags={d}")
+    with blas_threads_for(y.size * (m + d * n + 1)):
+        return _fit_core(y, x, d, rng, mu_psth, mu_nc, msample, steps, lr, gamma, l2, average, init)
+
+
+def _fit_core(y, x, d, rng, mu_psth, mu_nc, msample, steps, lr, gamma, l2, average, init):
+    k, t, n = y.shape
+    m = x.shape[1]
     design = _design(y, x, d)
     yy = y.reshape(-1, n)
     reg = np.ones((design.shape[1], 1))
@@ -1025,6 +1091,7 @@ def free_run_stats(params, stimulus, spikes, n_trials, *, rng) -> FreeRunStats:
     x = _check_stimulus(stimulus, y.shape[1])
     p = _check_params(params, y.shape[2], x.shape[1])
     k = check_positive_int(n_trials, "n_trials", minimum=2)
+    _check_size(k, y.shape[1], y.shape[2])
     rng = check_generator(rng)
     sample = _sample(p, x, rng.random((k, y.shape[1], y.shape[2])))
     z = sample.spikes.astype(np.float64)
