@@ -400,3 +400,41 @@ def test_transient_recovery_curve_shapes_and_values():
     assert np.all(curve.m_bar_max >= curve.m_bar_init)
     # below capacity and inside the basin the overlap goes to the retrieval value
     assert curve.m_bar_max[1] > 0.98
+
+
+def test_solve_many_matches_sequential_solves_with_spawned_generators():
+    # the thread pool must not change the result: solve r*K + k uses child r*K + k of rng
+    many = dmft.solve_many(
+        1, G, 0.14, 0.25, 8, [0.3, 0.7], 200, rng=np.random.default_rng(4), n_repeats=2
+    )
+    children = np.random.default_rng(4).spawn(4)
+    for r in range(2):
+        for k, a_bar in enumerate([0.3, 0.7]):
+            ref = dmft.solve(1, G, 0.14, 0.25, 8, a_bar, 200, rng=children[r * 2 + k])
+            np.testing.assert_array_equal(many[r][k].m_bar, ref.m_bar)
+
+
+def test_recovery_curve_tolerance_marks_the_plateau():
+    curve = dmft.transient_recovery_curve(
+        1,
+        G,
+        0.14,
+        [0.6],
+        0.25,
+        20,
+        400,
+        rng=np.random.default_rng(2),
+        tolerance=0.01,
+        n_repeats=2,
+    )
+    m_bar = curve.m_bar[0]
+    best = m_bar.max()
+    first, last = curve.t_opt[0], curve.t_opt_last[0]
+    assert curve.m_bar_max[0] == best and first <= int(np.argmax(m_bar)) <= last
+    assert m_bar[first] >= best - 0.01 and np.all(m_bar[:first] < best - 0.01)
+    assert m_bar[last] >= best - 0.01 and np.all(m_bar[last + 1 :] < best - 0.01)
+    assert np.isfinite(curve.m_bar_max_se[0]) and np.isfinite(curve.t_opt_se[0])
+    with pytest.raises(ValueError, match="n_repeats"):
+        dmft.transient_recovery_curve(
+            1, G, 0.14, [0.6], 0.25, 5, 200, rng=np.random.default_rng(0), n_repeats=0
+        )

@@ -52,8 +52,10 @@ Odd ``n > 1`` is refused: its input variance grows with ``N``.
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -61,7 +63,7 @@ from numba import njit, prange
 from scipy.linalg import solve_triangular
 from scipy.special import ndtri
 
-from memlab._common import double_factorial, single_site_energy
+from memlab._common import double_factorial, numba_threads_for, single_site_energy
 from memlab._threads import single_threaded_blas
 from memlab._validation import (
     check_fraction,
@@ -76,6 +78,7 @@ __all__ = [
     "DMFTSolution",
     "RecoveryCurve",
     "solve",
+    "solve_many",
     "transient_recovery_curve",
 ]
 
@@ -144,13 +147,28 @@ class RecoveryCurve(NamedTuple):
     m_bar_max : numpy.ndarray
         :math:`\\max_t \\bar m(t)`.
     t_opt : numpy.ndarray of int
-        Step index of the maximum (multiply by ``dt`` for the time).
+        Step index of the optimal readout: the first step at which :math:`\bar m(t)` comes
+        within ``tolerance`` of its maximum (the argmax for ``tolerance = 0``; multiply by
+        ``dt`` for the time).
+    t_opt_last : numpy.ndarray of int
+        Last step within ``tolerance`` of the maximum: ``t_opt .. t_opt_last`` is the plateau
+        of near-optimal readout times (``t_opt_last = T`` means still near the maximum at the
+        end of the window).
+    m_bar_max_se, t_opt_se : numpy.ndarray
+        Standard errors of ``m_bar_max`` and ``t_opt`` (in steps) over the ``n_repeats``
+        independent solves (NaN for ``n_repeats = 1``).
+    m_bar : numpy.ndarray, shape (len(init_overlaps), T+1)
+        :math:`\bar m(t)`, mean over the repeats.
     """
 
     init_overlaps: np.ndarray
     m_bar_init: np.ndarray
     m_bar_max: np.ndarray
     t_opt: np.ndarray
+    t_opt_last: np.ndarray
+    m_bar_max_se: np.ndarray
+    t_opt_se: np.ndarray
+    m_bar: np.ndarray
 
 
 # --------------------------------------------------------------------------
@@ -488,7 +506,10 @@ def solve(
     tol = check_positive_float(tol, "tol")
     max_iter = check_positive_int(max_iter, "max_iter", minimum=1)
 
-    with single_threaded_blas():  # see memlab._threads: 18x faster at M = 1500, T = 40
+    # one numba thread for small solves (memlab._common): the largest _advance call does about
+    # M T^2 / 2 operations; on the loaded 2-core machine a T = 40, M = 4000 solve took 1.4 s
+    # of wall time with two threads (waiting at every step) and 0.35 s with one
+    with single_threaded_blas(), numba_threads_for(n_samples * (n_steps + 1) ** 2 // 2):
         smp = _Samples(n_samples, n_steps, g, init_overlap, rng, response == "recursion")
         if method == "forward":
             out = _forward(smp, n, g, alpha, dt, n_steps, response)
@@ -621,15 +642,80 @@ def _iterate(smp, n, g, alpha, dt, n_steps, response, damping, tol, max_iter):
     return m, c_phi, s_phi, chol, iterations, float(residual), converged
 
 
+def solve_many(
+    n, g, alpha, dt, n_steps, init_overlaps, n_samples, *, rng, n_repeats=1
+) -> list[list[DMFTSolution]]:
+    r"""Independent :func:`solve` calls for several initial alignments, on all cores.
+
+    Solve ``k`` of repeat ``r`` is ``solve(n, g, alpha, dt, n_steps, init_overlaps[k],
+    n_samples, rng=child)`` (forward pass, recursion response) with its own child generator
+    ``child`` of ``rng`` (``rng.spawn``), so the result does not depend on the number of cores.
+    The solves run in a thread pool with one worker per core; small solves use one numba and
+    one BLAS thread each and the kernels release the GIL.  Averaging repeats with ``M``
+    samples each gives about the sampling error of one solve with ``n_repeats * M`` samples at
+    the same cost, and the spread of the repeats measures that error.
+
+    Parameters
+    ----------
+    n, g, alpha, dt, n_steps, n_samples, rng
+        As in :func:`solve`.
+    init_overlaps : float or array_like
+        Initial alignments :math:`\bar a \in [0, 1]`.
+    n_repeats : int >= 1
+        Independent solves per initial alignment (keyword-only).
+
+    Returns
+    -------
+    list of list of DMFTSolution
+        ``result[r][k]``: repeat ``r`` at ``init_overlaps[k]``.
+    """
+    arr = np.atleast_1d(np.asarray(init_overlaps))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(
+            f"init_overlaps must be a number or a non-empty 1-d array; got shape {arr.shape}"
+        )
+    check_generator(rng)
+    overlaps = [check_fraction(v, "init_overlaps entry", 0.0, 1.0) for v in arr]
+    n_repeats = check_positive_int(n_repeats, "n_repeats", minimum=1)
+    jobs = list(zip(overlaps * n_repeats, rng.spawn(n_repeats * len(overlaps))))
+
+    def one(job):
+        return solve(n, g, alpha, dt, n_steps, job[0], n_samples, rng=job[1])
+
+    workers = max(1, min(os.cpu_count() or 1, len(jobs)))
+    # the BLAS limit is process-wide: set once here (solve's own limit then changes nothing)
+    with single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
+        flat = list(pool.map(one, jobs))
+    k_all = len(overlaps)
+    return [flat[r * k_all : (r + 1) * k_all] for r in range(n_repeats)]
+
+
+def _readout(m_bar, tolerance):
+    """``(max, first step within tolerance of it, last such step)`` of one trajectory."""
+    best = float(np.max(m_bar))
+    near = np.flatnonzero(m_bar >= best - tolerance)
+    return best, int(near[0]), int(near[-1])
+
+
 def transient_recovery_curve(
-    n, g, alpha, init_overlaps, dt, n_steps, n_samples, *, rng
+    n, g, alpha, init_overlaps, dt, n_steps, n_samples, *, rng, tolerance=0.0, n_repeats=1
 ) -> RecoveryCurve:
     r"""Transient-recovery curve :math:`\bar m_{\max}(\bar m_{\rm init})` (Clark 2026, Fig. 3).
 
-    For each initial alignment :math:`\bar a` the DMFT is solved by :func:`solve` (forward
-    pass, recursion response) and :math:`\max_t \bar m(t)` and its step index
-    :math:`t_{\rm opt} = \arg\max_t \bar m(t)` are recorded.  Cost: ``len(init_overlaps)``
-    solves, each ``O(M T^3)``.
+    For each initial alignment :math:`\bar a` the DMFT is solved ``n_repeats`` times by
+    :func:`solve` (forward pass, recursion response, independent random numbers from ``rng``)
+    and the mean trajectory :math:`\bar m(t)` over the repeats gives
+
+    .. math::
+        \bar m_{\max} = \max_t \bar m(t), \qquad
+        t_{\rm opt} = \min\{t : \bar m(t) \ge \bar m_{\max} - \epsilon\},
+
+    with :math:`\epsilon` = ``tolerance``.  After its peak :math:`\bar m(t)` is often nearly
+    flat, and the argmax (:math:`\epsilon = 0`) of a flat, noisy curve is ill-conditioned;
+    a tolerance of a few times the sampling error makes :math:`t_{\rm opt}` robust, and
+    ``t_opt_last`` marks the end of the plateau.  Standard errors come from the same
+    quantities computed on each repeat.  Cost: ``n_repeats * len(init_overlaps)`` solves, each
+    ``O(M T^3)``.
 
     Parameters
     ----------
@@ -637,11 +723,16 @@ def transient_recovery_curve(
         As in :func:`solve`.
     init_overlaps : float or array_like
         Initial alignments in ``[0, 1]``.
+    tolerance : float >= 0
+        :math:`\epsilon` in the definition of :math:`t_{\rm opt}` (keyword-only).
+    n_repeats : int >= 1
+        Independent solves per initial alignment (keyword-only).
 
     Returns
     -------
     RecoveryCurve
-        ``(init_overlaps, m_bar_init, m_bar_max, t_opt)``.
+        ``(init_overlaps, m_bar_init, m_bar_max, t_opt, t_opt_last, m_bar_max_se, t_opt_se,
+        m_bar)``.
     """
     arr = np.atleast_1d(np.asarray(init_overlaps))
     if arr.ndim != 1 or arr.size == 0:
@@ -650,12 +741,27 @@ def transient_recovery_curve(
         )
     check_generator(rng)
     overlaps = np.array([check_fraction(v, "init_overlaps entry", 0.0, 1.0) for v in arr])
-    m_init = np.empty(overlaps.size)
-    m_max = np.empty(overlaps.size)
-    t_opt = np.empty(overlaps.size, dtype=np.int64)
-    for k, a_bar in enumerate(overlaps):
-        sol = solve(n, g, alpha, dt, n_steps, a_bar, n_samples, rng=rng)
-        m_init[k] = sol.m_bar[0]
-        t_opt[k] = int(np.argmax(sol.m_bar))
-        m_max[k] = sol.m_bar[t_opt[k]]
-    return RecoveryCurve(overlaps, m_init, m_max, t_opt)
+    tolerance = check_fraction(tolerance, "tolerance", 0.0, 2.0)
+    n_repeats = check_positive_int(n_repeats, "n_repeats", minimum=1)
+    k_all = overlaps.size
+    solves = solve_many(n, g, alpha, dt, n_steps, overlaps, n_samples, rng=rng, n_repeats=n_repeats)
+    traj = np.array([[sol.m_bar for sol in row] for row in solves])
+    mean = traj.mean(axis=0)
+    summary = np.array([_readout(mean[k], tolerance) for k in range(k_all)])
+    per_repeat = np.array(
+        [[_readout(traj[r, k], tolerance)[:2] for k in range(k_all)] for r in range(n_repeats)]
+    )
+    if n_repeats > 1:
+        se = per_repeat.std(axis=0, ddof=1) / math.sqrt(n_repeats)
+    else:
+        se = np.full((k_all, 2), np.nan)
+    return RecoveryCurve(
+        overlaps,
+        mean[:, 0].copy(),
+        summary[:, 0],
+        summary[:, 1].astype(np.int64),
+        summary[:, 2].astype(np.int64),
+        se[:, 0],
+        se[:, 1],
+        mean,
+    )
