@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -32,6 +33,10 @@ __all__ = [
     "check_patterns",
     "check_states",
     "check_cue_index",
+    "check_int_array",
+    "check_callable",
+    "check_size",
+    "check_finite_result",
 ]
 
 
@@ -268,6 +273,107 @@ def check_real_array(
         index = tuple(int(i) for i in np.unravel_index(np.argmax(arr < low), arr.shape))
         raise ValueError(f"{name} must be {want}; found {arr[index]} at index {_index(index)}")
     return arr
+
+
+def check_int_array(
+    values,
+    name: str,
+    *,
+    ndim=None,
+    shape=None,
+    allow_empty: bool = False,
+    low: int | None = None,
+    high: int | None = None,
+) -> np.ndarray:
+    """Require an integer (not boolean) array with entries in ``[low, high]``; return ``int64``.
+
+    Integral floats are refused too (``TypeError``): indices and counts must be integers.
+    """
+    arr = np.asarray(values)
+    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must be an array of integers; got dtype {arr.dtype}")
+    if ndim is not None:
+        ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in ndims:
+            allowed = " or ".join(str(d) for d in ndims)
+            raise ValueError(
+                f"{name} must be a {allowed}-dimensional array; got {arr.ndim} "
+                f"dimension(s) with shape {arr.shape}"
+            )
+    if shape is not None:
+        shape = tuple(shape)
+        if arr.ndim != len(shape) or any(
+            want is not None and got != want for got, want in zip(arr.shape, shape)
+        ):
+            dims = ["any" if d is None else str(d) for d in shape]
+            shown = "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+            raise ValueError(f"{name} must have shape {shown}; got shape {arr.shape}")
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
+    if arr.dtype == np.uint64 and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} has entries too large for int64; found {int(arr.max())}")
+    out = np.array(arr, dtype=np.int64, order="C", copy=True)
+    for bound, bad, word in ((low, out < (low or 0), ">="), (high, out > (high or 0), "<=")):
+        if bound is not None and out.size and np.any(bad):
+            index = tuple(int(i) for i in np.unravel_index(np.argmax(bad), out.shape))
+            raise ValueError(
+                f"{name} must have entries {word} {bound}; found {out[index]} at index "
+                f"{_index(index)}"
+            )
+    return out
+
+
+def check_callable(value, name: str):
+    """Require a callable (a function, a lambda, an object with ``__call__``)."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable (a function); got {_describe(value)}")
+    return value
+
+
+def _machine_bytes() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return 64 * 2**30
+
+
+def check_size(shape, what: str, itemsize: int = 8, *, copies: float = 1.0) -> None:
+    """Refuse up front an allocation larger than the machine's memory, naming its size.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Shape (or number of elements) of the array about to be allocated.
+    what : str
+        What the array is, for the message (e.g. ``"the trajectory (n_steps + 1, B, P)"``).
+    itemsize : int
+        Bytes per element.
+    copies : float
+        Number of arrays of this size the computation holds at once.
+    """
+    dims = (shape,) if isinstance(shape, numbers.Real) else tuple(shape)
+    n_bytes = float(itemsize) * float(copies)
+    for d in dims:
+        n_bytes *= float(d) if d < 1e300 else math.inf
+    limit = _machine_bytes()
+    if n_bytes > limit:
+        shown = ", ".join(f"{d:.3g}" if isinstance(d, float) else str(d) for d in dims)
+        raise ValueError(
+            f"{what} would need {n_bytes / 2**30:.3g} GiB of memory (shape ({shown})), more "
+            f"than this machine's {limit / 2**30:.3g} GiB; use smaller sizes"
+        )
+
+
+def check_finite_result(value, what: str, hint: str = "") -> None:
+    """Raise ``ValueError`` if a computed result holds NaN or inf (overflow, divergence).
+
+    ``hint`` says which inputs to make smaller.
+    """
+    arr = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(
+            f"{what} is not finite (overflow or divergence)" + (f": {hint}" if hint else "")
+        )
 
 
 def _index(index: tuple):

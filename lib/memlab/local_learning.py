@@ -51,14 +51,19 @@ from numba import njit
 
 from memlab._validation import (
     check_finite_float,
+    check_finite_result,
     check_fraction,
     check_generator,
+    check_int_array,
     check_nonneg_float,
+    check_nonneg_int,
     check_pm1_array,
     check_positive_float,
     check_positive_int,
     check_real_array,
+    check_size,
 )
+from memlab.plasticity import DivergenceError
 
 __all__ = [
     "Reservoir",
@@ -108,10 +113,11 @@ def _period_steps(period, dt) -> tuple[float, float, int]:
     """Validated ``period`` and ``dt`` and the samples in one period (at least 4)."""
     period = check_positive_float(period, "period")
     dt = check_positive_float(dt, "dt")
-    n = int(round(period / dt))
-    if n < 4:
-        raise ValueError(f"period must span at least 4 time steps; got period/dt = {period / dt}")
-    return period, dt, n
+    steps = period / dt
+    if not steps >= 3.5:
+        raise ValueError(f"period must span at least 4 time steps; got period/dt = {steps}")
+    check_size(steps, f"one period of period/dt = {steps:.3g} samples")
+    return period, dt, int(round(steps))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,6 +269,7 @@ def periodic_target(period, dt, *, rng, n_harmonics=15) -> np.ndarray:
     rng = check_generator(rng)
     k_max = check_positive_int(n_harmonics, "n_harmonics")
     period, dt, n = _period_steps(period, dt)
+    check_size((n, k_max), "the Fourier terms (period/dt, n_harmonics)")
     t = np.arange(n) * dt
     phases = rng.uniform(0.0, 2 * np.pi, k_max)
     k = np.arange(1, k_max + 1)
@@ -315,8 +322,9 @@ def bump_backbone(period, dt, *, n_wm=50, width=None) -> np.ndarray:
         :math:`b_j(t)` for one period, values in (0, 1].
     """
     m = check_positive_int(n_wm, "n_wm", minimum=2)
-    sigma = period / m if width is None else check_positive_float(width, "width")
     period, dt, n = _period_steps(period, dt)
+    check_size((n, m), "the backbone (period/dt, n_wm)")
+    sigma = period / m if width is None else check_positive_float(width, "width")
     phase = np.arange(n)[:, None] / n - np.arange(m)[None, :] / m
     d = (phase + 0.5) % 1.0 - 0.5
     return np.exp(-0.5 * (d * period / sigma) ** 2)
@@ -351,6 +359,7 @@ def backbone_input(bump, n_units, *, rng, p_connect=0.1, scale=1.0) -> np.ndarra
     rng = check_generator(rng)
     p = check_fraction(p_connect, "p_connect", closed_low=False)
     scale = check_nonneg_float(scale, "scale")
+    check_size((n, b.shape[1] + b.shape[0]), "the input weights and current", copies=3)
     w_in = np.where(rng.random((n, b.shape[1])) < p, rng.normal(0.0, 1.0, (n, b.shape[1])), 0.0)
     return np.ascontiguousarray(scale * b @ w_in.T)
 
@@ -389,8 +398,17 @@ def rls_update(p_matrix, w_out, rates, target) -> RLSStep:
     r = check_real_array(rates, "rates", shape=(n,))
     f = check_finite_float(target, "target")
     pr = p @ r
-    k = pr / (1.0 + r @ pr)
-    return RLSStep(p - np.outer(k, pr), w - (w @ r - f) * k)
+    denominator = 1.0 + r @ pr
+    if not denominator > 0:
+        raise ValueError(
+            f"p_matrix must be positive semi-definite (an inverse correlation matrix): "
+            f"1 + r^T P r = {denominator:.3g} is not positive"
+        )
+    k = pr / denominator
+    out = RLSStep(p - np.outer(k, pr), w - (w @ r - f) * k)
+    check_finite_result(out.p_matrix, "the updated p_matrix", "inputs too large (overflow)")
+    check_finite_result(out.w_out, "the updated w_out", "inputs too large (overflow)")
+    return out
 
 
 def reward_modulated_update(rates, z, z_bar, performance, performance_bar, eta) -> np.ndarray:
@@ -545,9 +563,53 @@ def _reservoir_chunk(
 
 
 def _check_reservoir(res) -> Reservoir:
+    """A validated copy-free ``Reservoir``: every field is checked before a kernel reads it.
+
+    The kernels index ``r[indices[q]]`` for ``q`` in ``indptr[i] .. indptr[i + 1]``, so the
+    sparse form must be consistent: ``indptr`` of length ``N + 1``, starting at 0,
+    non-decreasing, ending at ``len(indices) == len(data)``, and ``0 <= indices < N``.
+    """
     if not isinstance(res, Reservoir):
         raise TypeError(f"res must be a Reservoir (from make_reservoir); got {type(res).__name__}")
-    return res
+    w_fb = check_real_array(res.w_fb, "res.w_fb", ndim=1)
+    n = w_fb.shape[0]
+    w_rec = check_real_array(res.w_rec, "res.w_rec", shape=(n, n))
+    gain = check_nonneg_float(res.gain, "res.gain")
+    tau = check_positive_float(res.tau, "res.tau")
+    dt = check_positive_float(res.dt, "res.dt")
+    if dt > tau:
+        raise ValueError(f"res.dt must not exceed res.tau; got dt={dt}, tau={tau}")
+    indptr = check_int_array(res.indptr, "res.indptr", shape=(n + 1,), low=0)
+    nnz = int(indptr[-1])
+    indices = check_int_array(
+        res.indices, "res.indices", ndim=1, allow_empty=True, low=0, high=n - 1
+    )
+    data = check_real_array(res.data, "res.data", ndim=1, allow_empty=True)
+    if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or nnz != indices.shape[0]:
+        raise ValueError(
+            "res.indptr must start at 0, never decrease and end at len(res.indices) = "
+            f"{indices.shape[0]}; got indptr[0] = {indptr[0]}, indptr[-1] = {nnz}"
+        )
+    if data.shape != indices.shape:
+        raise ValueError(
+            f"res.data and res.indices must have the same length; got {data.shape[0]} and "
+            f"{indices.shape[0]}"
+        )
+    return Reservoir(w_rec, w_fb, gain, tau, dt, indptr, indices, data)
+
+
+def _check_run(run, n_units: int) -> ReadoutRun:
+    """A validated ``ReadoutRun`` for a reservoir of ``n_units`` units."""
+    if not isinstance(run, ReadoutRun):
+        raise TypeError(f"run must be a ReadoutRun; got {type(run).__name__}")
+    w_out = check_real_array(run.w_out, "run.w_out", shape=(n_units,))
+    states = check_real_array(run.states, "run.states", shape=(n_units,), copy=True)
+    step = check_nonneg_int(run.step, "run.step")
+    if step >= 2**62:
+        raise ValueError(f"run.step must be below 2**62; got {step}")
+    z = check_real_array(run.z, "run.z", ndim=1, allow_empty=True)
+    norms = check_real_array(run.weight_norm, "run.weight_norm", ndim=1, allow_empty=True)
+    return ReadoutRun(w_out, states, step, z, norms)
 
 
 def _check_drive(backbone, res: Reservoir, n_target: int) -> np.ndarray:
@@ -565,10 +627,11 @@ def _check_drive(backbone, res: Reservoir, n_target: int) -> np.ndarray:
 def _check_duration(duration, res: Reservoir) -> int:
     """Number of Euler steps in ``duration`` seconds (at least one)."""
     duration = check_positive_float(duration, "duration")
-    n_steps = int(round(duration / res.dt))
-    if n_steps < 1:
+    steps = round(duration / res.dt)
+    if steps < 1:
         raise ValueError(f"duration must be at least one step dt = {res.dt}; got {duration}")
-    return n_steps
+    check_size(steps, f"the output of a run of duration/dt = {steps:.3g} steps", copies=2)
+    return int(steps)
 
 
 def _run(mode, res, target, n_steps, rng, *, w0, states, step0, drive, **rule) -> ReadoutRun:
@@ -620,6 +683,13 @@ def _run(mode, res, target, n_steps, rng, *, w0, states, step0, drive, **rule) -
             norms[done : done + m],
         )
         done += m
+        finite = np.isfinite(z[:done]).all() and np.isfinite(norms[:done]).all()
+        if not (finite and np.isfinite(w).all() and np.isfinite(states).all()):
+            raise DivergenceError(
+                f"the {mode} run diverged (output or weights not finite) within steps "
+                f"{step0 + done - m}..{step0 + done - 1}: use a smaller learning rate or "
+                f"gain, a larger alpha, or smaller inputs"
+            )
     return ReadoutRun(w, states, step0 + n_steps, z, norms)
 
 
@@ -685,10 +755,16 @@ def train_force(
     -------
     ReadoutRun
         The trained readout, the final states and the output at every step.
+
+    Raises
+    ------
+    memlab.plasticity.DivergenceError
+        If the output or the readout stops being finite (a ``FloatingPointError``).
     """
     rule = {
         "alpha_rls": check_positive_float(alpha, "alpha"),
-        "force_every": check_positive_int(update_every, "update_every"),
+        # any period beyond the run's length updates only at step 0: 2**62 stands for them all
+        "force_every": min(check_positive_int(update_every, "update_every"), 2**62),
         "state_noise": check_nonneg_float(state_noise, "state_noise"),
     }
     return _train("force", res, target, duration, rng, backbone, initial_states, **rule)
@@ -740,6 +816,11 @@ def train_reward_hebbian(
     -------
     ReadoutRun
         The trained readout, the final states, the output and the weight norm at every step.
+
+    Raises
+    ------
+    memlab.plasticity.DivergenceError
+        If the output or the readout stops being finite (a ``FloatingPointError``).
     """
     rule = {
         "eta0": check_nonneg_float(eta0, "eta0"),
@@ -774,17 +855,19 @@ def free_run(res, run, target, duration, *, backbone=None) -> ReadoutRun:
     -------
     ReadoutRun
         The unchanged readout, the final states and the output at every step.
+
+    Raises
+    ------
+    memlab.plasticity.DivergenceError
+        If the output or the readout stops being finite (a ``FloatingPointError``).
     """
     res = _check_reservoir(res)
-    if not isinstance(run, ReadoutRun):
-        raise TypeError(f"run must be a ReadoutRun; got {type(run).__name__}")
+    run = _check_run(run, res.n_units)
     f = check_real_array(target, "target", ndim=1)
     n_steps = _check_duration(duration, res)
     drive = _check_drive(backbone, res, f.shape[0])
-    states = check_real_array(run.states, "run.states", shape=(res.n_units,), copy=True)
-    return _run(
-        "frozen", res, f, n_steps, None, w0=run.w_out, states=states, step0=run.step, drive=drive
-    )
+    w0, x0, k0 = run.w_out, run.states, run.step
+    return _run("frozen", res, f, n_steps, None, w0=w0, states=x0, step0=k0, drive=drive)
 
 
 def nmse(output, target) -> float:
@@ -807,7 +890,9 @@ def nmse(output, target) -> float:
     var = f.var()
     if var == 0:
         raise ValueError("target must not be constant (its variance normalises the error)")
-    return float(np.mean((z - f) ** 2) / var)
+    out = float(np.mean((z - f) ** 2) / var)
+    check_finite_result(out, "the NMSE", "output or target too large (overflow)")
+    return out
 
 
 def test_error(res, run, target, n_periods=5, *, backbone=None) -> FreeRunError:
@@ -834,6 +919,8 @@ def test_error(res, run, target, n_periods=5, *, backbone=None) -> FreeRunError:
     n_periods = check_positive_int(n_periods, "n_periods")
     f = check_real_array(target, "target", ndim=1)
     res = _check_reservoir(res)
+    run = _check_run(run, res.n_units)
+    check_size(n_periods * f.shape[0], f"a test of {n_periods} periods", copies=4)
     test = free_run(res, run, f, n_periods * f.shape[0] * res.dt, backbone=backbone)
     idx = (run.step + np.arange(test.z.shape[0])) % f.shape[0]
     return FreeRunError(nmse(test.z, f[idx]), test.z, f[idx])
@@ -927,6 +1014,7 @@ def object_prototypes(*, rng, n_objects=4, dim=20, n_signal=5, proto_std=0.7) ->
     if s > d:
         raise ValueError(f"n_signal must be <= dim; got n_signal={s}, dim={d}")
     proto_std = check_positive_float(proto_std, "proto_std")
+    check_size((k, d), "the prototypes (n_objects, dim)")
     protos = np.zeros((k, d))
     protos[:, :s] = rng.normal(0.0, proto_std, (k, s))
     return protos
@@ -971,6 +1059,7 @@ def object_stream(
         raise ValueError(
             f"prototypes must hold at least 2 objects (rows); got shape {protos.shape}"
         )
+    check_size((n, d), "the frames (n_steps, D)", copies=2)
     saccade = rng.random(n) < p
     saccade[0] = False
     jumps = rng.integers(1, k, n)
@@ -1095,6 +1184,7 @@ def init_clapp(dim, n_hidden, *, rng, pred_scale=0.1) -> ClappWeights:
     h = check_positive_int(n_hidden, "n_hidden")
     rng = check_generator(rng)
     s = check_finite_float(pred_scale, "pred_scale")
+    check_size((h, d + h), "the CLAPP weights (H, D + H)")
     return ClappWeights(rng.normal(0.0, 1.0 / np.sqrt(d), (h, d)), s * np.eye(h))
 
 
@@ -1169,6 +1259,11 @@ def train_clapp(w, w_pred, stream, eta=2e-3) -> ClappRun:
     ClappRun
         The trained ``w``, ``w_pred`` and ``agree``, where ``agree[t-1]`` is 1 if
         :math:`\mathrm{sign}(u^t) = y^t` before the update at step t.
+
+    Raises
+    ------
+    memlab.plasticity.DivergenceError
+        If the weights stop being finite (too large ``eta`` or inputs).
     """
     if not isinstance(stream, ObjectStream):
         raise TypeError(
@@ -1183,9 +1278,15 @@ def train_clapp(w, w_pred, stream, eta=2e-3) -> ClappRun:
         raise ValueError(
             f"stream.y must have one label per frame, shape ({x.shape[0]},); got shape {y.shape}"
         )
+    check_int_array(stream.objects, "stream.objects", shape=(x.shape[0],), low=0)
     eta = check_positive_float(eta, "eta")
     agree = np.zeros(x.shape[0] - 1)
     _clapp_train(w, w_pred, x, y, eta, agree)
+    if not (np.isfinite(w).all() and np.isfinite(w_pred).all()):
+        raise DivergenceError(
+            f"CLAPP training diverged (weights not finite) with eta={eta}: use a smaller eta "
+            f"(the chapter uses 2e-3) or smaller inputs"
+        )
     return ClappRun(w, w_pred, agree)
 
 
@@ -1243,6 +1344,7 @@ def decoding_accuracy(features_train, labels_train, features_test, labels_test) 
     l_tr = _check_labels(labels_train, "labels_train", f_tr.shape[0])
     l_te = _check_labels(labels_test, "labels_test", f_te.shape[0])
     k = int(max(l_tr.max(), l_te.max())) + 1
+    check_size((f_tr.shape[0] + f_tr.shape[1] + 1, k), f"one-hot targets for {k} classes")
     a_tr = np.hstack([f_tr, np.ones((f_tr.shape[0], 1))])
     a_te = np.hstack([f_te, np.ones((f_te.shape[0], 1))])
     b, *_ = np.linalg.lstsq(a_tr, np.eye(k)[l_tr], rcond=None)
