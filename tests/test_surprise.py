@@ -633,3 +633,255 @@ def test_nassar_stationary_limit(variant):
     assert su.mean_squared_error(tr.estimates, task.means) < 0.5 * su.mean_squared_error(
         stationary, task.means
     )
+
+
+# --------------------------------------------------------------------------
+# SOR_N, SMiLe, the paper's leaky integrator, uniform-prior Nassar learners
+# --------------------------------------------------------------------------
+
+
+def test_sor_reduce_is_unbiased_and_keeps_n():
+    """Stratified optimal resampling: exactly N survivors, E[new weight] = old weight."""
+    rng = np.random.default_rng(3)
+    w = rng.dirichlet(np.full(12, 0.3))
+    w[0] = 0.5  # one large component, always kept as it is
+    w /= w.sum()
+    n_keep, reps = 5, 20_000
+    total = np.zeros(w.size)
+    for _ in range(reps):
+        lw = np.log(w)
+        rows_a = np.arange(w.size, dtype=float)  # component identity, compacted with lw
+        rows_b = np.zeros((w.size, 1))
+        n = su._sor_reduce(lw, w.size, n_keep, rows_a, rows_b, rng)
+        assert n == n_keep
+        assert_allclose(np.exp(lw[:n]).sum(), 1.0, rtol=1e-12)
+        total[rows_a[:n].astype(int)] += np.exp(lw[:n])
+    mean = total / reps
+    assert mean[0] == pytest.approx(w[0], rel=1e-12)  # above the threshold: unchanged
+    # survivor weight c * Bernoulli(w/c) with c < 1: standard deviation below sqrt(w)
+    assert np.all(np.abs(mean - w) <= 5 * np.sqrt(w / reps))
+
+
+@pytest.mark.parametrize("model", [GAUSS, CAT])
+def test_sor_with_enough_messages_is_exact_bayes(model):
+    y = (_gauss if "sigma" in model else _cat)(150).observations
+    exact = su.exact_bayes(y, 0.1, tol=0.0, **model)
+    sor = su.stratified_resampling(y, 0.1, 200, rng=np.random.default_rng(0), **model)
+    assert_allclose(sor.estimates, exact.estimates, rtol=1e-12, atol=1e-14)
+    few = su.stratified_resampling(y, 0.1, 3, rng=np.random.default_rng(0), **model)
+    assert few.n_components.max() == 3
+    again = su.stratified_resampling(y, 0.1, 3, rng=np.random.default_rng(0), **model)
+    assert np.array_equal(few.estimates, again.estimates)
+
+
+def test_sor_error_shrinks_with_messages():
+    task = _gauss(3000, 1.0, 0.05, seed=21)
+    exact = su.exact_bayes(task.observations, 0.05, sigma=1.0).estimates
+    dev = [
+        np.mean(
+            (
+                su.stratified_resampling(
+                    task.observations, 0.05, n, rng=np.random.default_rng(1), sigma=1.0
+                ).estimates
+                - exact
+            )
+            ** 2
+        )
+        for n in (1, 5, 20)
+    ]
+    assert dev[0] > 10 * dev[1] > 100 * dev[2]
+
+
+def _smile_reference(y, m, *, sigma=None, alpha0=None):
+    """SMiLe from its definition with scipy: KL bound and root of KL(mixture || belief) = B."""
+    from scipy.optimize import brentq
+    from scipy.special import digamma, gammaln
+
+    def kl_dir(a1, a2):
+        return max(
+            gammaln(a2).sum()
+            - gammaln(a2.sum())
+            - gammaln(a1).sum()
+            + gammaln(a1.sum())
+            + np.dot(a1 - a2, digamma(a1) - digamma(a1.sum())),
+            0.0,
+        )
+
+    def kl_gauss(m1, v1, m2, v2):
+        return max(0.5 * (m1 - m2) ** 2 / v2 + 0.5 * (v1 / v2 - 1 - math.log(v1 / v2)), 0.0)
+
+    out = []
+    if sigma is not None:
+        mu, v = 0.0, 1.0
+        for yt in y:
+            scc, bmax = kl_gauss(mu, v, yt, sigma**2), kl_gauss(yt, sigma**2, mu, v)
+            bound = m * scc / (1 + m * scc) * bmax
+
+            def mix(lam, mu=mu, v=v, yt=yt):
+                prec = lam / sigma**2 + (1 - lam) / v
+                return (lam * yt / sigma**2 + (1 - lam) * mu / v) / prec, 1 / prec
+
+            f = lambda lam: kl_gauss(*mix(lam), mu, v) - bound  # noqa: E731
+            lam = 0.0 if bound <= 0 else (1.0 if f(1.0) <= 0 else brentq(f, 0, 1, xtol=1e-14))
+            mu, v = mix(lam)
+            out.append(mu)
+        return np.array(out)
+    alpha = np.array(alpha0, dtype=float)
+    for yt in y:
+        beta = np.ones(alpha.size)
+        beta[yt] += 1
+        scc, bmax = kl_dir(alpha, beta), kl_dir(beta, alpha)
+        bound = m * scc / (1 + m * scc) * bmax
+        f = lambda lam: kl_dir(lam * beta + (1 - lam) * alpha, alpha) - bound  # noqa: E731
+        lam = 0.0 if bound <= 0 else (1.0 if f(1.0) <= 0 else brentq(f, 0, 1, xtol=1e-14))
+        alpha = lam * beta + (1 - lam) * alpha
+        out.append(alpha / alpha.sum())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("sigma", [0.1, 1.0, 5.0])
+def test_smile_gaussian_matches_reference(sigma):
+    y = _gauss(200, sigma, 0.05, seed=2).observations
+    for m in (0.05, 1.0, 20.0):
+        got = su.smile(y, m, sigma=sigma).estimates
+        assert_allclose(got, _smile_reference(y, m, sigma=sigma), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("s", [0.01, 1.0, 5.0])
+def test_smile_categorical_matches_reference(s):
+    y = _cat(200, s, 0.05, seed=3).observations
+    for m in (0.05, 1.0, 20.0):
+        got = su.smile(y, m, concentration=s, n_categories=5).estimates
+        assert_allclose(got, _smile_reference(y, m, alpha0=np.full(5, s)), rtol=1e-8, atol=1e-10)
+
+
+def test_smile_limits():
+    """m = 0: the belief never moves (estimate = prior mean); the step never exceeds B_max."""
+    y = _gauss(100, 0.5, 0.1, seed=4).observations
+    assert_allclose(su.smile(y, 0.0, sigma=0.5).estimates, 0.0, atol=0)
+    tr = su.smile(y, 1e6, sigma=0.5)
+    assert np.all((tr.gamma >= 0) & (tr.gamma <= 1))
+    assert tr.gamma[1:].max() > 0.5  # large m: big steps towards the observation
+
+
+def test_leaky_categorical_paper_and_prior_variants():
+    y = np.array([0, 2, 2, 1, 0, 4])
+    omega, k, s = 0.8, 5, 0.5
+    counts = np.zeros(k)
+    paper, prior = [], []
+    for yt in y:
+        counts *= omega
+        counts[yt] += 1
+        paper.append(counts / counts.sum())
+        prior.append((s + counts) / (k * s + counts.sum()))
+    assert_allclose(su.leaky_integrator(y, omega, n_categories=k).estimates, paper, rtol=1e-13)
+    got = su.leaky_integrator(y, omega, n_categories=k, concentration=s).estimates
+    assert_allclose(got, prior, rtol=1e-13)
+
+
+@pytest.mark.parametrize("variant", ["nas10", "nas12"])
+def test_nassar_original_is_flat_prior(variant):
+    y = _gauss(300, 0.7, 0.05, seed=6).observations
+    original = su.nassar(y, 0.05, sigma=0.7, variant=variant + "_original").estimates
+    flat = su.nassar(y, 0.05, sigma=0.7, sigma0=1000.0, variant=variant).estimates
+    assert_allclose(original, flat, rtol=1e-14)
+    assert np.abs(original - su.nassar(y, 0.05, sigma=0.7, variant=variant).estimates).max() > 0.01
+
+
+# --------------------------------------------------------------------------
+# the paper's protocol: compare_learners
+# --------------------------------------------------------------------------
+
+
+def test_compare_learners_seeds_must_be_disjoint():
+    with pytest.raises(ValueError, match="disjoint"):
+        su.compare_learners("gaussian", [(1.0, 0.1)], tune_seeds=(0, 1), eval_seeds=(1, 2))
+    with pytest.raises(ValueError, match="at least one seed"):
+        su.compare_learners("gaussian", [(1.0, 0.1)], tune_seeds=())
+    with pytest.raises(ValueError, match="Gaussian task only"):
+        su.compare_learners("categorical", [(1.0, 0.1)], ["Nas12*"])
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        su.compare_learners("gaussian", [(1.0, 0.1)], ["pf0"])
+    with pytest.raises(ValueError, match="sigma must be > 0"):
+        su.compare_learners("gaussian", [(-1.0, 0.1)])
+    with pytest.raises(ValueError, match="p_c must lie in"):
+        su.compare_learners("gaussian", [(1.0, 1.0)])
+    with pytest.raises(ValueError, match="task must be one of"):
+        su.compare_learners("poisson")
+
+
+def test_compare_learners_structure_and_independence():
+    """Shapes; a cell's result does not depend on the other cells; tuning sees only its seeds."""
+    algs = ["MP1", "VarSMiLe", "Leaky"]
+    kw = dict(n_steps=3000, tune_seeds=(5,), eval_seeds=(6, 7), n_grid=5, n_refine=3)
+    both = su.compare_learners("gaussian", [(1.0, 0.1), (0.5, 0.05)], algs, **kw)
+    one = su.compare_learners("gaussian", [(0.5, 0.05)], algs, **kw)
+    assert both.delta_mse.shape == both.delta_sem.shape == both.parameters.shape == (3, 2)
+    assert_allclose(both.delta_mse[:, 1], one.delta_mse[:, 0], rtol=1e-13)
+    assert np.isnan(both.parameters[0]).all() and np.isfinite(both.parameters[1:]).all()
+    # a different evaluation seed leaves the tuned parameters unchanged
+    other = su.compare_learners("gaussian", [(0.5, 0.05)], algs, **{**kw, "eval_seeds": (8,)})
+    assert_allclose(other.parameters, one.parameters, rtol=0)
+    assert np.isnan(other.delta_sem).all()  # one evaluation seed: no standard error
+    pub = both.published()
+    assert pub.shape == (3, 2) and np.isfinite(pub).all()
+    assert su.published_name("categorical", "SOR20") == "tsorOriginal20"
+    assert su.published_name("gaussian", "MP20") == "gsor20"
+
+
+def test_compare_learners_tuning_finds_the_grid_minimum():
+    """The tuned m beats every grid value on the tuning data."""
+    kw = dict(n_steps=4000, tune_seeds=(1, 2), eval_seeds=(3,), n_grid=7, n_refine=8)
+    res = su.compare_learners("gaussian", [(1.0, 0.1)], ["VarSMiLe"], **kw)
+    m_star = res.parameters[0, 0]
+    envs = [su._cell_environment("gaussian", 1.0, 0.1, s, 4000, 5) for s in (1, 2)]
+
+    def loss(m):
+        return np.mean(
+            [su.mean_squared_error(su.var_smile(y, m, **k).estimates, t) for y, t, k in envs]
+        )
+
+    assert loss(m_star) <= min(loss(m) for m in np.geomspace(1e-4, 100, 7)) + 1e-12
+    assert 0.2 < m_star < 0.8  # the published m* is 0.41 at this cell
+
+
+# Published Delta MSE at tuned parameters, on seeds the chapter does not print (tuning 900,
+# 901; evaluation 910-913).  Tolerance: 5 % of the published value or 3 standard errors
+# of our estimate, whichever is larger (both are stated in the assertion message).
+_PUBLISHED_CASES = [
+    ("gaussian", 1.0, 0.1, su.PAPER_ALGORITHMS["gaussian"]),
+    ("categorical", 1.0, 0.1, su.PAPER_ALGORITHMS["categorical"]),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task, param, p_c, algorithms", _PUBLISHED_CASES)
+def test_compare_learners_reproduces_published(task, param, p_c, algorithms):
+    res = su.compare_learners(
+        task,
+        [(param, p_c)],
+        algorithms,
+        n_steps=40_000,
+        tune_seeds=(900,),
+        eval_seeds=(910, 911, 912, 913),
+        tune_steps=20_000,
+        n_grid=9,
+        n_refine=6,
+    )
+    pub = res.published()[:, 0]
+    for name, ours, sem, p in zip(algorithms, res.delta_mse[:, 0], res.delta_sem[:, 0], pub):
+        tol = max(0.05 * abs(p), 3 * sem)
+        assert abs(ours - p) <= tol, f"{name}: {ours:.4g} ± {sem:.2g}, published {p:.4g}"
+
+
+def test_var_smile_at_published_m_star():
+    """VarSMiLe with the paper's tuned m* = 0.41 at (sigma, p_c) = (1, 0.1): published
+    Delta MSE 0.0115; within 5 % or 3 standard errors (4 seeds of 10^5 steps)."""
+    deltas = []
+    for seed in (920, 921, 922, 923):
+        y, truth, kw = su._cell_environment("gaussian", 1.0, 0.1, seed, 100_000, 5)
+        eb = su.mean_squared_error(su.exact_bayes(y, 0.1, **kw).estimates, truth)
+        deltas.append(su.mean_squared_error(su.var_smile(y, 0.41, **kw).estimates, truth) - eb)
+    pub = su.published_mse("gaussian", "smileextended")[(1.0, 0.1)]
+    sem = np.std(deltas, ddof=1) / 2
+    assert abs(np.mean(deltas) - pub) < max(0.05 * pub, 3 * sem), (np.mean(deltas), sem, pub)

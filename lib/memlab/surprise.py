@@ -1234,53 +1234,87 @@ def _kl_dirichlet(a1, a2):  # pragma: no cover - numba
 
 
 @njit(cache=True)
-def _smile_root(kind, bound, p0, p1, p2, p3, a, b, tmp):  # pragma: no cover - numba
-    """Smallest ``lam`` in [0, 1] with KL(geometric mixture(lam) || belief) = bound.
-
-    ``kind`` 0: Gaussian (``p0, p1`` belief mean and variance, ``p2, p3`` target mean
-    and variance); 1: Dirichlet (``a`` belief, ``b`` target, ``tmp`` work array).  The
-    KL grows monotonically from 0 at ``lam = 0``; Illinois regula falsi on [0, 1].
-    """
-    if bound <= 0.0:
-        return 0.0
-    lo, hi = 0.0, 1.0
-    f_lo = -bound
-    f_hi = _smile_kl(kind, 1.0, p0, p1, p2, p3, a, b, tmp) - bound
-    if f_hi <= 0.0:
-        return 1.0
-    side = 0
-    lam = 0.5
-    for _ in range(100):
-        lam = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
-        if not (lo < lam < hi):
-            lam = 0.5 * (lo + hi)
-        f = _smile_kl(kind, lam, p0, p1, p2, p3, a, b, tmp) - bound
-        if f > 0.0:
-            hi, f_hi = lam, f
-            if side == 1:
-                f_lo *= 0.5
-            side = 1
-        else:
-            lo, f_lo = lam, f
-            if side == -1:
-                f_hi *= 0.5
-            side = -1
-        if hi - lo < 1e-13 or abs(f) <= 1e-14 * bound:
-            break
-    return lam
+def _trigamma(x):  # pragma: no cover - numba
+    """Trigamma function for x > 0 (recurrence to x >= 6, then the asymptotic series)."""
+    acc = 0.0
+    while x < 6.0:
+        acc += 1.0 / (x * x)
+        x += 1.0
+    f = 1.0 / (x * x)
+    series = (
+        1.0 / x
+        + 0.5 * f
+        + f / x * (1.0 / 6.0 + f * (-1.0 / 30.0 + f * (1.0 / 42.0 + f * (-1.0 / 30.0))))
+    )
+    return acc + series
 
 
 @njit(cache=True)
 def _smile_kl(kind, lam, p0, p1, p2, p3, a, b, tmp):  # pragma: no cover - numba
-    """KL(geometric mixture with weight ``lam`` on the target || belief)."""
+    """``(KL, F)``: KL(geometric mixture with weight ``lam`` on the target || belief) and
+    the Fisher information F of the mixture along the mixing direction, so that
+    d KL / d lam = lam * F (exponential families)."""
     if kind == 0:
         prec = lam / p3 + (1.0 - lam) / p1
         v = 1.0 / prec
         m = v * (lam * p2 / p3 + (1.0 - lam) * p0 / p1)
-        return _kl_gauss(m, v, p0, p1)
+        # natural-parameter direction for T = (theta, theta^2), variance under N(m, v)
+        d1 = p2 / p3 - p0 / p1
+        d2 = 0.5 / p1 - 0.5 / p3
+        c = d1 + 2.0 * d2 * m
+        return _kl_gauss(m, v, p0, p1), c * c * v + 2.0 * d2 * d2 * v * v
+    tot = 0.0
+    dsum = 0.0
+    fisher = 0.0
     for j in range(a.shape[0]):
         tmp[j] = lam * b[j] + (1.0 - lam) * a[j]
-    return _kl_dirichlet(tmp, a)
+        d = b[j] - a[j]
+        tot += tmp[j]
+        dsum += d
+        fisher += d * d * _trigamma(tmp[j])
+    fisher -= dsum * dsum * _trigamma(tot)
+    return _kl_dirichlet(tmp, a), fisher
+
+
+@njit(cache=True)
+def _smile_root(kind, bound, p0, p1, p2, p3, a, b, tmp):  # pragma: no cover - numba
+    """``lam`` in [0, 1] with KL(geometric mixture(lam) || belief) = bound.
+
+    ``kind`` 0: Gaussian (``p0, p1`` belief mean and variance, ``p2, p3`` target mean
+    and variance); 1: Dirichlet (``a`` belief, ``b`` target, ``tmp`` work array).  The
+    KL grows monotonically from 0 at ``lam = 0`` with derivative ``lam * F``:
+    Newton's method from the quadratic estimate ``sqrt(2 bound / F(0))``, kept inside a
+    shrinking bracket (bisection when a step leaves it).
+    """
+    if bound <= 0.0:
+        return 0.0
+    f1, _ = _smile_kl(kind, 1.0, p0, p1, p2, p3, a, b, tmp)
+    if f1 <= bound:
+        return 1.0
+    lo, hi = 0.0, 1.0
+    _, fisher0 = _smile_kl(kind, 0.0, p0, p1, p2, p3, a, b, tmp)
+    lam = math.sqrt(2.0 * bound / fisher0) if fisher0 > 0.0 else 0.5
+    if not (lo < lam < hi):
+        lam = 0.5
+    for _ in range(100):
+        kl, fisher = _smile_kl(kind, lam, p0, p1, p2, p3, a, b, tmp)
+        f = kl - bound
+        if f > 0.0:
+            hi = lam
+        else:
+            lo = lam
+        if abs(f) <= 1e-12 * bound or hi - lo < 1e-13:
+            break
+        slope = lam * fisher
+        step = f / slope if slope > 0.0 else math.inf
+        new = lam - step
+        if not (lo < new < hi):
+            new = 0.5 * (lo + hi)
+        if abs(new - lam) < 1e-14:
+            lam = new
+            break
+        lam = new
+    return lam
 
 
 @njit(cache=True)
