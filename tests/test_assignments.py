@@ -30,6 +30,7 @@ import copy
 import importlib.util
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -38,6 +39,7 @@ import nbformat
 import pytest
 from conftest import CHAPTERS, require_tool
 
+from memlab.exercises import ExerciseFailure
 from memlab.exercises import build as builder
 from memlab.exercises import course as course_cli
 
@@ -562,3 +564,47 @@ def test_plain_markdown_of_myst():
     assert "> **Question**\n>\n> Why $x$?" in out
     assert "### Exercise: Do it (★★)" in out and "```python\nf()\n```" in out
     assert "{" not in out.replace("\\tag{1}", "")
+
+
+# --- hidden tests and reference answers stay with the grader ------------------------------------
+
+EXERCISES_DIR = Path(builder.__file__).parent
+
+
+def test_hidden_package_is_left_out_of_the_built_package():
+    import tomllib
+
+    from setuptools import find_packages
+
+    config = tomllib.loads((course_cli.REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    find = config["packages"]["find"]
+    (where,) = find["where"]
+    found = find_packages(str(course_cli.REPO / where), exclude=find["exclude"])
+    assert "memlab.exercises" in found
+    assert not [p for p in found if p.startswith("memlab.exercises.hidden")], found
+    assert "exercises/data/*.json" in config["package-data"]["memlab"]
+
+
+@pytest.mark.parametrize("data", sorted((EXERCISES_DIR / "data").glob("*.json")), ids=str)
+def test_stored_visible_cases_are_what_the_hidden_module_computes(data):
+    import importlib
+    import json
+
+    hidden = importlib.import_module(f"memlab.exercises.hidden.{data.name[:4]}")
+    assert json.loads(data.read_text()) == json.loads(json.dumps(hidden.visible_cases()))
+
+
+def test_checks_without_the_hidden_package_run_visible_cases_and_say_why_not_hidden(
+    monkeypatch, capsys
+):
+    """A student's install: the visible checks work, ``hidden=True`` says it is the grader's."""
+    from test_exercises import attempt, exercise
+
+    for name in [m.stem for m in (EXERCISES_DIR / "hidden").glob("ch*.py")]:
+        monkeypatch.setitem(sys.modules, f"memlab.exercises.hidden.{name}", None)
+    for label in ["ch01-ex-async", "ch05-ex-oja", "ch07-ex-pf"]:
+        nb, ex = exercise(label)
+        attempt(label, nb.cells[ex.solutions[0]].source, "visible")
+        assert "Correct:" in capsys.readouterr().out
+        with pytest.raises(ExerciseFailure, match="hidden tests of ch0.* are not installed"):
+            attempt(label, nb.cells[ex.solutions[0]].source, "hidden")

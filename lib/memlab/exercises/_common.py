@@ -46,3 +46,44 @@ def unpack(value, n: int, name: str) -> tuple:
         kind = type(value).__name__
         fail(f"{name} should return {n} values (a tuple), but it returned a {kind}.")
     return tuple(value)
+
+
+HIDDEN_MISSING = (
+    "The hidden tests of {chapter} are not installed here: they run when your course grades the "
+    "assignment (nbgrader), from the instructors' copy of the book's repository."
+)
+
+
+def hidden_module(chapter: str):
+    """``memlab.exercises.hidden.<chapter>``: the grader's cases and reference implementations.
+
+    The package ``memlab.exercises.hidden`` is left out of the built package (``pyproject.toml``),
+    so students who ``pip install memlab`` cannot import it; the repository's editable install
+    (the book, the tests and nbgrader's grading) has it. Without it, fail with a clear message.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(f"memlab.exercises.hidden.{chapter}")
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and not exc.name.startswith("memlab.exercises.hidden"):
+            raise
+        fail(HIDDEN_MISSING.format(chapter=chapter))
+
+
+def load_cases(name: str):
+    """Visible test cases stored with the package: ``memlab/exercises/data/<name>.json``."""
+    import json
+    from importlib.resources import files
+
+    return json.loads(files("memlab.exercises").joinpath("data", f"{name}.json").read_text())
+
+
+def signs(text: str) -> np.ndarray:
+    """A +-1 vector from a string of '+' and '-' (how the stored cases write states)."""
+    return np.where(np.frombuffer(text.encode(), dtype=np.uint8) == ord("+"), 1, -1).astype(np.int8)
+
+
+def sign_text(values) -> str:
+    """The inverse of :func:`signs`."""
+    return "".join("+" if v > 0 else "-" for v in np.asarray(values).ravel())

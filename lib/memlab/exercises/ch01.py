@@ -8,38 +8,24 @@ from contextlib import contextmanager
 import numpy as np
 
 from .. import hopfield as hf
-from ._common import as_array, fail, passed, require, unpack
+from ._common import (
+    as_array,
+    fail,
+    hidden_module,
+    load_cases,
+    passed,
+    require,
+    signs,
+    unpack,
+)
 
 
-def _reference_sweep(weights, state, order):
-    s = state.astype(float).copy()
-    for i in order:
-        h = weights[i] @ s
-        if h != 0:
-            s[i] = np.sign(h)
-    return s
-
-
-def _stale_field_sweep(weights, state, order):
-    """The typical mistake: all fields computed once from the old state, then the loop."""
-    h = weights @ state.astype(float)
-    s = state.astype(float).copy()
-    for i in order:
-        if h[i] != 0:
-            s[i] = np.sign(h[i])
-    return s
-
-
-def _tie_sweep(weights, state, order, at_zero):
-    """The sweep with another rule at h_i = 0: "+1", "-1" or "flip"."""
-    s = state.astype(float).copy()
-    for i in order:
-        h = weights[i] @ s
-        if h != 0:
-            s[i] = np.sign(h)
-        else:
-            s[i] = {"+1": 1.0, "-1": -1.0, "flip": -s[i]}[at_zero]
-    return s
+def _cases(hidden: bool) -> list[dict]:
+    """The visible cases (stored with the package), and with ``hidden`` the grader's."""
+    cases = load_cases("ch01_async")
+    if hidden:
+        cases += hidden_module("ch01").hidden_cases()
+    return cases
 
 
 def check_async_sweep(async_sweep, *, hidden: bool = False) -> None:
@@ -47,20 +33,18 @@ def check_async_sweep(async_sweep, *, hidden: bool = False) -> None:
 
     The energies must be :math:`E_k = -\\tfrac12 \\mathbf s_k^\\top W \\mathbf s_k` after each of
     the ``len(order)`` updates, never increase, and the final state must be the asynchronous
-    sweep in the given order (a neuron with zero field keeps its state).
+    sweep in the given order (a neuron with zero field keeps its state: the third visible case
+    has exact zero fields). The visible cases, with the outcomes of the correct sweep and of the
+    typical mistakes, are stored in ``data/ch01_async.json``; the reference sweep lives with the
+    hidden cases, which only the grader has.
     """
-    # (21, 4, 6): fields exactly 0 at several updates (the rule "keep the state if h_i = 0")
-    cases = [(100, 8, 0), (60, 3, 1), (21, 4, 6)]
-    if hidden:
-        cases += [(200, 30, 2), (31, 12, 3), (50, 2, 4)]
-    for n_neurons, n_patterns, seed in cases:
-        rng = np.random.default_rng(1000 + seed)
-        patterns = hf.random_patterns(n_patterns, n_neurons, rng=rng)
+    for case in _cases(hidden):
+        patterns = np.array([signs(p) for p in case["patterns"]])
+        n_neurons = patterns.shape[1]
         weights = hf.hebbian_weights(patterns)
-        state = rng.choice(np.array([-1, 1], dtype=np.int8), size=n_neurons)
-        order = rng.permutation(n_neurons)
-        if seed == 3:  # visit some neurons twice and skip others
-            order = rng.integers(0, n_neurons, size=2 * n_neurons)
+        state = signs(case["state"])
+        order = np.array(case["order"])
+        outcome = {key: signs(value) for key, value in case["outcomes"].items()}
         state_before = state.copy()
         new_state, energies = unpack(
             async_sweep(weights, state, order), 2, "async_sweep(weights, state, order)"
@@ -82,17 +66,17 @@ def check_async_sweep(async_sweep, *, hidden: bool = False) -> None:
             "the new state contains values other than -1 and +1: set each neuron to the sign "
             "of its field (and keep it when the field is exactly 0).",
         )
-        expected = _reference_sweep(weights, state_before, order)
+        expected = outcome["expected"]
         same = np.array_equal(new_state, expected)
         # specific diagnoses first: they explain an energy increase better than its sign
-        if not same and np.array_equal(new_state, _stale_field_sweep(weights, state_before, order)):
+        if not same and np.array_equal(new_state, outcome["stale"]):
             fail(
                 "your sweep computes every field from the old state (all fields first, then the "
                 "updates: a synchronous step): in an asynchronous sweep each field h_i must use "
                 "the neurons already updated, so compute h_i inside the loop."
             )
         for at_zero, what in [("+1", "to +1"), ("-1", "to -1"), ("flip", "to the opposite sign")]:
-            if not same and np.array_equal(new_state, _tie_sweep(weights, state, order, at_zero)):
+            if not same and np.array_equal(new_state, outcome[at_zero]):
                 fail(
                     f"where a neuron's field is exactly 0 you set it {what}: the rule is to "
                     "keep its state when h_i = 0 (np.sign(0) is 0, and h >= 0 sends ties to +1)."
@@ -111,6 +95,21 @@ def check_async_sweep(async_sweep, *, hidden: bool = False) -> None:
             f"your last energy is {energies[-1]:.4f}, but -1/2 s^T W s of the state you return "
             f"is {final_energy:.4f}: record the energy after each update, E = -1/2 s^T W s.",
         )
+        if same:
+            reference = np.asarray(case["energies"])
+            off = np.flatnonzero(~np.isclose(energies, reference, rtol=1e-9, atol=1e-9))
+            if off.size:
+                k = int(off[0])
+                if np.allclose(energies[1:], reference[:-1], rtol=1e-9, atol=1e-9):
+                    fail(
+                        "your energies are those *before* each update (each equals the correct "
+                        "one of the step before): record the energy after each update, "
+                        "E = -1/2 s^T W s."
+                    )
+                fail(
+                    f"your energy after update {k + 1} is {energies[k]:.4f}, expected "
+                    f"{reference[k]:.4f}: record the energy after each update, E = -1/2 s^T W s."
+                )
         if not same:
             wrong = np.flatnonzero(new_state != expected)
             fail(

@@ -11,7 +11,7 @@ import numpy as np
 
 from memlab import plasticity as pl
 
-from ._common import as_array, fail, passed
+from ._common import as_array, fail, hidden_module, passed
 
 __all__ = ["check_oja_step", "check_invariant_update", "check_clamped_change"]
 
@@ -57,7 +57,7 @@ def check_oja_step(oja_step, *, hidden=False):
     """
     cases = [(0, 2, 200, 1e-2), (1, 3, 200, 5e-3)]
     if hidden:
-        cases += [(2, 4, 300, 1e-3), (3, 2, 500, 2e-2)]
+        cases += hidden_module("ch05").OJA_CASES
     for seed, n, t, eta in cases:
         x, w0 = _stream(seed, n, t)
         w0 = 0.5 * w0 / np.linalg.norm(w0)
@@ -120,7 +120,7 @@ def check_invariant_update(invariant_update, *, hidden=False):
     """
     cases = [(10, 2, 300, 1e-4, 6.0), (11, 3, 300, 5e-5, 3.0)]
     if hidden:
-        cases += [(12, 4, 400, 1e-4, 6.0), (13, 2, 400, 2e-4, 1.0)]
+        cases += hidden_module("ch05").INVARIANT_CASES
     for seed, n, t, eta, kappa in cases:
         x, w0 = _stream(seed, n, t)
         w0 = 1.3 * w0  # var(y) = 1.69 at the start, so m_bar != m_bar**2
@@ -184,11 +184,7 @@ def check_clamped_change(clamped_change, *, hidden=False):
     """
     params_list = [pl.VoltageRuleParams()]
     if hidden:
-        params_list.append(
-            pl.VoltageRuleParams(
-                tau_g=10.0, theta_plus=-50.0, theta_minus=-65.0, a_ltp=2.0, a_ltd=0.5
-            )
-        )
+        params_list += [pl.VoltageRuleParams(**kw) for kw in hidden_module("ch05").CLAMP_PARAMS]
     dt = 0.1
     for params in params_list:
         for u in (-75.0, -68.5, -66.0, -60.0, -56.0, -52.0, -40.0):

@@ -4,34 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import as_array, fail, passed, require
-
-
-def _reference(weights, log_p_particles, log_p_prior, p_change):
-    log_w = np.log(weights) + np.logaddexp(
-        np.log1p(-p_change) + log_p_particles, np.log(p_change) + log_p_prior
-    )
-    w = np.exp(log_w - log_w.max())
-    return w / w.sum()
+from ._common import as_array, fail, hidden_module, load_cases, passed, require
 
 
 def check_particle_weights(particle_weights, *, hidden: bool = False) -> None:
     """Check ``particle_weights(weights, log_p_particles, log_p_prior, p_change)``.
 
     :math:`w_i' \\propto w_i[(1-p_c)P(y;\\pi_i) + p_c P(y;\\pi^{(0)})]`, normalised, and finite
-    when every probability underflows in double precision.
+    when every probability underflows in double precision. The visible cases and their expected
+    weights are stored in ``data/ch07_pf.json``; the reference update lives with the hidden
+    cases, which only the grader has.
     """
-    rng = np.random.default_rng(7)
-    cases = [
-        (np.array([0.5, 0.3, 0.2]), np.array([-1.0, -3.0, -0.5]), -2.0, 0.1),
-        (rng.dirichlet(np.ones(20)), rng.normal(-2, 1, 20), -1.5, 0.01),
-    ]
+    cases = load_cases("ch07_pf")
     if hidden:
-        cases += [
-            (np.full(5, 0.2), np.full(5, -3.0), -3.0, 0.5),
-            (rng.dirichlet(np.ones(50)), rng.normal(-5, 3, 50), -8.0, 0.2),
-        ]
-    for weights, log_p, log_p0, p_c in cases:
+        cases += hidden_module("ch07").hidden_cases()
+    for case in cases:
+        weights = np.array(case["weights"])
+        log_p, log_p0 = np.array(case["log_p_particles"]), case["log_p_prior"]
+        p_c = case["p_change"]
         before = weights.copy()
         new = particle_weights(weights, log_p, log_p0, p_c)
         require(
@@ -39,7 +29,7 @@ def check_particle_weights(particle_weights, *, hidden: bool = False) -> None:
             "particle_weights changed the weights it was given: return new weights instead.",
         )
         new = as_array(new, "the new weights", shape=weights.shape)
-        expected = _reference(weights, log_p, log_p0, p_c)
+        expected = np.array(case["expected"])
         if np.all(new <= 0) and np.allclose(np.exp(new), expected, rtol=1e-8, atol=1e-12):
             fail(
                 "you return the logarithms of the new weights: exponentiate them "
@@ -55,8 +45,7 @@ def check_particle_weights(particle_weights, *, hidden: bool = False) -> None:
             f"your weights sum to {new.sum():.4g}: divide by their sum to normalise.",
         )
         if not np.allclose(new, expected, rtol=1e-8, atol=1e-12):
-            swapped = _reference(weights, log_p, log_p0, 1 - p_c)
-            if np.allclose(new, swapped, rtol=1e-8):
+            if np.allclose(new, case["swapped"], rtol=1e-8):
                 fail(
                     "your weights use p_c and 1 - p_c the wrong way round: a particle keeps its "
                     "belief with probability 1 - p_c and restarts from the prior with p_c."
@@ -68,7 +57,9 @@ def check_particle_weights(particle_weights, *, hidden: bool = False) -> None:
                 f"{new[j]:.10g}, expected {expected[j]:.10g}): remember that log_p_particles "
                 "and log_p_prior are logarithms, and to multiply by the old weights."
             )
-    weights, log_p, log_p0, p_c = cases[0]
+    first = cases[0]
+    weights, log_p = np.array(first["weights"]), np.array(first["log_p_particles"])
+    log_p0, p_c = first["log_p_prior"], first["p_change"]
     tiny = particle_weights(weights, log_p - 2000.0, log_p0 - 2000.0, p_c)
     tiny = np.asarray(tiny, dtype=float)
     require(
@@ -78,7 +69,7 @@ def check_particle_weights(particle_weights, *, hidden: bool = False) -> None:
         "(the log-sum-exp trick).",
     )
     require(
-        np.allclose(tiny, _reference(weights, log_p, log_p0, p_c), rtol=1e-8),
+        np.allclose(tiny, first["expected"], rtol=1e-8),
         "with log-probabilities near -2000 your weights change: they should not, since every "
         "probability is scaled by the same factor.",
     )

@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from . import build as builder
@@ -81,6 +82,8 @@ def api(course: Path, *, run_every_cell: bool = False):
     from traitlets.config.loader import PyFileConfigLoader
 
     with_environment_on_path()
+    # nbgrader's own use of SQLAlchemy (its command line hides these)
+    warnings.filterwarnings("ignore", message="Object of type <Submitted")
     course = _course(course)
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     config.CourseDirectory.root = str(course)
