@@ -608,3 +608,35 @@ def test_checks_without_the_hidden_package_run_visible_cases_and_say_why_not_hid
         assert "Correct:" in capsys.readouterr().out
         with pytest.raises(ExerciseFailure, match="hidden tests of ch0.* are not installed"):
             attempt(label, nb.cells[ex.solutions[0]].source, "hidden")
+
+
+def test_instructors_page_agrees_with_the_chapters():
+    """One row per exercise, in its chapter; "code" exactly for coding exercises; the stars of
+    the exercise's title."""
+    text = (course_cli.REPO / "instructors.md").read_text()
+    rows = {
+        label: (int(chapter), kind.strip(), stars)
+        for chapter, label, kind, stars in re.findall(
+            r"^\| (\d+) \| \{ref\}`(\S+)` \| ([^|]+) \| ([★]+) \|$", text, re.M
+        )
+    }
+    problems = []
+    for path in CHAPTERS:
+        nb = nbformat.read(path, as_version=4)
+        coding = builder.coding_exercises(nb)
+        markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        for title, label in re.findall(r"\{exercise\}[ \t]*([^\n]*)\n:label: (\S+)", markdown):
+            if label not in rows:
+                problems.append(f"{label} ({path.name}) has no row in instructors.md")
+                continue
+            chapter, kind, stars = rows[label]
+            if chapter != int(path.name[:2]):
+                problems.append(f"{label}: listed under chapter {chapter}")
+            if (kind == "code") != (label in coding):
+                problems.append(f"{label}: listed as {kind!r}")
+            in_title = re.search(r"\(([★]+)\)\s*$", title)
+            if in_title is None:
+                problems.append(f"{label}: no difficulty in its title {title!r} (add ({stars}))")
+            elif in_title.group(1) != stars:
+                problems.append(f"{label}: {in_title.group(1)} in the title, {stars} in the table")
+    assert not problems, "\n".join(problems)
