@@ -55,6 +55,7 @@ from memlab._common import flip_k_bits, random_pm1
 from memlab._validation import (
     check_bool,
     check_finite_float,
+    check_finite_result,
     check_generator,
     check_nonneg_int,
     check_option,
@@ -62,6 +63,7 @@ from memlab._validation import (
     check_positive_float,
     check_positive_int,
     check_real_array,
+    check_size,
 )
 
 __all__ = [
@@ -453,7 +455,9 @@ def gram_matrix(kernel, patterns) -> np.ndarray:
     """
     kernel = _check_kernel(kernel)
     x = check_real_array(patterns, "patterns", ndim=2)
-    return kernel._gram(x, x)
+    gram = kernel._gram(x, x)
+    check_finite_result(gram, "the Gram matrix", "the patterns are too large (overflow)")
+    return gram
 
 
 # --------------------------------------------------------------------------
@@ -706,11 +710,35 @@ def _factor_or_psd(gram):
 
 
 def _check_model(model) -> KernelMemory:
+    """A validated ``KernelMemory``: its fields are checked before any kernel reads them.
+
+    ``patterns`` (P, N), ``targets`` (P, N_out) and ``coef`` (P, N_out) finite real arrays, a
+    ``Kernel`` (SDM addresses with N columns), a known ``method``, boolean flags (``binary``
+    only with -1/+1 targets) and a real ``condition`` (NaN when not computed).
+    """
     if not isinstance(model, KernelMemory):
         raise TypeError(
             f"model must be a KernelMemory returned by fit(); got {type(model).__name__}"
         )
-    return model
+    x = check_real_array(model.patterns, "model.patterns", ndim=2)
+    y = check_real_array(model.targets, "model.targets", shape=(x.shape[0], None))
+    coef = check_real_array(model.coef, "model.coef", shape=y.shape)
+    kernel = _check_kernel(model.kernel)
+    if kernel.kind == "sdm" and np.shape(kernel.addresses)[1:] != (x.shape[1],):
+        raise ValueError(
+            f"model.kernel's SDM addresses must have N={x.shape[1]} columns (the patterns' "
+            f"N); got shape {np.shape(kernel.addresses)}"
+        )
+    method = check_option(model.method, "model.method", _METHODS)
+    self_input = check_bool(model.self_input, "model.self_input")
+    binary = check_bool(model.binary, "model.binary")
+    if binary and not np.all(np.abs(y) == 1.0):
+        raise ValueError("model.binary is True but model.targets are not all -1/+1")
+    if isinstance(model.condition, (bool, np.bool_)) or not isinstance(
+        model.condition, (float, int, np.floating, np.integer)
+    ):
+        raise TypeError(f"model.condition must be a real number; got {model.condition!r}")
+    return KernelMemory(x, y, kernel, coef, method, self_input, binary, float(model.condition))
 
 
 def _states(model: KernelMemory, states, name="states") -> tuple[np.ndarray, bool]:
@@ -914,6 +942,7 @@ def fields(model, states) -> np.ndarray:
     model = _check_model(model)
     s, single = _states(model, states)
     out = _fields(model, s)
+    check_finite_result(out, "the fields", "the states or the patterns are too large (overflow)")
     return out[0] if single else out
 
 
@@ -974,6 +1003,7 @@ def recall(model, cues, n_steps=30) -> np.ndarray:
             new = np.where(h > tie, 1.0, np.where(h < -tie, -1.0, s[active]))
         else:
             new = h
+        check_finite_result(h, "the fields", "the cues or the patterns are too large (overflow)")
         changed = np.any(new != s[active], axis=1)
         s[active] = new
         active = active[changed]
@@ -1121,17 +1151,22 @@ def fixed_point_jacobians(model, indices=None) -> np.ndarray:
     ):
         raise ValueError("indices must be pattern indices in [0, P-1]")
     pts = x[idx]
+    check_size((pts.shape[0], x.shape[0], x.shape[1]), "the Jacobians (m, P, N)", copies=2)
     if k.kind == "rbf":
         kv = k._gram(x, pts)  # (P, m)
         diff = x[None, :, :] - pts[:, None, :]  # (m, P, N)
-        return np.einsum("vi,vm,mvj->mij", model.coef, kv, diff) / k.length_scale**2
+        jac = np.einsum("vi,vm,mvj->mij", model.coef, kv, diff) / k.length_scale**2
+        check_finite_result(jac, "the Jacobians", "the patterns are too large (overflow)")
+        return jac
     if k.kind == "dot":
         n = x.shape[1]
         scale = 1.0 / n if k.scale is None else k.scale
         u = x @ pts.T
         h = 1e-6 * max(1.0, float(np.max(np.abs(u))))
         deriv = (k.dot_profile(u + h, n) - k.dot_profile(u - h, n)) / (2 * h)
-        return scale * np.einsum("vi,vm,vj->mij", model.coef, deriv, x)
+        jac = scale * np.einsum("vi,vm,vj->mij", model.coef, deriv, x)
+        check_finite_result(jac, "the Jacobians", "the patterns are too large (overflow)")
+        return jac
     raise ValueError(f"fixed_point_jacobians supports RBF and dot-product kernels, not {k.name!r}")
 
 
@@ -1162,6 +1197,7 @@ def spherical_patterns(n_patterns, n_neurons, *, rng) -> np.ndarray:
     check_generator(rng)
     p = check_positive_int(n_patterns, "n_patterns")
     n = check_positive_int(n_neurons, "n_neurons", minimum=2)
+    check_size((p, n), "the patterns (n_patterns, n_neurons)", copies=2)
     z = rng.standard_normal((p, n))
     return z / np.linalg.norm(z, axis=1, keepdims=True)
 
@@ -1188,6 +1224,7 @@ def random_addresses(n_addresses, n_neurons, *, rng) -> np.ndarray:
     check_generator(rng)
     m = check_positive_int(n_addresses, "n_addresses")
     n = check_positive_int(n_neurons, "n_neurons", minimum=2)
+    check_size((m, n), "the addresses (n_addresses, n_neurons)", itemsize=1)
     return random_pm1((m, n), rng)
 
 
@@ -1312,17 +1349,31 @@ def sdm_expected_kernel(distance, n_neurons, n_addresses, radius) -> np.ndarray:
     m = check_positive_int(n_addresses, "n_addresses")
     r = check_nonneg_int(radius, "radius")
     d = np.asarray(distance)
-    if not np.issubdtype(d.dtype, np.integer) or np.any(d < 0) or np.any(d > n):
+    if d.dtype == np.bool_ or not np.issubdtype(d.dtype, np.integer):
+        raise TypeError(f"distance must be integer(s) in [0, N]; got dtype {d.dtype}")
+    if np.any(d < 0) or np.any(d > n):
         raise ValueError(f"distance must be integer(s) in [0, N] = [0, {n}]")
+    r = min(r, n)  # every radius >= N activates every location
+    # only a <= r and b <= r contribute (a + b <= r): the sum has at most (r + 1)^2 terms
+    terms = d.size * (r + 1) ** 2
+    if terms > 10**7:
+        raise ValueError(
+            f"sdm_expected_kernel sums about {terms:.3g} binomial terms for radius={r} and "
+            f"{d.size} distance(s), more than the limit of 1e7; use a smaller radius"
+        )
     out = np.empty(d.shape)
     for idx, dd in np.ndenumerate(d):
         dd = int(dd)
         count = 0
-        for a in range(dd + 1):
-            for b in range(n - dd + 1):
+        for a in range(min(dd, r) + 1):
+            for b in range(min(n - dd, r) + 1):
                 if a + b <= r and dd - a + b <= r:
                     count += math.comb(dd, a) * math.comb(n - dd, b)
-        out[idx] = m * count / 2**n
+        if n <= 4096:
+            out[idx] = m * count / 2**n
+        else:  # 2**n itself would be a huge integer: scale count * m by 2**-n in floating point
+            shift = max((m * count).bit_length() - 64, 0)
+            out[idx] = math.ldexp(float((m * count) >> shift), shift - n)
     return out
 
 
@@ -1384,6 +1435,7 @@ def sdm_shared_locations(addresses, radius, states, partners) -> np.ndarray:
             f"states and partners must have the same shape (B, N) or (N,) with N={a.shape[1]}; "
             f"got {xs.shape} and {ys.shape}"
         )
+    r = min(r, a.shape[1])  # every radius >= N activates every location
     out = _shared_locations(a, np.atleast_2d(xs), np.atleast_2d(ys), a.shape[1] - 2 * r)
     return out if xs.ndim == 2 else out[0]
 
@@ -1441,7 +1493,16 @@ def separation_capacity_median(n_neurons, overlap) -> float:
         The birthday estimate of the median capacity :math:`P`.
     """
     q = cap_probability(overlap, n_neurons)
+    if q == 0.0:
+        raise ValueError(
+            f"the median capacity for n_neurons={n_neurons}, overlap={overlap} exceeds the "
+            f"floating-point range (the cap probability q_N(c) underflows to 0)"
+        )
     return float(0.5 + math.sqrt(0.25 + 2.0 * math.log(2.0) / q))
+
+
+# Largest expected work (multiply-adds) of separation_capacity: about 10 s on one core.
+_SEPARATION_WORK = 2e10
 
 
 def separation_capacity(n_neurons, overlap, *, rng, max_patterns=100_000, chunk=512) -> int:
@@ -1463,6 +1524,13 @@ def separation_capacity(n_neurons, overlap, *, rng, max_patterns=100_000, chunk=
     chunk : int, optional
         Patterns drawn per batch (default 512); the random stream depends on it.
 
+    Raises
+    ------
+    ValueError
+        If the run would take more than about ``2e10`` multiply-adds (about ``P^2 N / 2`` for
+        ``P`` patterns drawn, ``P`` up to four times the median capacity or ``max_patterns``):
+        e.g. ``N = 200, c = 0.5`` with the default ``max_patterns``.
+
     Returns
     -------
     int
@@ -1477,6 +1545,22 @@ def separation_capacity(n_neurons, overlap, *, rng, max_patterns=100_000, chunk=
         raise ValueError(f"overlap must lie in (-1, 1); got {c}")
     max_patterns = check_positive_int(max_patterns, "max_patterns", minimum=2)
     chunk = check_positive_int(chunk, "chunk")
+    check_size((chunk, n + chunk), "one chunk of patterns and its overlaps", copies=3)
+    # bounded cost: refuse runs expected to need more than _SEPARATION_WORK multiply-adds
+    expected = max_patterns
+    if c >= 0.0:
+        q = cap_probability(c, n)
+        if q > 0.0:
+            expected = min(max_patterns, 4.0 * (0.5 + math.sqrt(0.25 + 2.0 * math.log(2.0) / q)))
+    work = (expected + chunk) ** 2 * n / 2.0
+    if work > _SEPARATION_WORK:
+        raise ValueError(
+            f"separation_capacity(n_neurons={n}, overlap={c}) would draw up to about "
+            f"{expected:.3g} patterns (the median capacity, see separation_capacity_median, "
+            f"is large), about {work:.2g} multiply-adds; lower max_patterns (at most "
+            f"{int(math.sqrt(2.0 * _SEPARATION_WORK / n)):d} for this N) or the overlap, or "
+            f"use separation_capacity_median"
+        )
     stored = np.empty((0, n))
     while stored.shape[0] < max_patterns:
         new = spherical_patterns(chunk, n, rng=rng)
