@@ -640,3 +640,13 @@ def test_instructors_page_agrees_with_the_chapters():
             elif in_title.group(1) != stars:
                 problems.append(f"{label}: {in_title.group(1)} in the title, {stars} in the table")
     assert not problems, "\n".join(problems)
+
+
+def test_every_coding_exercise_has_a_typical_mistake_in_the_answer_table():
+    """CONTRIBUTING.md: one typical mistake per rule the exercise states, in test_exercises.py's
+    ANSWERS, rejected by the visible check with the intended message (that test runs them)."""
+    from test_exercises import ANSWERS, CHAPTER_OF
+
+    with_mistakes = {a.label for a in ANSWERS if a.mistake is not None and a.runs == "visible"}
+    missing = sorted(set(CHAPTER_OF) - with_mistakes)
+    assert not missing, f"coding exercises without a typical mistake caught visibly: {missing}"
