@@ -13,7 +13,7 @@
   student added, the answers and the checks, not the whole chapter;
 - ``autograde`` with :class:`RestoreHiddenTests` before nbgrader's ``OverwriteCells``: no false
   "checksum has changed" warning for test cells with hidden tests;
-- cell timeouts of 10 minutes.
+- cell timeouts of 10 minutes, and 60 s (not nbclient's 4 s) for a cell's last output.
 
 This module imports nbgrader: only the instructors' environment needs it.
 """
@@ -103,6 +103,9 @@ def configure(c, *, skip_chapter_cells: bool = True, timeout: int = 600) -> None
     c.ClearSolutions.code_stub = {"python": ""}
     c.ExecutePreprocessor.timeout = timeout
     c.Execute.timeout = timeout
+    # nbclient waits 4 s for a cell's last output after its reply, then fails the cell: on a
+    # loaded machine that fails correct submissions at random
+    c.Execute.iopub_timeout = 60
     c.GenerateAssignment.preprocessors = [
         p
         for p in GenerateAssignment.class_traits()["preprocessors"].default()
