@@ -1,26 +1,35 @@
-"""The assignment builder: student notebooks and nbgrader source notebooks from the chapters.
+"""The assignment builder, the instructors' course commands, and grading with nbgrader.
 
 Without executing anything:
 
 - every chapter follows the exercise convention (the builder's parser accepts it);
-- the student notebook has no solution, keeps prose and figures, and guards (``raises-exception``)
-  exactly the check cells and the cells that use an answer;
-- the builder's pieces (solution regions, pen-and-paper solutions, convention errors).
+- the student notebook has no solution, keeps prose and figures, is plain Jupyter Markdown (no
+  MyST directive or role left, a heading per exercise), and guards (``raises-exception``) exactly
+  the check cells and the cells that use an answer;
+- the builder's pieces (solution regions, pen-and-paper solutions, MyST to Markdown, convention
+  errors); the course commands' refusals and file naming (``collect``);
+- instructors.md agrees with the chapters; every coding exercise has a typical mistake in
+  test_exercises.ANSWERS; hidden cases and references are left out of the built package, the
+  stored visible cases are what the hidden modules compute, and without the hidden package the
+  visible checks work and ``hidden=True`` says why it cannot.
 
 With nbgrader (marker ``assignments``), one course directory per chapter, each chapter executed
-once: ``generate_assignment``, then one ``autograde`` of two submissions:
+once: ``generate_assignment``, then ``autograde`` of two submissions:
 
-- ``stubs``: the released notebook as it is. nbgrader executes it top to bottom, every cell, and
-  keeps going after errors: this is the execution of the student notebook (the two differ only in
-  the message of the stubs' ``NotImplementedError``, and in the hidden tests, which run only after a
-  visible check passed; a test below compares them cell by cell). From its outputs: the student
-  notebook runs with only the guarded cells failing, each with ``NotImplementedError``, and no
-  check passes without an answer; the stubs score zero.
-- ``solved``: the setup cell, our solutions and the graded check cells only. Grading needs nothing
-  else: the checks call only the exercise's function (test_exercises.py checks that), and nbval
-  already executes every chapter with our solutions in place and compares the check cells'
-  outputs. nbgrader puts the hidden tests back and grades: full marks, every check (visible and
-  hidden) prints its ``Correct:`` line.
+- ``stubs``: the released notebook as it is, graded running every cell. nbgrader executes it top
+  to bottom and keeps going after errors: this is the execution of the student notebook (the two
+  differ only in the hidden tests, which run only after a visible check passed; a test below
+  compares them cell by cell). From its outputs: the student notebook runs with only the guarded
+  cells failing, each with ``NotImplementedError``, and no check passes without an answer; the
+  stubs score zero.
+- ``solved``: the released notebook with our solutions, graded as a course grades it (the
+  chapter's simulations skipped, memlab.exercises.grading): full marks, every check (visible and
+  hidden) prints its ``Correct:`` line, and no skipped cell ran.
+
+The released notebook keeps the figures and the stubs' messages and has no instructors' banner.
+``test_course_end_to_end_with_two_students`` runs the instructors' path of instructors.md on
+Chapter 1: course, release, collect, autograde, export, with one student who answers correctly
+in another style than ours and one who makes typical mistakes.
 """
 
 from __future__ import annotations
