@@ -434,6 +434,7 @@ def test_recovery_curve_tolerance_marks_the_plateau():
     assert m_bar[first] >= best - 0.01 and np.all(m_bar[:first] < best - 0.01)
     assert m_bar[last] >= best - 0.01 and np.all(m_bar[last + 1 :] < best - 0.01)
     assert np.isfinite(curve.m_bar_max_se[0]) and np.isfinite(curve.t_opt_se[0])
+    assert np.isfinite(curve.t_opt_last_se[0])
     with pytest.raises(ValueError, match="n_repeats"):
         dmft.transient_recovery_curve(
             1, G, 0.14, [0.6], 0.25, 5, 200, rng=np.random.default_rng(0), n_repeats=0

@@ -154,9 +154,9 @@ class RecoveryCurve(NamedTuple):
         Last step within ``tolerance`` of the maximum: ``t_opt .. t_opt_last`` is the plateau
         of near-optimal readout times (``t_opt_last = T`` means still near the maximum at the
         end of the window).
-    m_bar_max_se, t_opt_se : numpy.ndarray
-        Standard errors of ``m_bar_max`` and ``t_opt`` (in steps) over the ``n_repeats``
-        independent solves (NaN for ``n_repeats = 1``).
+    m_bar_max_se, t_opt_se, t_opt_last_se : numpy.ndarray
+        Standard errors of ``m_bar_max``, ``t_opt`` and ``t_opt_last`` (in steps) over the
+        ``n_repeats`` independent solves (NaN for ``n_repeats = 1``).
     m_bar : numpy.ndarray, shape (len(init_overlaps), T+1)
         :math:`\bar m(t)`, mean over the repeats.
     """
@@ -169,6 +169,7 @@ class RecoveryCurve(NamedTuple):
     m_bar_max_se: np.ndarray
     t_opt_se: np.ndarray
     m_bar: np.ndarray
+    t_opt_last_se: np.ndarray
 
 
 # --------------------------------------------------------------------------
@@ -732,7 +733,7 @@ def transient_recovery_curve(
     -------
     RecoveryCurve
         ``(init_overlaps, m_bar_init, m_bar_max, t_opt, t_opt_last, m_bar_max_se, t_opt_se,
-        m_bar)``.
+        m_bar, t_opt_last_se)``.
     """
     arr = np.atleast_1d(np.asarray(init_overlaps))
     if arr.ndim != 1 or arr.size == 0:
@@ -749,12 +750,12 @@ def transient_recovery_curve(
     mean = traj.mean(axis=0)
     summary = np.array([_readout(mean[k], tolerance) for k in range(k_all)])
     per_repeat = np.array(
-        [[_readout(traj[r, k], tolerance)[:2] for k in range(k_all)] for r in range(n_repeats)]
+        [[_readout(traj[r, k], tolerance) for k in range(k_all)] for r in range(n_repeats)]
     )
     if n_repeats > 1:
         se = per_repeat.std(axis=0, ddof=1) / math.sqrt(n_repeats)
     else:
-        se = np.full((k_all, 2), np.nan)
+        se = np.full((k_all, 3), np.nan)
     return RecoveryCurve(
         overlaps,
         mean[:, 0].copy(),
@@ -764,4 +765,5 @@ def transient_recovery_curve(
         se[:, 0],
         se[:, 1],
         mean,
+        se[:, 2],
     )
