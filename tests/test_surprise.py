@@ -721,7 +721,7 @@ def _smile_reference(y, m, *, sigma=None, alpha0=None):
                 prec = lam / sigma**2 + (1 - lam) / v
                 return (lam * yt / sigma**2 + (1 - lam) * mu / v) / prec, 1 / prec
 
-            f = lambda lam: kl_gauss(*mix(lam), mu, v) - bound  # noqa: E731
+            f = lambda lam, mu=mu, v=v, bound=bound: kl_gauss(*mix(lam), mu, v) - bound  # noqa: E731
             lam = 0.0 if bound <= 0 else (1.0 if f(1.0) <= 0 else brentq(f, 0, 1, xtol=1e-14))
             mu, v = mix(lam)
             out.append(mu)
@@ -732,7 +732,7 @@ def _smile_reference(y, m, *, sigma=None, alpha0=None):
         beta[yt] += 1
         scc, bmax = kl_dir(alpha, beta), kl_dir(beta, alpha)
         bound = m * scc / (1 + m * scc) * bmax
-        f = lambda lam: kl_dir(lam * beta + (1 - lam) * alpha, alpha) - bound  # noqa: E731
+        f = lambda lam, a=alpha, b=beta, bound=bound: kl_dir(lam * b + (1 - lam) * a, a) - bound  # noqa: E731
         lam = 0.0 if bound <= 0 else (1.0 if f(1.0) <= 0 else brentq(f, 0, 1, xtol=1e-14))
         alpha = lam * beta + (1 - lam) * alpha
         out.append(alpha / alpha.sum())
@@ -885,3 +885,19 @@ def test_var_smile_at_published_m_star():
     pub = su.published_mse("gaussian", "smileextended")[(1.0, 0.1)]
     sem = np.std(deltas, ddof=1) / 2
     assert abs(np.mean(deltas) - pub) < max(0.05 * pub, 3 * sem), (np.mean(deltas), sem, pub)
+
+
+def test_combine_comparisons():
+    kw = dict(n_steps=500, tune_seeds=(0,), eval_seeds=(1, 2), n_grid=3, n_refine=0)
+    a = su.compare_learners("gaussian", [(1.0, 0.1)], ["MP1", "Leaky"], **kw)
+    b = su.compare_learners("gaussian", [(2.0, 0.05)], ["MP1", "Leaky"], **kw)
+    both = su.compare_learners("gaussian", [(1.0, 0.1), (2.0, 0.05)], ["MP1", "Leaky"], **kw)
+    joined = su.combine_comparisons(a, b)
+    assert joined.cells == both.cells
+    for field in ("delta_mse", "delta_sem", "exact_mse", "parameters"):
+        assert_allclose(getattr(joined, field), getattr(both, field), rtol=1e-13)
+    c = su.compare_learners("gaussian", [(1.0, 0.1)], ["MP1"], **kw)
+    with pytest.raises(ValueError, match="differ"):
+        su.combine_comparisons(a, c)
+    with pytest.raises(ValueError, match="at least one"):
+        su.combine_comparisons()

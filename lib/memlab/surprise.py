@@ -96,6 +96,7 @@ __all__ = [
     "PAPER_ALGORITHMS",
     "Comparison",
     "compare_learners",
+    "combine_comparisons",
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -2182,3 +2183,50 @@ def _check_seeds(seeds, name):
     if len(set(out)) != len(out) or any(s < 0 for s in out):
         raise ValueError(f"{name} must be distinct non-negative integers; got {out}")
     return out
+
+
+def combine_comparisons(*results) -> Comparison:
+    """Join :class:`Comparison` results of one task over different cells.
+
+    The results must share the task, the algorithms and the seeds (for example two
+    calls of :func:`compare_learners` with different ``n_steps`` for frequent and for
+    rare changes); the cells are concatenated in the order given.
+
+    Parameters
+    ----------
+    *results : Comparison
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    ValueError
+        If no result is given or they differ in task, algorithms or seeds.
+    """
+    if not results:
+        raise ValueError("combine_comparisons needs at least one Comparison")
+    first = results[0]
+    for r in results:
+        if not isinstance(r, Comparison):
+            raise TypeError(f"expected Comparison results; got {type(r).__name__}")
+        if (r.task, r.algorithms, r.tune_seeds, r.eval_seeds) != (
+            first.task,
+            first.algorithms,
+            first.tune_seeds,
+            first.eval_seeds,
+        ):
+            raise ValueError("results differ in task, algorithms or seeds")
+
+    def cat(field, axis):
+        return np.concatenate([getattr(r, field) for r in results], axis=axis)
+
+    return first._replace(
+        cells=tuple(c for r in results for c in r.cells),
+        delta_mse=cat("delta_mse", 1),
+        delta_sem=cat("delta_sem", 1),
+        exact_mse=cat("exact_mse", 0),
+        exact_sem=cat("exact_sem", 0),
+        parameters=cat("parameters", 1),
+    )
