@@ -610,3 +610,109 @@ _COUNTERS = km.sdm_write(_ADDR, 3, _XI)
 def test_sdm_functions_validate_their_inputs(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---- basins of the RBF interpolation network (Chapter 4, section 4a) ---------------------------
+
+
+@pytest.mark.parametrize("ell", [1e-3, 0.02, 0.1, 0.2, 0.3])
+def test_rbf_basin_radius_solves_the_one_dimensional_map(ell):
+    a = km.rbf_basin_radius(ell)
+    assert a > 0
+    assert abs((1 - math.exp(-(a**2) / (2 * ell**2))) - a) < 1e-10 * max(a, 1e-12) + 1e-15
+    # every smaller error contracts, a slightly larger one grows
+    for b in np.linspace(0.01 * a, 0.99 * a, 7):
+        assert 1 - math.exp(-(b**2) / (2 * ell**2)) < b
+    b = 1.01 * a
+    assert 1 - math.exp(-(b**2) / (2 * ell**2)) > b
+
+
+def test_rbf_basin_radius_small_width_limit_and_norm():
+    for ell in (1e-4, 1e-3, 0.01):
+        assert km.rbf_basin_radius(ell) == pytest.approx(2 * ell**2, rel=1e-3)
+    # pattern norm r: a* ~ 2 l^2 / r
+    assert km.rbf_basin_radius(0.01, 3.0) == pytest.approx(2e-4 / 3, rel=1e-3)
+    assert km.rbf_basin_radius(0.5) == math.inf  # g(a) < a for all a: no finite root
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_measured_basin_radius_matches_theory_for_well_separated_patterns(seed):
+    """l = 0.1 with 200 unit patterns in N = 20 (nearest neighbours ~ 0.9 apart, K ~ I): the
+    measured radius along random directions agrees with rbf_basin_radius within 2 %."""
+    rng = np.random.default_rng(seed)
+    x = km.spherical_patterns(200, 20, rng=rng)
+    model = km.fit(x, km.rbf_kernel(0.1))
+    idx = np.arange(15)
+    radii = km.basin_radius(model, idx, rng.standard_normal((15, 20)), max_radius=0.05)
+    theory = km.rbf_basin_radius(0.1)
+    assert np.all(np.abs(radii / theory - 1) < 0.02)
+
+
+def test_basin_radius_vanishes_for_wide_kernels():
+    """l comparable to the spacing: an unstable fixed point has (almost) no basin, far below
+    the isolated-pattern radius 0.2 (a slowly growing error can stay below tol for 40 steps)."""
+    rng = np.random.default_rng(3)
+    x = km.spherical_patterns(400, 8, rng=rng)
+    model = km.fit(x, km.rbf_kernel(0.3))
+    rho = np.max(np.abs(np.linalg.eigvals(km.fixed_point_jacobians(model, np.arange(10)))), 1)
+    radii = km.basin_radius(model, np.arange(10), rng.standard_normal((10, 8)), max_radius=0.3)
+    assert np.sum(rho > 1.05) >= 5
+    assert np.all(radii[rho > 1.05] < 0.01 * km.rbf_basin_radius(0.3))
+
+
+def test_basin_radius_is_reproducible_and_does_not_modify_inputs():
+    rng = np.random.default_rng(5)
+    x = km.spherical_patterns(100, 10, rng=rng)
+    model = km.fit(x, km.rbf_kernel(0.15))
+    z = rng.standard_normal((5, 10))
+    z_copy = z.copy()
+    a = km.basin_radius(model, [0, 1, 2, 3, 4], z, max_radius=0.2)
+    b = km.basin_radius(model, np.arange(5), 3 * z, max_radius=0.2)  # only directions matter
+    assert np.array_equal(z, z_copy)
+    assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: km.rbf_basin_radius(0.0), ValueError, "length_scale"),
+        (lambda: km.rbf_basin_radius(float("nan")), ValueError, "length_scale"),
+        (lambda: km.rbf_basin_radius(0.1, -1.0), ValueError, "pattern_norm"),
+        (
+            lambda: km.basin_radius(
+                km.fit(pm1(np.random.default_rng(0), 3, 8), km.linear_kernel()),
+                [0],
+                np.ones((1, 8)),
+                max_radius=1.0,
+            ),
+            ValueError,
+            "continuous patterns",
+        ),
+        (
+            lambda: km.basin_radius(_RBF_MODEL, [0, 9], np.ones((2, 4)), max_radius=1.0),
+            ValueError,
+            "indices",
+        ),
+        (
+            lambda: km.basin_radius(_RBF_MODEL, [0], np.ones((2, 4)), max_radius=1.0),
+            ValueError,
+            "directions",
+        ),
+        (
+            lambda: km.basin_radius(_RBF_MODEL, [0], np.zeros((1, 4)), max_radius=1.0),
+            ValueError,
+            "non-zero",
+        ),
+        (
+            lambda: km.basin_radius(_RBF_MODEL, [0], np.ones((1, 4)), max_radius=0.0),
+            ValueError,
+            "max_radius",
+        ),
+    ],
+)
+def test_basin_functions_validate_their_inputs(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+_RBF_MODEL = km.fit(km.spherical_patterns(5, 4, rng=np.random.default_rng(2)), km.rbf_kernel(0.2))

@@ -48,7 +48,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.linalg as sla
 from numba import njit, prange
-from scipy.optimize import nnls
+from scipy.optimize import brentq, nnls
 from scipy.special import betainc
 
 from memlab._common import flip_k_bits, random_pm1
@@ -94,6 +94,8 @@ __all__ = [
     "cap_probability",
     "separation_capacity",
     "separation_capacity_median",
+    "rbf_basin_radius",
+    "basin_radius",
 ]
 
 _METHODS = ("interpolation", "svm", "hebbian", "regression")
@@ -1572,3 +1574,125 @@ def separation_capacity(n_neurons, overlap, *, rng, max_patterns=100_000, chunk=
             return min(stored.shape[0] + first, max_patterns)
         stored = np.vstack([stored, new])
     return max_patterns
+
+
+# --------------------------------------------------------------------------
+# basins of continuous memories
+# --------------------------------------------------------------------------
+
+
+def rbf_basin_radius(length_scale, pattern_norm=1.0) -> float:
+    r"""Basin radius of an isolated pattern of the RBF interpolation network (theory).
+
+    When the Gram matrix is close to the identity (patterns much farther apart than
+    :math:`\ell`), a cue at distance :math:`a` from pattern :math:`\mathbf x^\mu` has
+    :math:`K^{-1}\mathbf k \approx e^{-a^2/2\ell^2}\,\mathbf e_\mu`, so one step maps it to
+    :math:`e^{-a^2/2\ell^2}\mathbf x^\mu`, at distance
+
+    .. math:: a' = g(a) = r\,\bigl(1 - e^{-a^2/2\ell^2}\bigr),\qquad r = \lVert\mathbf x^\mu\rVert .
+
+    Iterating :math:`g` from :math:`a` converges to 0 exactly when :math:`a` lies below the
+    smallest positive root :math:`a^\ast` of :math:`g(a) = a`, the basin radius; for
+    :math:`\ell^2 \ll r^2`, :math:`a^\ast \approx 2\ell^2/r`.
+
+    Parameters
+    ----------
+    length_scale : float
+        Kernel width :math:`\ell > 0`.
+    pattern_norm : float
+        Norm :math:`r > 0` of the pattern (1 for unit patterns).
+
+    Returns
+    -------
+    float
+        :math:`a^\ast`, or ``inf`` if :math:`g(a) < a` for all :math:`a > 0` (no finite root:
+        an isolated pattern attracts every cue).
+    """
+    ell = check_positive_float(length_scale, "length_scale")
+    r = check_positive_float(pattern_norm, "pattern_norm")
+
+    def excess(a):
+        u = a / ell
+        return (r if u > 64.0 else r * -math.expm1(-0.5 * u * u)) - a
+
+    grid = np.linspace(0.0, r, 4097)[1:].tolist()
+    above = np.nonzero([excess(a) > 0 for a in grid])[0]
+    if above.size == 0:
+        return math.inf
+    hi = float(grid[above[0]])
+    # below a = 2 l^2 / r the map contracts (g(a) < a): the root lies above min(l^2, hi) / r
+    lo = min(ell * ell / r, float(grid[above[0] - 1]) if above[0] > 0 else hi)
+    if not excess(lo) < 0:
+        lo = 0.0
+    return float(brentq(excess, lo, hi, xtol=1e-300, rtol=1e-12))
+
+
+def basin_radius(model, indices, directions, *, max_radius, n_steps=40, tol=1e-3, n_bisect=14):
+    r"""Measured basin radius of stored patterns along given directions (continuous recall).
+
+    For pattern :math:`\mathbf x^\mu` and unit direction :math:`\mathbf z`, the cue
+    :math:`\mathbf x^\mu + a\,\mathbf z` counts as recalled when :func:`recall` (``n_steps``
+    steps) ends within ``tol`` of :math:`\mathbf x^\mu`.  The radius is found by bisection on
+    :math:`a \in [0, a_{\max}]`, assuming the recalled cues along the ray form an interval
+    starting at 0: the result is the largest recalled :math:`a` found, to within
+    :math:`a_{\max}/2^{n_{\rm bisect}}` (``max_radius`` if that cue is recalled, 0 if none).
+
+    Parameters
+    ----------
+    model : KernelMemory
+        An auto-associative network with continuous patterns (see :func:`fit`).
+    indices : array_like of int, shape (m,)
+        Indices of the stored patterns.
+    directions : array_like, shape (m, N)
+        One direction per index (normalised here to unit length).
+    max_radius : float
+        Upper end :math:`a_{\max} > 0` of the search.
+    n_steps : int
+        Recall steps per cue.
+    tol : float
+        Distance to the pattern below which a cue counts as recalled.
+    n_bisect : int
+        Bisection steps.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (m,)
+        The basin radius along each direction.
+    """
+    model = _check_model(model)
+    if model.binary:
+        raise ValueError("basin_radius needs continuous patterns; for binary models use flip_cues")
+    x = model.patterns
+    idx = np.atleast_1d(np.asarray(indices))
+    if (
+        idx.ndim != 1
+        or not np.issubdtype(idx.dtype, np.integer)
+        or np.any(idx < 0)
+        or np.any(idx >= x.shape[0])
+    ):
+        raise ValueError("indices must be a 1-d array of pattern indices in [0, P-1]")
+    z = check_real_array(directions, "directions", shape=(idx.size, x.shape[1]), copy=True)
+    norms = np.linalg.norm(z, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise ValueError("directions must be non-zero vectors")
+    z /= norms
+    a_max = check_positive_float(max_radius, "max_radius")
+    n_steps = check_positive_int(n_steps, "n_steps")
+    tol = check_positive_float(tol, "tol")
+    n_bisect = check_positive_int(n_bisect, "n_bisect")
+    targets = x[idx]
+
+    def recalled(a):
+        out = recall(model, targets + a[:, None] * z, n_steps)
+        return np.linalg.norm(out - targets, axis=1) < tol
+
+    lo = np.zeros(idx.size)
+    hi = np.full(idx.size, a_max)
+    top = recalled(hi)
+    lo[top] = a_max
+    for _ in range(n_bisect):
+        mid = 0.5 * (lo + hi)
+        ok = recalled(mid)
+        lo = np.where(ok, mid, lo)
+        hi = np.where(ok, hi, mid)
+    return np.where(top, a_max, lo)
