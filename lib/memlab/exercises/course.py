@@ -226,8 +226,13 @@ def autograde(
     results = {}
     for who in students:
         start, cpu = time.perf_counter(), _cpu_seconds()
-        _check(nbgrader.autograde(name, who, force=True, create=True), f"autograde of {who}")
+        result = _check(
+            nbgrader.autograde(name, who, force=True, create=True), f"autograde of {who}"
+        )
         seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+        for line in result.get("log", "").splitlines():
+            if "has changed" in line or "does not exist in the database" in line:
+                print(f"{who}: {line.strip()}")  # a test cell the student edited or deleted
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
             sub = gradebook.find_submission(name, who)
             results[who] = (sub.score, sub.max_score, seconds)
