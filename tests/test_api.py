@@ -32,6 +32,7 @@ MODULES = [
     "local_learning",
     "surprise",
     "images",
+    "populations",
     "glm_fitting",
 ]
 SHARED_PRIVATE = {"memlab._validation", "memlab._threads", "memlab._common"}

@@ -1,0 +1,237 @@
+"""Tests of memlab.populations: micro vs meso simulation, likelihood gradients, the neuLVM fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from memlab import populations as pp
+
+
+def _stationary_circuit(n):
+    """Weakly coupled circuit without metastability (stationary, asynchronous)."""
+    return pp.winner_take_all(n, self_coupling=8.0, cross_coupling=-8.0, bias=-3.5)
+
+
+@pytest.mark.parametrize("n", [50, 400])
+def test_micro_and_meso_agree_in_mean_and_variance(n):
+    c = _stationary_circuit(n)
+    micro = pp.simulate_micro(c, 40_000, rng=np.random.default_rng(11))
+    meso = pp.simulate_meso(c, 40_000, rng=np.random.default_rng(12))
+    for run in (micro, meso):
+        assert run.counts.shape == (40_000, 3)
+    a_mi, a_me = micro.counts[1000:] / n, meso.counts[1000:] / n
+    # mean activity within 3 % (each estimate has a relative error below 1 %)
+    assert np.allclose(a_mi.mean(0), a_me.mean(0), rtol=0.03)
+    # variance of the 1-ms activity within 8 %, and N * Var nearly size-independent
+    assert np.allclose(a_mi.var(0), a_me.var(0), rtol=0.08)
+
+
+def test_variance_scales_as_one_over_n():
+    v = []
+    for n in (50, 400):
+        meso = pp.simulate_meso(_stationary_circuit(n), 40_000, rng=np.random.default_rng(3))
+        v.append((meso.counts[1000:] / n).var(0).mean() * n)
+    assert v[0] == pytest.approx(v[1], rel=0.1)
+
+
+def test_uncoupled_rate_matches_dead_time_formula():
+    c = pp.make_circuit([400], [[0.0]], [-3.0])
+    p = float(pp.firing_probability(-3.0))
+    run = pp.simulate_micro(c, 20_000, rng=np.random.default_rng(0))
+    rate = run.counts.mean() / 400
+    assert rate == pytest.approx(p / (1 + c.refractory * p), rel=0.01)
+
+
+def test_micro_records_spikes_that_respect_refractoriness():
+    c = pp.winner_take_all(30)
+    run = pp.simulate_micro(c, 3000, rng=np.random.default_rng(1), n_record=5)
+    assert run.spikes.shape == (3000, 3, 5)
+    obs = pp.observe(run.spikes, c.refractory)  # raises if refractoriness is violated
+    assert np.all(obs.spike_counts <= run.counts)
+
+
+def test_micro_chunks_do_not_change_the_law():
+    # the long run crosses chunk borders; its mean equals a run of short independent pieces
+    c = pp.winner_take_all(2000, self_coupling=8.0, cross_coupling=-8.0, bias=-3.5)
+    long = pp.simulate_micro(c, 3000, rng=np.random.default_rng(2))
+    meso = pp.simulate_meso(c, 3000, rng=np.random.default_rng(2))
+    assert long.counts[100:].mean() == pytest.approx(meso.counts[100:].mean(), rel=0.02)
+
+
+def _small_problem(n=20, n_steps=300, seed=1):
+    c = pp.winner_take_all(n)
+    run = pp.simulate_micro(c, n_steps, rng=np.random.default_rng(seed), n_record=3)
+    obs = pp.observe(run.spikes, c.refractory)
+    jitter = np.random.default_rng(seed + 1).random((n_steps, 3)) * 0.5
+    z = np.clip(run.counts - obs.spike_counts + jitter, 0, n - 3)
+    return c, obs, z
+
+
+def test_latent_gradient_matches_finite_differences():
+    c, obs, z = _small_problem()
+    ll = pp.joint_log_likelihood(z, obs, c)
+    rng = np.random.default_rng(3)
+    for _ in range(12):
+        t, a = rng.integers(z.shape[0]), rng.integers(3)
+        e = 1e-5
+        zp, zm = z.copy(), z.copy()
+        zp[t, a] += e
+        zm[t, a] -= e
+        fd = pp.joint_log_likelihood(zp, obs, c).value - pp.joint_log_likelihood(zm, obs, c).value
+        assert fd / (2 * e) == pytest.approx(ll.grad_latent[t, a], rel=1e-4, abs=1e-6)
+
+
+def test_parameter_gradient_matches_finite_differences():
+    c, obs, z = _small_problem()
+    ll = pp.joint_log_likelihood(z, obs, c)
+    e = 1e-5
+    for a in range(3):
+        for b in range(3):
+            plus, minus = c.coupling.copy(), c.coupling.copy()
+            plus[a, b] += e
+            minus[a, b] -= e
+            fd = (
+                pp.joint_log_likelihood(z, obs, c._replace(coupling=plus)).value
+                - pp.joint_log_likelihood(z, obs, c._replace(coupling=minus)).value
+            ) / (2 * e)
+            assert fd == pytest.approx(ll.grad_coupling[a, b], rel=1e-4, abs=1e-6)
+        plus, minus = c.bias.copy(), c.bias.copy()
+        plus[a] += e
+        minus[a] -= e
+        fd = (
+            pp.joint_log_likelihood(z, obs, c._replace(bias=plus)).value
+            - pp.joint_log_likelihood(z, obs, c._replace(bias=minus)).value
+        ) / (2 * e)
+        assert fd == pytest.approx(ll.grad_bias[a], rel=1e-4, abs=1e-6)
+
+
+def test_all_observed_map_equals_empirical_activity():
+    c = pp.winner_take_all(40)
+    run = pp.simulate_micro(c, 2000, rng=np.random.default_rng(4), n_record=40)
+    obs = pp.observe(run.spikes, c.refractory)
+    z = pp.map_latent(obs, c)
+    assert np.all(z == 0)
+    fit = pp.fit_neulvm(obs, c, n_iter=1)
+    assert np.array_equal(fit.activity * 40, run.counts)
+
+
+def test_most_observed_map_close_to_empirical_activity():
+    c = pp.winner_take_all(200)
+    run = pp.simulate_micro(c, 3000, rng=np.random.default_rng(6), n_record=180)
+    obs = pp.observe(run.spikes, c.refractory)
+    z = pp.map_latent(obs, c)
+    act = (z + obs.spike_counts) / 200
+    true = run.counts / 200
+    err = np.abs(act - true).mean() / true.mean()
+    assert err < 0.1
+
+
+def test_em_never_decreases_the_joint_log_likelihood():
+    c = pp.winner_take_all()
+    run = pp.simulate_micro(c, 3000, rng=np.random.default_rng(8), n_record=3)
+    obs = pp.observe(run.spikes, c.refractory)
+    start = c._replace(coupling=np.zeros((3, 3)), bias=np.full(3, -4.0))
+    fit = pp.fit_neulvm(obs, start, n_iter=3)
+    assert fit.log_likelihood.shape == (7,)
+    assert np.all(np.diff(fit.log_likelihood) >= -1e-6 * np.abs(fit.log_likelihood[:-1]))
+
+
+@pytest.mark.slow
+def test_coupling_recovered_on_an_unused_seed():
+    # the chapter's tolerance: 10 observed neurons per population, 8 s of data; every sign
+    # right, mean relative error below 0.6 and no entry off by more than a factor of 2
+    c = pp.winner_take_all()
+    run = pp.simulate_micro(c, 8000, rng=np.random.default_rng(987), n_record=10)
+    obs = pp.observe(run.spikes, c.refractory)
+    start = c._replace(coupling=np.zeros((3, 3)), bias=np.full(3, -4.0))
+    fit = pp.fit_neulvm(obs, start, n_iter=5, smooth=10.0)
+    rel = np.abs(fit.circuit.coupling - c.coupling) / np.abs(c.coupling)
+    assert rel.mean() < 0.6
+    assert rel.max() < 1.0
+    assert np.all(np.sign(fit.circuit.coupling) == np.sign(c.coupling))
+
+
+def test_dwell_times():
+    counts = np.zeros((1000, 2))
+    counts[:300, 0] = 5
+    counts[300:700, 1] = 5
+    counts[700:, 0] = 5
+    counts[500:510, 0] = 50  # a short flicker is merged
+    d = pp.dwell_times(counts, [10, 10], smooth=2.0, min_dwell=50)
+    assert d.durations.tolist() == [400.0]
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"sizes": [-3, 10]}, ValueError),
+        ({"sizes": [0, 10]}, ValueError),
+        ({"sizes": [1.5, 10]}, TypeError),
+        ({"coupling": [[1.0, np.nan], [0.0, 0.0]]}, ValueError),
+        ({"coupling": [[1.0, 0.0]]}, ValueError),
+        ({"bias": [np.inf, 0.0]}, ValueError),
+        ({"bias": ["a", "b"]}, TypeError),
+        ({"tau_syn": -1.0}, ValueError),
+        ({"refractory": -1}, ValueError),
+        ({"dt": 0.0}, ValueError),
+    ],
+)
+def test_make_circuit_rejects_bad_input(kwargs, error):
+    args = {"sizes": [10, 10], "coupling": np.zeros((2, 2)), "bias": [-3.0, -3.0]}
+    args.update(kwargs)
+    sizes, coupling, bias = args.pop("sizes"), args.pop("coupling"), args.pop("bias")
+    with pytest.raises(error):
+        pp.make_circuit(sizes, coupling, bias, **args)
+
+
+def test_simulations_reject_bad_input():
+    c = pp.winner_take_all(10)
+    with pytest.raises(TypeError):
+        pp.simulate_micro(c, 10, rng=1)
+    with pytest.raises(TypeError):
+        pp.simulate_meso((1, 2), 10, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError):
+        pp.simulate_micro(c, 0, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError):
+        pp.simulate_micro(c, 10, rng=np.random.default_rng(0), n_record=11)
+    with pytest.raises(ValueError):
+        pp.simulate_meso(c, 10, rng=np.random.default_rng(0), inputs=np.zeros((9, 3)))
+    with pytest.raises(ValueError):
+        pp.simulate_meso(c, 10, rng=np.random.default_rng(0), inputs=np.full((10, 3), np.nan))
+
+
+def test_observe_rejects_bad_spike_trains():
+    with pytest.raises(ValueError, match="no spike"):
+        pp.observe(np.zeros((100, 3, 2), dtype=bool), 8)
+    with pytest.raises(ValueError):
+        pp.observe(np.full((10, 3, 2), 2), 0)
+    with pytest.raises(ValueError):
+        pp.observe(np.ones((10, 3)), 0)
+    with pytest.raises(TypeError):
+        pp.observe(np.full((10, 3, 2), 0.5), 0)
+    spikes = np.zeros((10, 1, 1), dtype=bool)
+    spikes[[2, 4], 0, 0] = True
+    with pytest.raises(ValueError, match="refractory"):
+        pp.observe(spikes, 3)
+
+
+def test_likelihood_rejects_mismatched_shapes_and_bad_latent():
+    c, obs, z = _small_problem()
+    with pytest.raises(ValueError):
+        pp.joint_log_likelihood(z[:-1], obs, c)
+    with pytest.raises(ValueError):
+        pp.joint_log_likelihood(-z - 1, obs, c)
+    with pytest.raises(ValueError):
+        pp.joint_log_likelihood(z + 100, obs, c)
+    with pytest.raises(ValueError):
+        pp.joint_log_likelihood(z, obs, pp.winner_take_all(20, n_pop=2))
+    with pytest.raises(TypeError):
+        pp.joint_log_likelihood(z, (1, 2, 3), c)
+    with pytest.raises(ValueError):
+        pp.firing_probability([np.nan])
+    p = pp.firing_probability(np.linspace(-100, 100, 11))
+    assert np.all((p >= 0) & (p <= 1))
