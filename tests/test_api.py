@@ -34,6 +34,7 @@ MODULES = [
     "images",
     "populations",
     "glm_fitting",
+    "landscape",
 ]
 SHARED_PRIVATE = {"memlab._validation", "memlab._threads", "memlab._common"}
 

@@ -895,7 +895,12 @@ def _damped_newton(fun, hess, theta, gtol, max_iter):
         for _ in range(60):
             trial = theta - vec @ (proj / (ev + shift + mu))
             new_value, new_grad = fun(trial)
-            if new_value <= value:
+            # accept downhill steps, and steps that shrink the gradient at a loss equal to
+            # rounding (near a minimum the loss differences fall below its precision)
+            if new_value <= value or (
+                new_value <= value + 1e-14 * abs(value) + 1e-300
+                and np.linalg.norm(new_grad) < np.linalg.norm(grad)
+            ):
                 break
             mu *= 4.0
         else:
