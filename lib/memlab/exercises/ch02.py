@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import dense
 from .. import hopfield as hf
-from ._common import as_array, fail, passed, require, unpack
+from ._common import as_array, fail, hidden_module, passed, require, unpack
 
 
 def _with_self_term(patterns, state, n):
@@ -28,7 +28,7 @@ def check_dense_difference(dense_difference, *, hidden: bool = False) -> None:
     """
     cases = [(12, 40, 1), (30, 25, 2)]
     if hidden:
-        cases += [(5, 64, 3), (50, 17, 4)]
+        cases += hidden_module("ch02").DENSE_DIFFERENCE_CASES
     for n_patterns, n_neurons, seed in cases:
         rng = np.random.default_rng(2000 + seed)
         patterns = hf.random_patterns(n_patterns, n_neurons, rng=rng)
@@ -64,7 +64,7 @@ def check_dense_difference(dense_difference, *, hidden: bool = False) -> None:
 
 def check_capacity_versus_gain(capacity_versus_gain, *, hidden: bool = False) -> None:
     """Check ``capacity_versus_gain(n, gains) -> (alpha_c array, list of limits)``."""
-    gains = np.array([1.5, 3.0]) if not hidden else np.array([1.2, 2.0, 4.5])
+    gains = np.array([1.5, 3.0]) if not hidden else np.array(hidden_module("ch02").GAINS)
     for n in (1, 2):
         alpha_c, limits = unpack(capacity_versus_gain(n, gains), 2, "capacity_versus_gain")
         alpha_c = as_array(alpha_c, "alpha_c", shape=gains.shape)

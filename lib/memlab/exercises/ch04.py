@@ -9,7 +9,7 @@ import numpy as np
 from memlab import kernel as km
 from memlab.hopfield import flip_bits, random_patterns
 
-from ._common import as_array, fail, passed, require
+from ._common import as_array, fail, hidden_module, passed, require
 
 __all__ = ["check_projector_weights", "check_kernel_step", "check_sdm_kernel"]
 
@@ -18,7 +18,7 @@ def check_projector_weights(projector_weights, *, hidden=False) -> None:
     """ch04-ex-projector: ``projector_weights(patterns) -> W`` (N, N), the projection rule."""
     cases = [(5, 20, 0), (12, 30, 1), (1, 8, 2)]
     if hidden:
-        cases += [(40, 64, 3), (3, 3, 4)]
+        cases += hidden_module("ch04").PROJECTOR_CASES
     for p, n, seed in cases:
         rng = np.random.default_rng(seed)
         xi = random_patterns(p, n, rng=rng)
@@ -66,7 +66,7 @@ def check_kernel_step(kernel_step, *, hidden=False) -> None:
         (20, 10, km.linear_kernel(), 2, 2),
     ]
     if hidden:
-        cases += [(32, 200, km.polynomial_kernel(3), 4, 3), (16, 40, km.rbf_kernel(2.0), 1, 4)]
+        cases += hidden_module("ch04").kernel_step_cases()
     for n, p, kernel, flips, seed in cases:
         rng = np.random.default_rng(seed)
         xi = random_patterns(p, n, rng=rng)
@@ -113,7 +113,7 @@ def check_sdm_kernel(sdm_kernel_closed_form, *, hidden=False) -> None:
     """ch04-ex-sdm-kernel: ``sdm_kernel_closed_form(d, n, m, r)`` = expected shared locations."""
     cases = [(16, 2000, 5), (12, 500, 3), (20, 10_000, 6)]
     if hidden:
-        cases += [(24, 10**6, 7), (8, 100, 2)]
+        cases += hidden_module("ch04").SDM_CASES
     for n, m, r in cases:
         for d in range(0, n + 1):
             got = sdm_kernel_closed_form(d, n, m, r)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import local_learning as ll
-from ._common import as_array, fail, passed, require, unpack
+from ._common import as_array, fail, hidden_module, passed, require, unpack
 
 
 def _rls_cases(hidden: bool):
     cases = [(5, 0), (12, 1)]
     if hidden:
-        cases += [(1, 2), (30, 3), (8, 4)]
+        cases += hidden_module("ch06").RLS_CASES
     for n, seed in cases:
         rng = np.random.default_rng(600 + seed)
         a = rng.normal(size=(n, n))
@@ -65,7 +65,7 @@ def check_rls_step(rls_step, *, hidden: bool = False) -> None:
 
 def check_reward_hebbian_update(reward_hebbian_update, *, hidden: bool = False) -> None:
     """Check ``reward_hebbian_update(r, z, z_bar, perf, perf_bar, eta) -> dw`` (shape (N,))."""
-    n_cases = 20 if hidden else 8
+    n_cases = hidden_module("ch06").REWARD_HEBBIAN_N_CASES if hidden else 8
     rng = np.random.default_rng(606)
     for k in range(n_cases):
         n = int(rng.integers(1, 30))
@@ -115,7 +115,7 @@ def check_clapp_local_update(clapp_local_update, *, hidden: bool = False) -> Non
 
     The reference is a central finite difference of :func:`memlab.local_learning.clapp_loss`.
     """
-    seeds = range(8) if not hidden else range(8, 40)
+    seeds = range(8) if not hidden else hidden_module("ch06").CLAPP_SEEDS
     for seed in seeds:
         w, wp, x_prev, x = _clapp_case(660 + seed)
         y = 1 if seed % 2 else -1
