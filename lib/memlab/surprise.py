@@ -1278,7 +1278,7 @@ def _smile_kl(kind, lam, p0, p1, p2, p3, a, b, tmp):  # pragma: no cover - numba
 
 
 @njit(cache=True)
-def _smile_root(kind, bound, p0, p1, p2, p3, a, b, tmp):  # pragma: no cover - numba
+def _smile_root(kind, bound, bmax, p0, p1, p2, p3, a, b, tmp):  # pragma: no cover - numba
     """``lam`` in [0, 1] with KL(geometric mixture(lam) || belief) = bound.
 
     ``kind`` 0: Gaussian (``p0, p1`` belief mean and variance, ``p2, p3`` target mean
@@ -1289,8 +1289,7 @@ def _smile_root(kind, bound, p0, p1, p2, p3, a, b, tmp):  # pragma: no cover - n
     """
     if bound <= 0.0:
         return 0.0
-    f1, _ = _smile_kl(kind, 1.0, p0, p1, p2, p3, a, b, tmp)
-    if f1 <= bound:
+    if bound >= bmax:  # the KL at lam = 1 is bmax = KL(target || belief)
         return 1.0
     lo, hi = 0.0, 1.0
     _, fisher0 = _smile_kl(kind, 0.0, p0, p1, p2, p3, a, b, tmp)
@@ -1332,7 +1331,7 @@ def _smile_gauss(y, var, mu0, sigma0, log_m, est, log_s, gam):  # pragma: no cov
         scc = _kl_gauss(mu, v, yt, var)  # confidence-corrected surprise
         bmax = _kl_gauss(yt, var, mu, v)
         g = m * scc / (1.0 + m * scc) if m < math.inf else 1.0
-        lam = _smile_root(0, g * bmax, mu, v, yt, var, dummy, dummy, dummy)
+        lam = _smile_root(0, g * bmax, bmax, mu, v, yt, var, dummy, dummy, dummy)
         # geometric mixture with N(theta; y, sigma^2): pseudo-count 1, sum y
         s = (1.0 - lam) * s + lam * yt
         nu = (1.0 - lam) * nu + lam
@@ -1356,7 +1355,7 @@ def _smile_cat(y, alpha0, log_m, est, log_s, gam):  # pragma: no cover - numba
         scc = _kl_dirichlet(alpha, beta)
         bmax = _kl_dirichlet(beta, alpha)
         g = m * scc / (1.0 + m * scc) if m < math.inf else 1.0
-        lam = _smile_root(1, g * bmax, 0.0, 0.0, 0.0, 0.0, alpha, beta, tmp)
+        lam = _smile_root(1, g * bmax, bmax, 0.0, 0.0, 0.0, 0.0, alpha, beta, tmp)
         asum = 0.0
         for j in range(kc):
             alpha[j] = (1.0 - lam) * alpha[j] + lam * beta[j]
