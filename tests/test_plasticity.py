@@ -501,3 +501,117 @@ def test_bap_attenuates_and_broadens_with_distance():
         widths.append(np.count_nonzero(u + 70.0 > 0.5 * (u.max() + 70.0)))
     assert peaks[0] == pytest.approx(100.0) and peaks[0] > peaks[1] > peaks[2]
     assert widths[0] < widths[1] < widths[2]
+
+
+# ---- many random starts (Chapter 5, section 3) -------------------------------------------------
+
+
+def test_multi_start_is_reproducible_by_seed_and_leaves_inputs_alone():
+    _, s, x = chapter_data("laplace", 4, n=100_000)
+    x_copy = x.copy()
+    runs = [
+        pl.multi_start("invariant", x, s, 4, ETA_CUBIC, rng=np.random.default_rng(9))
+        for _ in range(2)
+    ]
+    for field in ("initial", "final", "found", "diverged", "trajectories"):
+        assert np.array_equal(getattr(runs[0], field), getattr(runs[1], field), equal_nan=True)
+    assert runs[0].fraction == runs[1].fraction
+    assert np.array_equal(x, x_copy)
+    other = pl.multi_start("invariant", x, s, 4, ETA_CUBIC, rng=np.random.default_rng(10))
+    assert not np.array_equal(other.initial, runs[0].initial)
+    # the initial correlations are those of source_correlations
+    u = np.random.default_rng(9).standard_normal(2)
+    assert runs[0].initial[0] == pytest.approx(pl.source_correlations(u, x, s).max(), rel=1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_multi_start_invariant_finds_sources_the_classic_rules_do_not(seed):
+    """Ten random starts on the chapter's Laplace data: the invariant rule finds a source from
+    (almost) every start, the normalised and heterosynaptic rules from none."""
+    _, s, x = chapter_data("laplace", seed)
+    rng_seed = [seed, 77]
+    inv = pl.multi_start("invariant", x, s, 10, ETA_CUBIC, rng=np.random.default_rng(rng_seed))
+    assert inv.fraction >= 0.9
+    for rule in ("normalised", "heterosynaptic"):
+        res = pl.multi_start(rule, x, s, 10, ETA_NORM, rng=np.random.default_rng(rng_seed))
+        assert res.fraction == 0.0
+        assert np.all(res.final[~res.diverged] < 0.96)
+    # the starts were not all close to a source
+    assert np.min(inv.initial) < 0.9
+
+
+def test_multi_start_validates_its_inputs():
+    _, s, x = chapter_data("laplace", 0, n=1000)
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="rule"):
+        pl.multi_start("oja", x, s, 2, 1e-5, rng=rng)
+    with pytest.raises(ValueError, match="same number of rows"):
+        pl.multi_start("invariant", x, s[:10], 2, 1e-5, rng=rng)
+    with pytest.raises(ValueError, match="n_starts"):
+        pl.multi_start("invariant", x, s, 0, 1e-5, rng=rng)
+    with pytest.raises(ValueError, match="threshold"):
+        pl.multi_start("invariant", x, s, 2, 1e-5, rng=rng, threshold=0.0)
+    with pytest.raises(ValueError, match="constant"):
+        pl.multi_start("invariant", x, np.ones_like(s), 2, 1e-5, rng=rng)
+
+
+# ---- gated (Clopath-like) voltage rule and its STDP window (Chapter 5, section 4b) -------------
+
+
+@pytest.mark.parametrize("u_clamp", [-75.0, -68.0, -66.0, -60.0, -50.0, -48.0, -45.0, -30.0])
+def test_gated_rule_clamp_matches_closed_form(u_clamp):
+    sim = pl.gated_voltage_rule(np.full(5000, u_clamp), [10.0, 30.0, 31.0]).dw
+    theory = pl.gated_clamped_weight_change(u_clamp, 3)
+    assert sim == pytest.approx(theory, rel=1e-6, abs=1e-9)
+
+
+def test_gated_clamp_sign_changes_at_u_star():
+    p = pl.GatedRuleParams()
+    u_star = p.theta_plus + p.a_ltd / (p.a_ltp * p.tau_x)
+    assert pl.gated_clamped_weight_change(u_star - 0.5, 1) < 0
+    assert pl.gated_clamped_weight_change(u_star + 0.5, 1) > 0
+    assert pl.gated_clamped_weight_change(p.theta_minus - 1, 5) == 0.0
+
+
+def test_gated_rule_needs_presynaptic_spikes():
+    u = pl.dendritic_voltage(200.0, 0.0, post_times=[50.0, 60.0])
+    assert pl.gated_voltage_rule(u, []).dw == 0.0
+
+
+def test_gated_stdp_window_changes_sign_with_timing_and_distance():
+    """Soma: LTP for pre-before-post, LTD for post-before-pre. Beyond ~285 um the bAP no longer
+    crosses theta_plus: no LTP for any delay. A plateau restores LTP distally."""
+    delays = np.array([-20.0, -10.0, -5.0, 5.0, 10.0, 20.0])
+    soma = pl.stdp_window(0.0, delays)
+    assert np.all(soma[delays < 0] < 0) and np.all(soma[delays > 0] > 0)
+    far = pl.stdp_window(400.0, delays)
+    assert np.all(far <= 0) and far[1] < 0
+    # the LTP lobe shrinks monotonically with distance
+    lobes = [pl.stdp_window(d, [10.0])[0] for d in (0.0, 100.0, 200.0, 300.0)]
+    assert lobes[0] > lobes[1] > lobes[2] > lobes[3]
+    assert pl.stdp_window(400.0, [10.0], plateau_amplitude=30.0)[0] > 0
+
+
+def test_gated_window_at_high_frequency_potentiates_post_before_pre_at_the_soma():
+    low = pl.stdp_window(0.0, [-10.0], n_pairings=20, frequency=1.0)[0]
+    high = pl.stdp_window(0.0, [-10.0], n_pairings=20, frequency=50.0)[0]
+    assert low < 0 < high
+    # at 1 Hz the pairings do not interact: 20 pairings = 20 x one pairing
+    one = pl.stdp_window(0.0, [-10.0])[0]
+    assert low == pytest.approx(one, rel=1e-6)
+
+
+def test_gated_rule_validates_its_inputs():
+    with pytest.raises(TypeError, match="GatedRuleParams"):
+        pl.gated_voltage_rule(np.full(100, -70.0), [], params=pl.VoltageRuleParams())
+    with pytest.raises(ValueError, match="theta_minus must lie below"):
+        pl.gated_clamped_weight_change(-50.0, 1, pl.GatedRuleParams(theta_minus=-50.0))
+    with pytest.raises(ValueError, match="too coarse"):
+        pl.gated_voltage_rule(np.full(100, -70.0), [], dt=5.0)
+    with pytest.raises(ValueError, match="pre_times must lie within"):
+        pl.gated_voltage_rule(np.full(100, -70.0), [50.0])
+    with pytest.raises(ValueError, match="n_pre"):
+        pl.gated_clamped_weight_change(-50.0, -1)
+    with pytest.raises(ValueError, match="delays"):
+        pl.stdp_window(0.0, [np.nan])

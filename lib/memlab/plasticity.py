@@ -99,6 +99,13 @@ __all__ = [
     "voltage_rule",
     "clamped_weight_change",
     "pairing_protocol",
+    "MultiStartResult",
+    "multi_start",
+    "GatedRuleParams",
+    "GatedRuleResult",
+    "gated_voltage_rule",
+    "gated_clamped_weight_change",
+    "stdp_window",
 ]
 
 _SOURCE_KINDS = ("laplace", "skewed", "gaussian")
@@ -1186,3 +1193,389 @@ def pairing_protocol(
         duration, distance, post, pre, dt=dt, plateau_amplitude=plateau_amplitude, **trace_kwargs
     )
     return voltage_rule(u, pre, dt=dt, params=params).dw
+
+
+# ---------------------------------------------------------------------------
+# many random starts
+# ---------------------------------------------------------------------------
+
+_MULTI_RULES = ("invariant", "normalised", "heterosynaptic")
+
+
+class MultiStartResult(NamedTuple):
+    """Outcome of one rule run from many random initial weights (see :func:`multi_start`)."""
+
+    #: :math:`\max_i|\mathrm{corr}(y, s_i)|` at the start of every run, shape (n_starts,)
+    initial: np.ndarray
+    #: :math:`\max_i|\mathrm{corr}(y, s_i)|` at the end of every run, shape (n_starts,)
+    final: np.ndarray
+    #: whether the run found a source, ``final > threshold``, shape (n_starts,)
+    found: np.ndarray
+    #: whether the run diverged (stopped early; its ``final`` is 0), shape (n_starts,)
+    diverged: np.ndarray
+    #: fraction of runs that found a source
+    fraction: float
+    #: recorded weights of every run, shape (n_starts, n_records, n)
+    trajectories: np.ndarray
+
+
+def multi_start(
+    rule, x, s, n_starts, eta, *, rng, power=3, kappa=6.0, threshold=0.99, record_every=1000
+) -> MultiStartResult:
+    r"""Run a demixing rule from ``n_starts`` random directions and count the sources found.
+
+    Every start draws a direction :math:`\mathbf u \sim \mathcal N(0, I)` from ``rng``. The
+    correlation-invariant rule (:func:`correlation_invariant`, ``"invariant"``) starts at
+    :math:`\mathbf w_0 = \mathbf u/\sqrt{\langle(\mathbf u^\top\mathbf x)^2\rangle}`
+    (:math:`\mathrm{var}(y) = 1`); the normalised and heterosynaptic rules
+    (:func:`normalised_hebbian`, :func:`heterosynaptic`) at the unit vector
+    :math:`\mathbf u/\lVert\mathbf u\rVert`, the same direction. A run finds a source when
+    :math:`\max_i|\mathrm{corr}(\mathbf w^\top\mathbf x, s_i)| >` ``threshold`` at the end
+    (see :func:`source_correlations`). The result depends only on the inputs and on ``rng``.
+
+    Parameters
+    ----------
+    rule : {"invariant", "normalised", "heterosynaptic"}
+        The learning rule.
+    x : array_like, shape (T, n)
+        Input stream.
+    s : array_like, shape (T, k)
+        The sources behind ``x`` (the same samples).
+    n_starts : int
+        Number of random starts.
+    eta : float
+        Learning rate.
+    rng : numpy.random.Generator
+        Source of the initial directions.
+    power : int
+        Exponent :math:`p` of the rule's nonlinearity.
+    kappa : float
+        Depression factor :math:`\kappa` of the invariant rule (ignored by the others).
+    threshold : float
+        Correlation in (0, 1) above which a run counts as having found a source.
+    record_every : int
+        Samples between recorded weights.
+
+    Returns
+    -------
+    MultiStartResult
+        Initial and final correlations, the success flags and fraction, and the trajectories.
+    """
+    rule = check_option(rule, "rule", _MULTI_RULES)
+    x = check_real_array(x, "x", ndim=2)
+    s = check_real_array(s, "s", ndim=2)
+    if s.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"x and s must have the same number of rows (samples); got {x.shape[0]} and "
+            f"{s.shape[0]}"
+        )
+    n_starts = check_positive_int(n_starts, "n_starts")
+    rng = check_generator(rng)
+    threshold = check_fraction(threshold, "threshold", closed_low=False)
+    sc = s - s.mean(axis=0)
+    s_norm = np.sqrt(np.sum(sc * sc, axis=0))
+    if np.any(s_norm == 0):
+        raise ValueError("every source must vary over the samples; got a constant one")
+
+    def best_correlation(w):  # source_correlations(w, x, s).max(), sources centred once
+        y = x @ w
+        y = y - y.mean()
+        y_norm = math.sqrt(float(y @ y))
+        if y_norm == 0:
+            return 0.0
+        return float(np.max(np.abs(y @ sc) / (y_norm * s_norm)))
+
+    initial, final, trajectories, diverged = [], [], [], []
+    for _ in range(n_starts):
+        u = rng.standard_normal(x.shape[1])
+        if rule == "invariant":
+            w0 = u / np.sqrt(np.mean((x @ u) ** 2))
+            run = correlation_invariant(
+                x,
+                w0,
+                eta,
+                power=power,
+                kappa=kappa,
+                record_every=record_every,
+                on_divergence="stop",
+            )
+        else:
+            w0 = u / np.linalg.norm(u)
+            learn = normalised_hebbian if rule == "normalised" else heterosynaptic
+            run = learn(x, w0, eta, power=power, record_every=record_every, on_divergence="stop")
+        initial.append(best_correlation(w0))
+        diverged.append(run.diverged)
+        final.append(0.0 if run.diverged else best_correlation(run.weights))
+        n_rec = x.shape[0] // record_every + 1
+        traj = np.full((n_rec, x.shape[1]), np.nan)
+        traj[: min(n_rec, len(run.trajectory))] = run.trajectory[:n_rec]
+        trajectories.append(traj)
+    final = np.array(final)
+    found = final > threshold
+    return MultiStartResult(
+        np.array(initial),
+        final,
+        found,
+        np.array(diverged),
+        float(found.mean()),
+        np.array(trajectories),
+    )
+
+
+# ---------------------------------------------------------------------------
+# voltage rule with LTP gated by the filtered depolarisation (Clopath-like)
+# ---------------------------------------------------------------------------
+
+
+class GatedRuleParams(NamedTuple):
+    r"""Constants of the gated voltage rule (illustrative values, not fitted to data).
+
+    Times in ms, voltages in mV; ``a_ltp`` per mV² per ms per unit trace, ``a_ltd`` per mV per
+    presynaptic spike (arbitrary weight units).
+    """
+
+    tau_x: float = 15.0
+    tau_plus: float = 7.0
+    tau_minus: float = 10.0
+    theta_plus: float = -55.0
+    theta_minus: float = -68.0
+    a_ltp: float = 0.01
+    a_ltd: float = 1.0
+
+
+class GatedRuleResult(NamedTuple):
+    """Output of :func:`gated_voltage_rule`: the total change and the traces on the grid."""
+
+    dw: float
+    cumulative: np.ndarray
+    pre_trace: np.ndarray
+    u_plus: np.ndarray
+    u_minus: np.ndarray
+
+
+@njit(cache=True, nogil=True)
+def _gated_rule(
+    u,
+    pre,
+    dt,
+    tau_x,
+    tau_plus,
+    tau_minus,
+    theta_plus,
+    theta_minus,
+    a_ltp,
+    a_ltd,
+    u0,
+    x_out,
+    up_out,
+    um_out,
+    dw_out,
+):  # pragma: no cover - numba
+    """Forward Euler; at grid step k the spikes in the bin first cause LTD with the filter
+    values of step k and raise the trace, then LTP accrues for dt, then the filters advance."""
+    xb = 0.0
+    up = u0
+    um = u0
+    total = 0.0
+    for k in range(u.shape[0]):
+        if pre[k] > 0.0:
+            ltd = um - theta_minus
+            if ltd > 0.0:
+                total -= a_ltd * pre[k] * ltd
+            xb += pre[k]
+        drive = u[k] - theta_plus
+        gate = up - theta_minus
+        if drive > 0.0 and gate > 0.0:
+            total += dt * a_ltp * xb * drive * gate
+        x_out[k] = xb
+        up_out[k] = up
+        um_out[k] = um
+        dw_out[k] = total
+        xb -= dt * xb / tau_x
+        up += dt * (u[k] - up) / tau_plus
+        um += dt * (u[k] - um) / tau_minus
+    return total
+
+
+def _check_gated_params(params):
+    if params is None:
+        return GatedRuleParams()
+    if not isinstance(params, GatedRuleParams):
+        raise TypeError(f"params must be a GatedRuleParams; got {type(params).__name__}")
+    for name in ("tau_x", "tau_plus", "tau_minus"):
+        check_positive_float(getattr(params, name), name)
+    for name in ("a_ltp", "a_ltd"):
+        check_nonneg_float(getattr(params, name), name)
+    tp = check_finite_float(params.theta_plus, "theta_plus")
+    tm = check_finite_float(params.theta_minus, "theta_minus")
+    if not tm < tp:
+        raise ValueError(
+            f"theta_minus must lie below theta_plus={tp} (the LTD threshold below the LTP "
+            f"threshold); got theta_minus={tm}"
+        )
+    return params
+
+
+def gated_voltage_rule(voltage, pre_times, dt=0.1, params=None, u0=None) -> GatedRuleResult:
+    r"""Voltage rule whose LTP is gated by the filtered depolarisation (Clopath-like).
+
+    .. math::
+       \frac{dw}{dt}=A_{LTP}\,\bar x(t)\,[u(t)-\theta_+]_+\,[\bar u_+(t)-\theta_-]_+
+       -A_{LTD}\,X(t)\,[\bar u_-(t)-\theta_-]_+ ,
+
+    with the presynaptic spike train :math:`X(t)=\sum_k\delta(t-t_k^{pre})`, its trace
+    :math:`d\bar x/dt=-\bar x/\tau_x+X(t)` and :math:`\tau_\pm\,d\bar u_\pm/dt=u-\bar u_\pm`.
+    LTP needs a recent presynaptic spike, an instantaneous voltage above :math:`\theta_+` (a
+    bAP) *and* a filtered depolarisation above :math:`\theta_-`; LTD happens at presynaptic
+    spikes that arrive while the filtered voltage :math:`\bar u_-` is depolarised. For a voltage
+    clamped at :math:`u` (``u0 = u``) and :math:`n` spikes,
+    :math:`\Delta w=n\bigl(A_{LTP}\tau_x[u-\theta_+]_+[u-\theta_-]_+-A_{LTD}[u-\theta_-]_+\bigr)`.
+
+    Parameters
+    ----------
+    voltage : array_like, shape (K,)
+        Local dendritic voltage (mV) on a grid of step ``dt`` (ms).
+    pre_times : array_like
+        Presynaptic spike times (ms, rounded to the grid); may be empty.
+    dt : float
+        Time step (ms), at most half the shortest time constant.
+    params : GatedRuleParams, optional
+        Constants of the rule (default ``GatedRuleParams()``).
+    u0 : float, optional
+        Initial value of both filtered voltages (default ``voltage[0]``).
+
+    Returns
+    -------
+    GatedRuleResult
+        The total change ``dw`` and, on the grid, the accumulated change, the presynaptic trace
+        and the two filtered voltages.
+    """
+    u = check_real_array(voltage, "voltage", ndim=1)
+    dt = check_positive_float(dt, "dt")
+    p = _check_gated_params(params)
+    if dt > 0.5 * min(p.tau_x, p.tau_plus, p.tau_minus):
+        raise ValueError(
+            f"dt={dt} ms is too coarse for the time constants; use dt <= "
+            f"{0.5 * min(p.tau_x, p.tau_plus, p.tau_minus)} ms"
+        )
+    u0 = float(u[0]) if u0 is None else check_finite_float(u0, "u0")
+    pre = _spike_counts(pre_times, u.shape[0], dt, "pre_times")
+    k = u.shape[0]
+    xb, up, um, cum = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    total = _gated_rule(
+        u,
+        pre,
+        dt,
+        p.tau_x,
+        p.tau_plus,
+        p.tau_minus,
+        p.theta_plus,
+        p.theta_minus,
+        p.a_ltp,
+        p.a_ltd,
+        u0,
+        xb,
+        up,
+        um,
+        cum,
+    )
+    return GatedRuleResult(float(total), cum, xb, up, um)
+
+
+def gated_clamped_weight_change(u, n_pre, params=None) -> float:
+    r"""Weight change of :func:`gated_voltage_rule` for a voltage clamped at ``u``.
+
+    .. math::
+       \Delta w=n\Bigl(A_{LTP}\,\tau_x\,[u-\theta_+]_+\,[u-\theta_-]_+-A_{LTD}\,[u-\theta_-]_+\Bigr)
+
+    (each spike's trace has area :math:`\tau_x`). It changes sign from LTD to LTP at
+    :math:`u^\ast=\theta_++A_{LTD}/(A_{LTP}\tau_x)`.
+
+    Parameters
+    ----------
+    u : float
+        Clamped voltage (mV).
+    n_pre : float
+        Number of presynaptic spikes, >= 0.
+    params : GatedRuleParams, optional
+        Constants of the rule.
+
+    Returns
+    -------
+    float
+        :math:`\Delta w`.
+    """
+    u = check_finite_float(u, "u")
+    n = check_nonneg_float(n_pre, "n_pre")
+    p = _check_gated_params(params)
+    ltp = p.a_ltp * p.tau_x * max(u - p.theta_plus, 0.0) * max(u - p.theta_minus, 0.0)
+    ltd = p.a_ltd * max(u - p.theta_minus, 0.0)
+    return float(n * (ltp - ltd))
+
+
+def stdp_window(
+    distance,
+    delays,
+    *,
+    n_pairings=1,
+    frequency=1.0,
+    dt=0.1,
+    plateau_amplitude=0.0,
+    params=None,
+    **trace_kwargs,
+) -> np.ndarray:
+    r"""STDP window of the gated rule at ``distance`` µm: weight change per pairing vs delay.
+
+    For every delay :math:`\Delta t = t^{post} - t^{pre}` (ms; positive: pre before post),
+    ``n_pairings`` pairs at ``frequency`` Hz produce a synthetic trace
+    (:func:`dendritic_voltage`, bAP attenuated and broadened with distance), and
+    :func:`gated_voltage_rule` gives
+    :math:`\Delta w(\Delta t)=\int\bigl(A_{LTP}\bar x[u-\theta_+]_+[\bar u_+-\theta_-]_+
+    -A_{LTD}X[\bar u_--\theta_-]_+\bigr)dt` over the protocol and 200 ms after it, divided by
+    ``n_pairings``.
+
+    Parameters
+    ----------
+    distance : float
+        Distance of the synapse from the soma (µm, >= 0).
+    delays : array_like, shape (m,)
+        Post minus pre spike times (ms).
+    n_pairings : int, optional
+        Pairs per protocol (default 1).
+    frequency : float, optional
+        Pairing frequency (Hz, default 1).
+    dt : float, optional
+        Time step (ms, default 0.1).
+    plateau_amplitude : float, optional
+        Amplitude (mV) of a dendritic plateau with each bAP (default 0: none).
+    params : GatedRuleParams, optional
+        Constants of the rule.
+    **trace_kwargs
+        Further keyword arguments of :func:`dendritic_voltage`.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        :math:`\Delta w` per pairing for every delay.
+    """
+    d = check_real_array(np.atleast_1d(delays), "delays", ndim=1)
+    n_pairings = check_positive_int(n_pairings, "n_pairings")
+    frequency = check_positive_float(frequency, "frequency")
+    period = 1000.0 / frequency
+    out = np.empty(d.shape[0])
+    for j, delay in enumerate(d):
+        start = max(0.0, -delay) + 50.0
+        pre = start + period * np.arange(n_pairings)
+        post = pre + delay
+        duration = max(pre[-1], post[-1]) + 200.0
+        u = dendritic_voltage(
+            duration,
+            distance,
+            post,
+            pre,
+            dt=dt,
+            plateau_amplitude=plateau_amplitude,
+            **trace_kwargs,
+        )
+        out[j] = gated_voltage_rule(u, pre, dt=dt, params=params).dw / n_pairings
+    return out
