@@ -1042,6 +1042,123 @@ FUZZ["glm_fitting"] = {
     ),
 }
 
+# ---- landscape ------------------------------------------------------------------------------
+_LW = lambda: _normal(3, 2)  # noqa: E731
+_LA = lambda: _normal(3, seed=1)  # noqa: E731
+_LX = lambda: _normal(20, 2, seed=2)  # noqa: E731
+_LY = lambda: _normal(20, seed=3)  # noqa: E731
+_LNET = dict(w=Arr(_LW), a=Arr(_LA), x=Arr(_LX), y=Arr(_LY))
+_LBATCH = dict(
+    w=Arr(lambda: _normal(2, 3, 2)),
+    a=Arr(lambda: _normal(2, 3, 1, seed=1)),
+    x=Arr(_LX),
+    y=Arr(_LY),
+)
+
+FUZZ["landscape"] = {
+    "forward": Call(w=Arr(_LW), a=Arr(_LA), x=Arr(_LX), activation=Opt("tanh")),
+    "loss": Call(raises=(FloatingPointError,), **_LNET, activation=Opt("tanh")),
+    "gradient": Call(raises=(FloatingPointError,), **_LNET, activation=Opt("tanh")),
+    "hessian": Call(raises=(FloatingPointError,), **_LNET, activation=Opt("tanh")),
+    "pack": Call(w=Arr(_LW), a=Arr(_LA)),
+    "unpack": Call(
+        theta=Arr(lambda: _normal(9)),
+        width=Int(3, low=1),
+        n_in=Int(2, low=1),
+        n_out=Int(1, low=1, optional=True),
+    ),
+    "permute_neurons": Call(w=Arr(_LW), a=Arr(_LA), order=IntArr(lambda: np.array([2, 0, 1]))),
+    "teacher_data": Call(
+        n_samples=Int(10, low=1),
+        n_in=Int(2, low=1),
+        width=Int(2, low=1),
+        rng=Rng(),
+        n_out=Int(1, low=1, optional=True),
+        activation=Opt("tanh"),
+    ),
+    "random_students": Call(
+        n_students=Int(2, low=1),
+        width=Int(3, low=1),
+        n_in=Int(2, low=1),
+        rng=Rng(),
+        n_out=Int(1, low=1),
+        scale=Float(1.0, low=1e-300),
+    ),
+    "gradient_descent": Call(
+        raises=(FloatingPointError,),
+        **_LBATCH,
+        lr=Float(0.1, low=1e-300),
+        n_steps=Int(5, low=0),
+        record_every=Int(1, low=1),
+        activation=Opt("tanh"),
+    ),
+    "polish": Call(
+        raises=(FloatingPointError,),
+        **_LBATCH,
+        gtol=Float(1e-10, low=1e-300),
+        max_iter=Int(3, low=1),
+        activation=Opt("tanh"),
+    ),
+    "train_students": Call(
+        raises=(FloatingPointError,),
+        x=Arr(_LX),
+        y=Arr(_LY),
+        width=Int(2, low=1),
+        n_students=Int(2, low=1),
+        rng=Rng(),
+        lr=Float(0.1, low=1e-300),
+        n_steps=Int(5, low=0),
+        gtol=Float(1e-10, low=1e-300),
+        scale=Float(1.0, low=1e-300),
+        activation=Opt("tanh"),
+    ),
+    "duplicate_neuron": Call(w=Arr(_LW), a=Arr(_LA), index=Int(1, low=0, high=2), delta=Float(0.5)),
+    "antisymmetric_directions": Call(
+        width=Int(3, low=1), n_in=Int(2, low=1), n_out=Int(1, low=1), i=Int(0), j=Int(2)
+    ),
+    "hessian_inertia": Call(h=Arr(lambda: np.diag([-1.0, 0.0, 2.0])), tol=Float(1e-7, low=1e-300)),
+    "stirling2": Call(n=Int(5, low=0), k=Int(2, low=0)),
+    "count_global_min_subspaces": Call(r=Int(2, low=1), m=Int(4, low=1)),
+    "count_critical_subspaces": Call(r=Int(2, low=1), m=Int(4, low=1)),
+    "enumerate_subspaces": Call(r=Int(2, low=1), m=Int(3, low=1), kind=Opt("global")),
+    "subspace_dimension": Call(
+        labels=IntArr(lambda: np.array([0, 1, 2, 2])), n_in=Int(2, low=1), n_out=Int(1, low=1)
+    ),
+    "expansion_subspace": Call(
+        w=Arr(lambda: _normal(2, 2)),
+        a=Arr(lambda: _normal(2, seed=1)),
+        labels=IntArr(lambda: np.array([0, 1, 2, 2])),
+    ),
+    "count_permutation_points": Call(n=Int(4, low=2), order=Int(1, low=1)),
+    "enumerate_permutation_points": Call(n=Int(4, low=2), order=Int(1, low=1)),
+    "expansion_path": Call(
+        w=Arr(lambda: _normal(1, 2)),
+        a=Arr(lambda: _normal(1, seed=1)),
+        w_extra=Arr(lambda: _normal(2, seed=2)),
+        index=Int(0, low=0, high=0),
+        n_points=Int(3, low=2),
+    ),
+    "string_method": Call(
+        raises=(FloatingPointError,),
+        start=Arr(lambda: _normal(6)),
+        end=Arr(lambda: _normal(6, seed=1)),
+        x=Arr(_LX),
+        y=Arr(_LY),
+        width=Int(2, low=1),
+        n_images=Int(3, low=3),
+        n_steps=Int(2, low=0),
+        step=Float(0.1, low=1e-300),
+        activation=Opt("tanh"),
+    ),
+    "newton_critical_point": Call(
+        raises=(FloatingPointError,),
+        **_LNET,
+        gtol=Float(1e-12, low=1e-300),
+        max_iter=Int(2, low=1),
+        activation=Opt("tanh"),
+    ),
+}
+
 # --------------------------------------------------------------------------------------------
 # Functions whose failures are known and tolerated (reported, not failed): shrink to nothing.
 # --------------------------------------------------------------------------------------------

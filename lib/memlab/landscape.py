@@ -29,6 +29,9 @@ Swapping two neurons (with their incoming and outgoing weights) leaves :math:`\m
   (:func:`expansion_path`) and a minimum-energy path between permuted minima by the
   simplified string method (:func:`string_method`).
 
+Bad input raises ``TypeError``/``ValueError``; a loss, gradient or Hessian that overflows (huge
+weights or targets, a diverging gradient descent or string) raises ``FloatingPointError``.
+
 References: J. Brea, B. Şimşek, B. Illing, W. Gerstner, arXiv:1907.02911 (2019);
 B. Şimşek et al., ICML 2021, arXiv:2105.12221.
 """
@@ -265,7 +268,28 @@ def _check_net(w, a):
     return w, a
 
 
-def _check_data(w, a, x, y=None):
+_NO_TARGETS = object()
+_MAX_ELEMENTS = 10**8  # largest array the module allocates (800 MB of float64)
+_MAX_ITER = 10**4
+
+
+def _check_size(n_elements: int, what: str) -> None:
+    if n_elements > _MAX_ELEMENTS:
+        raise ValueError(
+            f"{what} would need {n_elements:.3g} numbers (more than {_MAX_ELEMENTS:.0e}); "
+            "use smaller sizes"
+        )
+
+
+def _check_finite_result(value, what: str):
+    if not np.all(np.isfinite(value)):
+        raise FloatingPointError(
+            f"{what} is not finite (overflow): the weights, inputs or targets are too large"
+        )
+    return value
+
+
+def _check_data(w, a, x, y=_NO_TARGETS):
     w, a = _check_net(w, a)
     x = check_real_array(x, "x (inputs)", ndim=2)
     if x.shape[1] != w.shape[1]:
@@ -273,7 +297,7 @@ def _check_data(w, a, x, y=None):
             f"x has {x.shape[1]} input dimensions (shape {x.shape}) but w has {w.shape[1]} "
             f"columns (shape {w.shape}); expected x of shape (N, {w.shape[1]})"
         )
-    if y is None:
+    if y is _NO_TARGETS:
         return w, a, x, None
     y = check_real_array(y, "y (targets)", ndim=(1, 2))
     want = (x.shape[0],) + a.shape[1:]
@@ -453,7 +477,7 @@ def loss(w, a, x, y, *, activation: str = "tanh") -> float:
     w, a, x, y = _check_data(w, a, x, y)
     s, _, _ = _activation(x @ w.T, activation)
     r = s @ a - y
-    return float(0.5 * np.sum(r * r) / x.shape[0])
+    return float(_check_finite_result(0.5 * np.sum(r * r) / x.shape[0], "the loss"))
 
 
 def gradient(w, a, x, y, *, activation: str = "tanh") -> Network:
@@ -493,6 +517,8 @@ def gradient(w, a, x, y, *, activation: str = "tanh") -> Network:
     e = (s @ a2 - _as2d(y)) / x.shape[0]
     grad_a = s.T @ e
     grad_w = ((e @ a2.T) * ds).T @ x
+    _check_finite_result(grad_w, "the gradient")
+    _check_finite_result(grad_a, "the gradient")
     return Network(grad_w, grad_a.reshape(shape_a))
 
 
@@ -547,7 +573,7 @@ def hessian(w, a, x, y, *, activation: str = "tanh") -> np.ndarray:
         cols = slice(m * d + j * k, m * d + (j + 1) * k)
         h[rows, cols] += hwa[j]
         h[cols, rows] += hwa[j].T
-    return 0.5 * (h + h.T)
+    return _check_finite_result(0.5 * (h + h.T), "the Hessian")
 
 
 def pack(w, a) -> np.ndarray:
@@ -677,6 +703,7 @@ def teacher_data(
     rng = check_generator(rng)
     _code(activation)
     k = 1 if n_out is None else check_positive_int(n_out, "n_out")
+    _check_size((n_samples + width) * (n_in + k), "teacher_data")
     w = rng.normal(size=(width, n_in))
     a = rng.normal(size=(width, k))
     if n_out is None:
@@ -720,6 +747,7 @@ def random_students(
     n_out = check_positive_int(n_out, "n_out")
     scale = check_positive_float(scale, "scale")
     rng = check_generator(rng)
+    _check_size(n_students * width * (n_in + n_out), "random_students")
     w = rng.normal(scale=scale / math.sqrt(n_in), size=(n_students, width, n_in))
     a = rng.normal(scale=scale / math.sqrt(width), size=(n_students, width, n_out))
     return Network(w, a)
@@ -795,7 +823,10 @@ def gradient_descent(
     w, a, x, y = _check_batch(w, a, x, y)
     lr = check_positive_float(lr, "lr")
     n_steps = check_nonneg_int(n_steps, "n_steps")
-    every = check_positive_int(record_every, "record_every")
+    every = min(check_positive_int(record_every, "record_every"), max(n_steps, 1))
+    if n_steps > 10**8:
+        raise ValueError(f"n_steps must be at most 1e8; got {n_steps}")
+    _check_size(w.shape[0] * (n_steps // every + 1), "the recorded loss curves")
     w = w.copy()
     a = a.copy()
     curves = np.full((w.shape[0], n_steps // every + 1), np.nan)
@@ -803,6 +834,12 @@ def gradient_descent(
     with numba_threads_for(work // 50):
         _batch_descent(w, a, x, y, code, lr, n_steps, every, curves)
         value, gnorm = _batch_value_norm(w, a, x, y, code)
+    bad = ~(np.isfinite(value) & np.isfinite(gnorm))
+    if bad.any():
+        raise FloatingPointError(
+            f"gradient descent diverged in {int(bad.sum())} of {w.shape[0]} runs (the loss "
+            "overflowed): lower lr, or check the scale of the weights and targets"
+        )
     return TrainingResult(w, a, value, gnorm, gnorm < 1e-10, curves)
 
 
@@ -854,9 +891,12 @@ def polish(
     w, a, x, y = _check_batch(w, a, x, y)
     gtol = check_positive_float(gtol, "gtol")
     max_iter = check_positive_int(max_iter, "max_iter")
+    if max_iter > _MAX_ITER:
+        raise ValueError(f"max_iter must be at most {_MAX_ITER}; got {max_iter}")
     n_batch, m, d = w.shape
     k = a.shape[2]
     before, _ = _batch_value_norm(w, a, x, y, code)
+    _check_finite_result(before, "the loss")
     w_out = w.copy()
     a_out = a.copy()
 
@@ -1040,6 +1080,7 @@ def antisymmetric_directions(width: int, n_in: int, n_out: int, i: int, j: int) 
     j = check_int(j, "j")
     if not (0 <= i < width and 0 <= j < width) or i == j:
         raise ValueError(f"i and j must be distinct neurons in [0, {width - 1}]; got {i}, {j}")
+    _check_size(n_out * width * (n_in + n_out), "antisymmetric_directions")
     out = np.zeros((n_out, width * (n_in + n_out)))
     base = width * n_in
     for c in range(n_out):
@@ -1084,6 +1125,8 @@ def _check_counts(r, m):
     m = check_positive_int(m, "m (width of the wide network)")
     if r > m:
         raise ValueError(f"r must not exceed m (a width-{m} network cannot contain {r} neurons)")
+    if m > 1000:
+        raise ValueError(f"m must be at most 1000; got {m}")
     return r, m
 
 
@@ -1105,6 +1148,8 @@ def stirling2(n: int, k: int) -> int:
     """
     n = check_nonneg_int(n, "n")
     k = check_nonneg_int(k, "k")
+    if n > 2000:
+        raise ValueError(f"n must be at most 2000; got {n}")
     if k > n:
         return 0
     row = [1] + [0] * k
@@ -1197,9 +1242,20 @@ def enumerate_subspaces(r: int, m: int, *, kind: str = "global") -> list:
 
 
 def _check_labels(labels):
-    labels = tuple(check_nonneg_int(v, "labels entry") for v in labels)
-    if not labels:
-        raise ValueError("labels must not be empty")
+    arr = np.asarray(labels) if labels is not None else None
+    if arr is None or arr.dtype == np.bool_ or arr.dtype.kind not in "iu":
+        raise TypeError(
+            "labels must be a sequence of integers (0 for zero type, 1..r for copies); "
+            f"got {labels!r:.60}"
+        )
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"labels must be a non-empty 1-D sequence; got shape {arr.shape}")
+    if arr.min() < 0 or arr.max() > arr.size:
+        raise ValueError(
+            f"labels must lie in 0..m = 0..{arr.size} (m neurons copy at most m reduced "
+            f"neurons); got values from {arr.min()} to {arr.max()}"
+        )
+    labels = tuple(int(v) for v in arr)
     r = max(labels)
     if r < 1 or set(range(1, r + 1)) - set(labels):
         raise ValueError(f"labels must use every reduced neuron 1..r at least once; got {labels}")
@@ -1324,6 +1380,8 @@ def count_permutation_points(n: int, order: int = 1) -> int:
     """
     n = check_positive_int(n, "n (layer width)", minimum=2)
     order = check_positive_int(order, "order")
+    if n > 1000:
+        raise ValueError(f"n must be at most 1000; got {n}")
     if 2 * order > n:
         raise ValueError(f"order must be at most n/2 = {n // 2} (disjoint pairs); got {order}")
     return math.factorial(n) * math.comb(n - order, order) // 2**order
@@ -1398,6 +1456,7 @@ def expansion_path(w, a, w_extra, index: int = 0, *, n_points: int = 21) -> Expa
     if not 0 <= index < w.shape[0]:
         raise ValueError(f"index must lie in [0, {w.shape[0] - 1}]; got {index}")
     n_points = check_positive_int(n_points, "n_points", minimum=2)
+    _check_size(3 * n_points * (w.shape[0] + 1) * (w.shape[1] + a[:1].size), "the path")
     w0 = np.concatenate([w, w_extra[None]], axis=0)
     a0 = np.concatenate([a, np.zeros_like(a[:1])], axis=0)
     w1 = w0.copy()
@@ -1488,6 +1547,9 @@ def string_method(
     end = check_real_array(end, "end", shape=(size,))
     n_images = check_positive_int(n_images, "n_images", minimum=3)
     n_steps = check_nonneg_int(n_steps, "n_steps")
+    if n_steps > 10**6:
+        raise ValueError(f"n_steps must be at most 1e6; got {n_steps}")
+    _check_size(n_images * size, "the string")
     step = check_positive_float(step, "step")
     if initial is None:
         t = np.linspace(0.0, 1.0, n_images)[:, None]
@@ -1552,6 +1614,8 @@ def newton_critical_point(
     w, a, x, y = _check_data(w, a, x, y)
     gtol = check_positive_float(gtol, "gtol")
     max_iter = check_positive_int(max_iter, "max_iter")
+    if max_iter > _MAX_ITER:
+        raise ValueError(f"max_iter must be at most {_MAX_ITER}; got {max_iter}")
     m, d = w.shape
     theta = pack(w, a)
 
