@@ -50,12 +50,14 @@ from memlab._common import (
 )
 from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import (
+    check_finite_result,
     check_fraction,
     check_generator,
     check_nonneg_float_array,
     check_nonneg_int,
     check_positive_int,
     check_real_array,
+    check_size,
     check_theory_order,
 )
 from memlab._validation import check_patterns as _check_patterns
@@ -108,12 +110,14 @@ def _check_preactivations(values, n_neurons: int, name: str) -> np.ndarray:
 
 
 def _check_load(n_patterns: int, n_neurons: int, n: int, alpha: float) -> None:
-    expected = alpha * float(n_neurons) ** n
-    if abs(n_patterns - round(expected)) > 1:
+    log_n = n * math.log(n_neurons)
+    expected = alpha * math.exp(log_n) if log_n < 700.0 else math.inf
+    if not (expected < 2.0**62 and abs(n_patterns - round(expected)) <= 1):
+        hint = math.exp(math.log(n_patterns) - log_n)
         raise ValueError(
             f"patterns has P={n_patterns} rows but alpha*N^n = {alpha:g}*{n_neurons}^{n} = "
             f"{expected:.1f}: the model stores P = alpha N^n patterns and alpha also sets the "
-            f"coupling scale g/sqrt(alpha); pass alpha = P/N^n = {n_patterns / n_neurons**n:.6g} "
+            f"coupling scale g/sqrt(alpha); pass alpha = P/N^n = {hint:.6g} "
             f"or draw round(alpha N^n) patterns"
         )
 
@@ -128,10 +132,11 @@ def _difference_table(n_patterns: int, n_neurons: int, n: int) -> np.ndarray:
 
     Raises ValueError if a field ``sum_mu xi G(M)`` could overflow int64.
     """
-    bound = n_patterns * n_neurons ** (n + 1)  # |G(M)| < N^(n+1) for |M| <= N-1
-    if bound > _INT64_MAX:
+    # |G(M)| < N^(n+1) for |M| <= N-1; compared in logarithms first (n may be huge)
+    log2_bound = math.log2(n_patterns) + (n + 1) * math.log2(n_neurons)
+    if log2_bound > 64 or n_patterns * n_neurons ** (n + 1) > _INT64_MAX:
         raise ValueError(
-            f"P*N^(n+1) = {n_patterns}*{n_neurons}^{n + 1} ~ {float(bound):.3g} exceeds 2^63-1, "
+            f"P*N^(n+1) = {n_patterns}*{n_neurons}^{n + 1} ~ 2^{log2_bound:.4g} exceeds 2^63-1, "
             f"so the energy differences cannot be computed exactly in int64; use fewer "
             f"patterns, fewer neurons or a lower order n"
         )
@@ -313,6 +318,7 @@ def fixed_point_fraction(n_patterns, n_neurons, n, n_test, *, rng) -> float:
     n_test = check_positive_int(n_test, "n_test", minimum=1)
     check_generator(rng)
     gtab = _difference_table(n_patterns, n_neurons, n)
+    check_size((n_patterns, n_neurons), "the patterns (n_patterns, n_neurons)", 1, copies=2)
     return _fixed_point_fraction(n_patterns, n_neurons, n_test, rng, gtab)
 
 
@@ -363,6 +369,9 @@ def max_stable_load(n_neurons, n, *, rng, n_test=32, points_per_octave=4) -> flo
     check_generator(rng)
     n_test = check_positive_int(n_test, "n_test", minimum=1)
     ppo = check_positive_int(points_per_octave, "points_per_octave", minimum=1)
+    if ppo > 64:
+        raise ValueError(f"points_per_octave must be <= 64; got {ppo}")
+    _difference_table(1, n_neurons, n)  # refuses N^(n+1) beyond int64 before any work
     guess = n_neurons**n / (2.0 * double_factorial(2 * n - 1) * math.log(max(n_neurons, 3)))
     start = max(1.0, guess / 4.0)
     cache = {}
@@ -577,6 +586,7 @@ def simulate(
     n_steps = check_nonneg_int(n_steps, "n_steps")
     single = x.ndim == 1
     batch = x.reshape(1, -1) if single else x
+    check_size((n_steps + 1, batch.shape[0]), "the trajectory (n_steps + 1, B)", copies=3)
     cue = _check_cue_index(
         0 if cue_index is None else cue_index, xi.shape[0], None if single else batch.shape[0]
     )
@@ -671,7 +681,9 @@ def input_variance(patterns, states, n, g, alpha) -> float:
         Variance of :math:`u_{bi}` over all neurons and states.
     """
     *_, h, (_, g, alpha) = _graded_products(patterns, states, n, g, alpha, field=True)
-    return float(np.var(h * (g / math.sqrt(alpha))))
+    out = float(np.var(h * (g / math.sqrt(alpha))))
+    check_finite_result(out, "the input variance", "g / sqrt(alpha) is too large (overflow)")
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -683,6 +695,8 @@ def input_variance(patterns, states, n, g, alpha) -> float:
 _QUAD_STEP = 0.1
 _QUAD_MIN_STEP = 0.005
 _QUAD_HALF_WIDTH = 10.0  # in standard deviations of the Gaussian field
+# Largest quadrature grid (bounded cost: n = 6 at g = 1.5, about 1e6 points, takes ~20 s).
+_QUAD_MAX_POINTS = 2_000_000
 
 
 class FixedPoint(NamedTuple):
@@ -745,6 +759,19 @@ class CriticalCapacity(NamedTuple):
     m_bar_stable: float
 
 
+def _nonzero_part(func, arg):
+    """``func(arg)`` for ``func`` = exp or expit, evaluated only where it is not exactly 0.
+
+    Both are 0 in double precision for ``arg < -746``; far out on the quadrature grid most
+    arguments are, and there the library functions are slow (underflow), so they are skipped.
+    The result is bit for bit ``func(arg)``.
+    """
+    out = np.zeros_like(arg)
+    keep = arg > -746.0
+    out[keep] = func(arg[keep])
+    return out
+
+
 def _site_moments(s0, sig, f_self, chi2=False):
     r"""Gaussian averages for the single-site equation :math:`x = s_0 + \sigma z + F\tanh x`.
 
@@ -769,15 +796,23 @@ def _site_moments(s0, sig, f_self, chi2=False):
     if chi2 and 0.0 < f_self < 1.0:
         # chi = phi'/(1 - F phi') has poles at distance acos(sqrt(F)) from the real axis
         step = max(_QUAD_MIN_STEP, min(step, 0.2 * math.acos(math.sqrt(f_self))))
-    n_x = int(math.ceil((hi - lo) / step)) + 1
+    span = (hi - lo) / step
+    if not span < _QUAD_MAX_POINTS:
+        raise ValueError(
+            f"the mean-field equations at this point need a quadrature grid of {span:.3g} "
+            f"points (field mean {s0:.3g} and standard deviation {sig:.3g}, far larger than "
+            f"the width 1 of tanh); the solver supports up to {_QUAD_MAX_POINTS:.0e}: use a "
+            f"smaller order n or gain g (n <= 4 and g <= 5 work)"
+        )
+    n_x = int(math.ceil(span)) + 1
     x = np.linspace(lo, hi, n_x)
     dx = x[1] - x[0]
     t = np.tanh(x)
-    e = np.exp(-2.0 * np.abs(x))
+    e = _nonzero_part(np.exp, -2.0 * np.abs(x))
     p = 4.0 * e / (1.0 + e) ** 2  # sech^2 x = phi'(x), no cancellation
-    one_minus_t = 2.0 * expit(-2.0 * x)
+    one_minus_t = 2.0 * _nonzero_part(expit, -2.0 * x)
     z = (x - f_self * t - s0) / sig
-    rho = np.exp(-0.5 * z * z) * (dx / (math.sqrt(2.0 * math.pi) * sig))
+    rho = _nonzero_part(np.exp, -0.5 * z * z) * (dx / (math.sqrt(2.0 * math.pi) * sig))
     dens = rho * (1.0 - f_self * p)
     if not chi2:
         mean_chi2 = math.nan
@@ -894,6 +929,16 @@ def _branch(n: int, g: float):
     alpha0 = min(1.0 / (49.0 * c), (g / 7.0) ** 2)
     if n == 1:
         alpha0 = min(alpha0, (0.5 / g) ** 2)
+    # bounded cost: the quadrature grids are largest at the start (signal s0, noise sigma)
+    s0, sig = g / math.sqrt(alpha0), g * math.sqrt(c)
+    span = 2.0 * (s0 + 8.0 * sig) / _QUAD_MIN_STEP
+    if span > _QUAD_MAX_POINTS:
+        raise ValueError(
+            f"the mean-field theory for n={n}, g={g} needs quadrature grids of about "
+            f"{span:.3g} points (signal {s0:.3g} and noise {sig:.3g} of the single-site field "
+            f"at small load), more than the solver's limit of {_QUAD_MAX_POINTS:.0e}: use a "
+            f"smaller order n or gain g (e.g. n <= 6 at g = 1.5, n = 1 up to g = 10)"
+        )
     la0 = math.log(alpha0)
     # guess by fixed-point iteration from the pattern (m = C = 1, S = 0)
     m, c_phi, s_phi = 1.0, 1.0, 0.0
@@ -903,9 +948,15 @@ def _branch(n: int, g: float):
             (g / math.sqrt(alpha0)) * m**n, math.sqrt(c_eta), f_self
         )
         m, c_phi = 1.0 - one_minus_m, 1.0 - q
+    if not (one_minus_m > 0.0 and q > 0.0 and s_phi > 0.0):
+        raise ValueError(
+            f"the mean-field theory for n={n}, g={g} cannot be started: at small load the "
+            f"overlap equals 1 to machine precision (1 - m = {one_minus_m:.3g}); use a smaller "
+            f"gain (n = 1 works up to about g = 10)"
+        )
     v = _solve_at_alpha(n, g, la0, [-math.log(one_minus_m), math.log(q), math.log(s_phi)])
     if v is None or _info(n, g, la0, *v)[4] >= 1.0:  # pragma: no cover - defensive
-        raise RuntimeError(
+        raise ValueError(
             f"no retrieval solution with F < 1 found at small load alpha={alpha0:g} (n={n}, g={g})"
         )
     rows = [(v[0], la0, v[1], v[2])]
@@ -940,7 +991,7 @@ def _branch(n: int, g: float):
     def at_u(u, near):
         sol = _solve_at_u(n, g, u, arr[near, 1:])
         if sol is None:  # pragma: no cover - defensive
-            raise RuntimeError(f"branch continuation failed at u={u}")
+            raise ValueError(f"branch continuation failed at u={u} (n={n}, g={g})")
         return sol
 
     if kind == "saddle-node":
@@ -961,7 +1012,10 @@ def _branch(n: int, g: float):
             xtol=1e-12,
         )
     else:  # pragma: no cover - defensive
-        raise RuntimeError(f"retrieval branch stalled at u={arr[k, 0]} (n={n}, g={g})")
+        raise ValueError(
+            f"the retrieval branch stalled at u={arr[k, 0]:.4g} (n={n}, g={g}): the solver "
+            f"cannot trace the theory at this gain"
+        )
     sol_end = at_u(u_end, k - 1)
     # keep the points strictly before the end, then the end point itself
     keep = arr[:k]
@@ -994,7 +1048,17 @@ def _reorder(u, sol):
 
 
 def _check_g(g) -> float:
-    return _check_positive(g, "g (gain)")
+    g = _check_positive(g, "g (gain)")
+    if not _GAIN_RANGE[0] <= g <= _GAIN_RANGE[1]:
+        raise ValueError(
+            f"g (gain) must lie in [{_GAIN_RANGE[0]:g}, {_GAIN_RANGE[1]:g}] for the mean-field "
+            f"solvers; got {g}"
+        )
+    return g
+
+
+# Gains the mean-field solvers accept (beyond, the start of the branch over- or underflows).
+_GAIN_RANGE = (1e-3, 1e3)
 
 
 def critical_capacity(n, g) -> CriticalCapacity:
@@ -1066,7 +1130,7 @@ def _solve_load(n, g, alpha):
     def at_u(u):
         s = _solve_at_u(n, g, u, table[k, 1:])
         if s is None:  # pragma: no cover - defensive
-            raise RuntimeError(f"branch continuation failed at u={u}")
+            raise ValueError(f"branch continuation failed at u={u} (n={n}, g={g})")
         return s
 
     u = brentq(lambda uu: at_u(uu)[0] - la, table[k, 0], table[k - 1, 0], xtol=1e-13)
