@@ -385,9 +385,15 @@ def check_nonneg_float_array(values, name: str) -> np.ndarray:
     return check_real_array(values, name, allow_empty=True, low=0.0)
 
 
-def check_theory_order(n, theory: str = "the mean-field theory") -> int:
-    """Interaction order covered by the large-N theories: ``n = 1`` or an even ``n``."""
+def check_theory_order(n, theory: str = "the mean-field theory", maximum: int = 64) -> int:
+    """Interaction order covered by the large-N theories: ``n = 1`` or an even ``n <= maximum``.
+
+    Beyond ``maximum`` (64) the factor :math:`(2n-1)!!` of the noise variance exceeds 1e100
+    and no load has a retrieval solution the solvers could resolve.
+    """
     n = check_positive_int(n, "n (interaction order)", minimum=1)
+    if n > maximum:
+        raise ValueError(f"{theory} is implemented for n <= {maximum}; got n={n}")
     if n > 1 and n % 2 == 1:
         raise ValueError(
             f"{theory} covers n = 1 and even n; got odd n={n}: odd n > 1 has an input "
