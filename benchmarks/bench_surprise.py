@@ -1,6 +1,6 @@
 """Hand-run benchmark for memlab.surprise (``python benchmarks/bench_surprise.py``).
 
-(a) Wall time per 10^5 observations for every learner, Gaussian task
+(a) Wall time per 10^5 observations for every learner (SOR_N and SMiLe included), Gaussian task
     (sigma = 1, p_c = 0.1 and p_c = 0.01) and categorical task (K = 5, s = 1,
     p_c = 0.01).
 (b) Exact Bayes: numba kernel versus a plain NumPy implementation (Python loop
@@ -76,14 +76,20 @@ def learners(p_change, model, rng_seed=12345):
         "particle_filter N=20": lambda y: su.particle_filter(
             y, p_change, 20, rng=np.random.default_rng(rng_seed), **model
         ),
+        "stratified_resampling N=20": lambda y: su.stratified_resampling(
+            y, p_change, 20, rng=np.random.default_rng(rng_seed), **model
+        ),
         "var_smile": lambda y: su.var_smile(y, m, **model),
+        "smile": lambda y: su.smile(y, 0.1, **model),
     }
     if "sigma" in model:
         out["leaky_integrator"] = lambda y: su.leaky_integrator(y, 0.9)
         out["nassar nas10"] = lambda y: su.nassar(y, p_change, variant="nas10", **model)
         out["nassar nas12"] = lambda y: su.nassar(y, p_change, variant="nas12", **model)
     else:
-        out["leaky_integrator"] = lambda y: su.leaky_integrator(y, 0.9, **model)
+        out["leaky_integrator"] = lambda y: su.leaky_integrator(
+            y, 0.9, n_categories=model["n_categories"]
+        )
     return out
 
 
@@ -117,7 +123,7 @@ def main():
                 n_msg = res.n_components
                 extra = f"  (messages: mean {n_msg.mean():.0f}, max {n_msg.max()})"
             mse = su.mean_squared_error(res.estimates, truth)
-            print(f"    {name:<22s} {dt:8.3f} s   MSE {mse:.5f}{extra}")
+            print(f"    {name:<26s} {dt:8.3f} s   MSE {mse:.5f}{extra}")
 
     print("(b) exact Bayes, numba vs plain NumPy loop (Gaussian sigma=1, p_c=0.1)")
     y = cases[0][1]
