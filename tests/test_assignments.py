@@ -661,3 +661,53 @@ def test_every_coding_exercise_has_a_typical_mistake_in_the_answer_table():
     with_mistakes = {a.label for a in ANSWERS if a.mistake is not None and a.runs == "visible"}
     missing = sorted(set(CHAPTER_OF) - with_mistakes)
     assert not missing, f"coding exercises without a typical mistake caught visibly: {missing}"
+
+
+def test_grading_preprocessors_without_running_nbgrader():
+    """What grading runs (SkipChapterCells), the released stub (ClearSolutions with the book's
+    code_stub), and the hidden-test region removed as nbgrader's release removes it."""
+    require_tool(HAVE_NBGRADER, HOW_TO_GET_NBGRADER)
+    from nbgrader.preprocessors import ClearSolutions
+    from traitlets.config import Config
+
+    from memlab.exercises import grading
+
+    v4 = nbformat.v4
+    chapter = v4.new_code_cell("x = simulate()")
+    chapter.metadata[builder.GRADING_KEY] = {"grading": "skip"}
+    test = v4.new_code_cell("ch01.check(f)", metadata={"tags": [builder.SKIP_EXECUTION]})
+    test.metadata["nbgrader"] = {"grade": True, "locked": True, "grade_id": "t"}
+    added = v4.new_code_cell("def helper():\n    return 1")
+    skip = grading.SkipChapterCells()
+    for cell, skipped in [(chapter, True), (test, False), (added, False)]:
+        cell, _ = skip.preprocess_cell(cell, {}, 0)
+        assert (builder.SKIP_EXECUTION in _tags(cell)) == skipped, cell.source
+
+    assert builder.definitions_only("import numpy as np\nN = 3\n\ndef f(x):\n    return x")
+    assert not builder.definitions_only("x = f(3)")
+    assert not builder.definitions_only("plt.show()")
+
+    stub = 'def f(x):\n    """Doc."""\n    raise NotImplementedError("Exercise: f")'
+    cell = v4.new_code_cell(builder.stub_with_solution(stub, "def f(x):\n    return x + 1"))
+    cell.metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": "s"}
+    namespace: dict = {}
+    exec(cell.source, namespace)
+    assert namespace["f"](1) == 2  # the source runs the solution
+    config = Config()
+    grading.configure(config)
+    clear = ClearSolutions(config=config)
+    clear.preprocess(
+        v4.new_notebook(
+            cells=[cell],
+            metadata={
+                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+            },
+        ),
+        {},
+    )
+    assert cell.source.strip() == stub  # the release keeps the stub and its message
+
+    source = (
+        "ch01.check(f)\n### BEGIN HIDDEN TESTS\nch01.check(f, hidden=True)\n### END HIDDEN TESTS"
+    )
+    assert grading._without_hidden_tests(source) == "ch01.check(f)"
