@@ -1024,6 +1024,62 @@ ANSWERS = [
         """,
         mistake="log-sum-exp",
     ),
+    # --- Chapter 8 ---
+    Answer(
+        "ch08-ex-moments",
+        "loop-over-neurons",
+        """
+        def spike_count_moments(past_counts, p, n_neurons):
+            free = n_neurons
+            for count in past_counts:
+                free -= count
+            mean = sum(p for _ in range(int(free)))
+            return mean, mean * (1 - p)
+        """,
+    ),
+    Answer(
+        "ch08-ex-moments",
+        "no-refractoriness",
+        """
+        def spike_count_moments(past_counts, p, n_neurons):
+            return n_neurons * p, n_neurons * p * (1 - p)
+        """,
+        mistake="free neurons",
+    ),
+    Answer(
+        "ch08-ex-moments",
+        "poisson-variance",
+        """
+        def spike_count_moments(past_counts, p, n_neurons):
+            free = n_neurons - np.sum(past_counts)
+            return free * p, free * p
+        """,
+        mistake="(1 - p)",
+    ),
+    Answer(
+        "ch08-ex-gaussian",
+        "scipy-norm",
+        """
+        from scipy.stats import norm
+
+        def gaussian_terms(z, mean, var):
+            sd = np.sqrt(var)
+            value = norm.logpdf(z, mean, sd).sum()
+            d_mean = (z - mean) / var
+            return value, -d_mean, d_mean, (d_mean**2 - 1 / var) / 2
+        """,
+    ),
+    Answer(
+        "ch08-ex-gaussian",
+        "missing-log-variance",
+        """
+        def gaussian_terms(z, mean, var):
+            r = z - mean
+            value = np.sum(-0.5 * r**2 / var - 0.5 * np.log(2 * np.pi * var))
+            return value, -r / var, r / var, 0.5 * r**2 / var**2
+        """,
+        mistake="-1/(2 v)",
+    ),
 ]
 
 
