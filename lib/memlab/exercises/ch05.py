@@ -206,11 +206,12 @@ def check_clamped_change(clamped_change, *, hidden=False):
                 hint = {
                     "below the LTD threshold": "both rectified terms are zero here, so the "
                     "change must be exactly 0.",
-                    "between the two thresholds": "only the depression term is active: "
-                    "-A_LTD (u - theta_-) times the glutamate integral n_pre * tau_g.",
+                    "between the two thresholds": "only the depression term is active here "
+                    "(the LTP rectifier is off); integrate it over the whole glutamate trace "
+                    "of every presynaptic spike.",
                     "above the LTP threshold": "both terms are active here (the LTD term does "
-                    "not switch off above theta_+): (A_LTP (u - theta_+) - A_LTD (u - theta_-)) "
-                    "* n_pre * tau_g.",
+                    "not switch off above theta_+); integrate both over the whole glutamate "
+                    "trace of every presynaptic spike.",
                 }[where]
                 if np.isclose(got, simulated / params.tau_g, rtol=1e-3):
                     hint = "you are off by a factor tau_g: each spike leaves a trace of area tau_g."

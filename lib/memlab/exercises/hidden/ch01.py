@@ -15,6 +15,8 @@ from .._common import sign_text
 # (n_neurons, n_patterns, seed); seed 3: an order that repeats some neurons and skips others
 VISIBLE_CASES = [(128, 8, 0), (64, 3, 1), (32, 4, 23)]
 HIDDEN_CASES = [(256, 30, 2), (32, 12, 3), (64, 2, 4)]
+# check_capacity_estimate's hidden case: the synchronous estimate again with this seed
+CAPACITY_SEED = 1
 
 
 def reference_sweep(weights, state, order, *, energies=False):
