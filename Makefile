@@ -92,7 +92,8 @@ test-fast: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest tests -p no:cacheprovider -n $(JOBS) \
 	  -m "not notebooks and not browser and not assignments and not slow"
 
-# Student notebooks and an nbgrader course directory in _build/assignments (see instructors.md).
+# Student notebooks (and a scratch nbgrader source tree) in _build/assignments (instructors.md);
+# for a graded course, whose gradebook must survive `make clean`: make course DIR=...
 assignments: $(EXTRAS)
 	$(BIN)/python -m memlab.exercises.build --chapters chapters --out _build/assignments
 
