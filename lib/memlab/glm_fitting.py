@@ -39,7 +39,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import scipy.optimize
 from numba import njit
 
 from memlab._common import blas_threads_for
@@ -69,6 +68,7 @@ __all__ = [
     "psth",
     "noise_covariance",
     "negative_log_likelihood",
+    "standard_errors",
     "psth_loss",
     "noise_correlation_loss",
     "sample_and_measure",
@@ -624,6 +624,48 @@ def negative_log_likelihood(params, spikes, stimulus) -> LossGradient:
     return LossGradient(float(loss), _unflat(grad, x.shape[1], p.w_rec.shape[0]))
 
 
+def standard_errors(params, spikes, stimulus) -> GLMParams:
+    r"""Standard errors of the maximum-likelihood parameters from the observed Fisher information.
+
+    For each neuron :math:`i` the Hessian of the summed negative log-likelihood is
+    :math:`H_i = \sum_{k,t} p_{t,i}(1-p_{t,i})\,\mathbf f_t \mathbf f_t^\top` with
+    :math:`\mathbf f_t = (\mathbf x_t, \mathbf y_{t-1}, \dots, \mathbf y_{t-D}, 1)`; the standard
+    errors are :math:`\sqrt{\mathrm{diag}(H_i^{-1})}` (asymptotic, for a well-specified model).
+
+    Parameters
+    ----------
+    params : GLMParams
+        Parameters, usually the maximum-likelihood fit.
+    spikes : array_like of 0/1, shape (K, T, N)
+        Recorded trials.
+    stimulus : array_like, shape (T, n_in)
+        Stimulus features.
+
+    Returns
+    -------
+    GLMParams
+        Standard errors with the shapes of the parameters (``inf`` where the data carry no
+        information, e.g. a neuron that never spikes before the bin).
+    """
+    y = _check_spikes(spikes)
+    x = _check_stimulus(stimulus, y.shape[1])
+    p = _check_params(params, y.shape[2], x.shape[1])
+    d = p.w_rec.shape[0]
+    _check_size(y.shape[0] * y.shape[1], x.shape[1] + d * y.shape[2] + 1, what="design matrix")
+    design = _design(y, x, d)
+    u = design @ _flat(p)
+    weight = 0.5 / (1.0 + np.cosh(u))  # p (1 - p)
+    se = np.empty((design.shape[1], y.shape[2]))
+    for i in range(y.shape[2]):
+        h = design.T @ (design * weight[:, i : i + 1])
+        try:
+            cov = np.linalg.inv(h)
+            se[:, i] = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        except np.linalg.LinAlgError:
+            se[:, i] = np.inf
+    return _unflat(se, x.shape[1], d)
+
+
 # --------------------------------------------------------------------------------------------
 # sample-and-measure losses
 
@@ -1017,15 +1059,8 @@ def _fit_core(y, x, d, rng, mu_psth, mu_nc, msample, steps, lr, gamma, l2, avera
             np.clip(yy.mean(0), 1e-3, 1 - 1e-3) / (1 - np.clip(yy.mean(0), 1e-3, 1 - 1e-3))
         )
 
-        def f(v):
-            loss, grad = nll(v.reshape(w0.shape))
-            return loss, grad.ravel()
-
-        res = scipy.optimize.minimize(
-            f, w0.ravel(), jac=True, method="L-BFGS-B", options={"maxiter": 500, "gtol": 1e-9}
-        )
-        w = res.x.reshape(w0.shape)
-        n_eval += int(res.nfev)
+        w, n_newton = _newton(nll, design, reg, l2, yy.size, w0)
+        n_eval += n_newton
     else:
         w = _flat(init)
     if mu_psth == 0 and mu_nc == 0:
@@ -1058,6 +1093,39 @@ def _fit_core(y, x, d, rng, mu_psth, mu_nc, msample, steps, lr, gamma, l2, avera
         if step >= steps - n_average:
             w_sum += w
     return FitResult(_unflat(w_sum / n_average, m, d), losses, nlls, n_eval)
+
+
+def _newton(nll, design, reg, l2, n_bins, w, max_iter=100, tol=1e-13):
+    """Damped Newton's method on the per-neuron logistic regressions (the loss is a sum over
+    neurons; each has its own Hessian sum_r p(1-p) f_r f_r^T / n_bins + l2 diag(reg)).
+
+    Returns the minimiser and the number of loss evaluations. Stops when the Newton decrement
+    grad . step falls below ``tol`` (per bin and neuron, in nats).
+    """
+    n_features, n = w.shape
+    loss, grad = nll(w)
+    evaluations = 1
+    for _ in range(max_iter):
+        u = design @ w
+        slope = 0.5 / (1.0 + np.cosh(u))  # p (1 - p)
+        step = np.empty_like(w)
+        for i in range(n):
+            hess = (design * slope[:, i : i + 1]).T @ design / n_bins
+            hess[np.diag_indices(n_features)] += l2 * reg[:, 0] + 1e-12
+            step[:, i] = np.linalg.solve(hess, grad[:, i])
+        decrement = float(np.sum(grad * step))
+        if decrement < tol:
+            break
+        size = 1.0
+        while True:
+            trial = w - size * step
+            new_loss, new_grad = nll(trial)
+            evaluations += 1
+            if new_loss <= loss - 0.25 * size * decrement or size < 1e-8:
+                break
+            size *= 0.5
+        w, loss, grad = trial, new_loss, new_grad
+    return w, evaluations
 
 
 def free_run_stats(params, stimulus, spikes, n_trials, *, rng) -> FreeRunStats:
