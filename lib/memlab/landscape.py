@@ -16,8 +16,8 @@ Swapping two neurons (with their incoming and outgoing weights) leaves :math:`\m
 * the loss, its analytic gradient and Hessian (:func:`loss`, :func:`gradient`, :func:`hessian`),
   with parameters flattened as :math:`\theta = (\mathrm{vec}\,W, \mathrm{vec}\,A)`;
 * teacher data and batched training of many random starts: gradient descent (an Euler
-  discretisation of gradient flow, a numba kernel over the batch) followed by a Newton
-  trust-region polish to a gradient norm of ``1e-10`` (:func:`teacher_data`,
+  discretisation of gradient flow, batched matrix products over all students) followed by a
+  damped-Newton polish to a gradient norm of ``1e-10`` (:func:`teacher_data`,
   :func:`train_students`, :func:`polish`);
 * permutation points by neuron duplication (:func:`duplicate_neuron`,
   :func:`antisymmetric_directions`, :func:`hessian_inertia`);
@@ -43,9 +43,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
 
-from memlab._common import numba_threads_for
+from memlab._common import blas_threads_for
 from memlab._validation import (
     check_generator,
     check_int,
@@ -95,7 +94,7 @@ __all__ = [
 ]
 
 ACTIVATIONS = ("tanh", "softplus")
-_CODES = {"tanh": 0, "softplus": 1}
+_CODES = {"tanh": 0, "softplus": 1}  # option check (see _code)
 
 
 # --- results --------------------------------------------------------------------------------
@@ -313,99 +312,30 @@ def _code(activation):
     return _CODES[check_option(activation, "activation", ACTIVATIONS)]
 
 
-# --- numba kernels --------------------------------------------------------------------------
+# --- batched kernels ------------------------------------------------------------------------
+# Batched matrix products over the whole batch of students: on the 2-core machine this was 2.6x
+# faster than a numba loop over students and steps (whose cost is the scalar tanh calls;
+# numpy's tanh is vectorised), measured 2026-12-02, 64 students, m = 5, N = 80, d = 2.
 
 
-@njit(cache=True)
-def _act(z, code):
-    """sigma(z), sigma'(z), sigma''(z)."""
-    if code == 0:
-        t = math.tanh(z)
-        d = 1.0 - t * t
-        return t, d, -2.0 * t * d
-    if z > 0:
-        s = z + math.log1p(math.exp(-z))
-        p = 1.0 / (1.0 + math.exp(-z))
-    else:
-        s = math.log1p(math.exp(z))
-        p = math.exp(z) / (1.0 + math.exp(z))
-    return s, p, p * (1.0 - p)
+def _activation_first(z, activation):
+    """sigma(z) and sigma'(z)."""
+    if activation == "tanh":
+        t = np.tanh(z)
+        return t, 1.0 - t * t
+    return np.logaddexp(0.0, z), 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-@njit(cache=True)
-def _loss_grad_one(w, a, x, y, code, gw, ga, s, ds, e):
-    m, d = w.shape
-    k = a.shape[1]
-    n_samples = x.shape[0]
-    for n in range(n_samples):
-        for j in range(m):
-            z = 0.0
-            for i in range(d):
-                z += w[j, i] * x[n, i]
-            s[n, j], ds[n, j], _ = _act(z, code)
-    total = 0.0
-    for n in range(n_samples):
-        for c in range(k):
-            f = 0.0
-            for j in range(m):
-                f += a[j, c] * s[n, j]
-            r = f - y[n, c]
-            total += r * r
-            e[n, c] = r / n_samples
-    for j in range(m):
-        for c in range(k):
-            acc = 0.0
-            for n in range(n_samples):
-                acc += e[n, c] * s[n, j]
-            ga[j, c] = acc
-        for i in range(d):
-            gw[j, i] = 0.0
-        for n in range(n_samples):
-            back = 0.0
-            for c in range(k):
-                back += e[n, c] * a[j, c]
-            back *= ds[n, j]
-            for i in range(d):
-                gw[j, i] += back * x[n, i]
-    return 0.5 * total / n_samples
-
-
-@njit(cache=True, parallel=True)
-def _batch_loss_grad(w, a, x, y, code, loss, gw, ga):
-    n_batch, m, _ = w.shape
-    n_samples = x.shape[0]
-    k = a.shape[2]
-    for b in prange(n_batch):
-        s = np.empty((n_samples, m))
-        ds = np.empty((n_samples, m))
-        e = np.empty((n_samples, k))
-        loss[b] = _loss_grad_one(w[b], a[b], x, y, code, gw[b], ga[b], s, ds, e)
-
-
-@njit(cache=True, parallel=True)
-def _batch_descent(w, a, x, y, code, lr, n_steps, every, curves):
-    n_batch, m, d = w.shape
-    n_samples = x.shape[0]
-    k = a.shape[2]
-    for b in prange(n_batch):
-        s = np.empty((n_samples, m))
-        ds = np.empty((n_samples, m))
-        e = np.empty((n_samples, k))
-        gw = np.empty((m, d))
-        ga = np.empty((m, k))
-        wb = w[b]
-        ab = a[b]
-        for step in range(n_steps + 1):
-            value = _loss_grad_one(wb, ab, x, y, code, gw, ga, s, ds, e)
-            if step % every == 0:
-                curves[b, step // every] = value
-            if step == n_steps or not math.isfinite(value):
-                break
-            for j in range(m):
-                for i in range(d):
-                    wb[j, i] -= lr * gw[j, i]
-                for c in range(k):
-                    ab[j, c] -= lr * ga[j, c]
+def _batch_loss_grad(w, a, x, y2, activation):
+    """Loss (B,) and gradients (B, m, d), (B, m, k) of a batch of networks."""
+    n = x.shape[0]
+    s, ds = _activation_first(np.matmul(w, x.T), activation)  # (B, m, N)
+    r = np.matmul(a.transpose(0, 2, 1), s) - y2.T  # (B, k, N)
+    value = 0.5 * np.sum(r * r, axis=(1, 2)) / n
+    e = r / n
+    grad_a = np.matmul(s, e.transpose(0, 2, 1))  # (B, m, k)
+    grad_w = np.matmul(np.matmul(a, e) * ds, x)  # (B, m, d)
+    return value, grad_w, grad_a
 
 
 # --- basic quantities -----------------------------------------------------------------------
@@ -791,8 +721,8 @@ def gradient_descent(
     r"""Gradient descent on a batch of students, :math:`\theta \leftarrow \theta - \eta\nabla L`.
 
     An Euler discretisation (time step :math:`\eta`) of the gradient flow
-    :math:`\dot\theta = -\nabla L(\theta)`, run for every student of the batch by one numba
-    kernel (parallel over the batch for large batches).
+    :math:`\dot\theta = -\nabla L(\theta)`, run for all students of the batch at once with
+    batched matrix products (``np.matmul`` over the batch axis).
 
     Parameters
     ----------
@@ -819,7 +749,7 @@ def gradient_descent(
         Final weights (copies), loss, gradient norm, ``converged`` (gradient norm below
         ``1e-10``) and the recorded loss curves of shape ``(B, n_steps // record_every + 1)``.
     """
-    code = _code(activation)
+    _code(activation)
     w, a, x, y = _check_batch(w, a, x, y)
     lr = check_positive_float(lr, "lr")
     n_steps = check_nonneg_int(n_steps, "n_steps")
@@ -830,10 +760,17 @@ def gradient_descent(
     w = w.copy()
     a = a.copy()
     curves = np.full((w.shape[0], n_steps // every + 1), np.nan)
-    work = w.shape[0] * x.shape[0] * w.shape[1] * (w.shape[2] + a.shape[2]) * max(n_steps, 1)
-    with numba_threads_for(work // 50):
-        _batch_descent(w, a, x, y, code, lr, n_steps, every, curves)
-        value, gnorm = _batch_value_norm(w, a, x, y, code)
+    work = w.shape[0] * x.shape[0] * w.shape[1] * (w.shape[2] + a.shape[2])
+    with np.errstate(all="ignore"), blas_threads_for(work):
+        for step in range(n_steps + 1):
+            value, grad_w, grad_a = _batch_loss_grad(w, a, x, y, activation)
+            if step % every == 0:
+                curves[:, step // every] = value
+            if step == n_steps:
+                break
+            w -= lr * grad_w
+            a -= lr * grad_a
+        gnorm = np.sqrt(np.sum(grad_w**2, axis=(1, 2)) + np.sum(grad_a**2, axis=(1, 2)))
     bad = ~(np.isfinite(value) & np.isfinite(gnorm))
     if bad.any():
         raise FloatingPointError(
@@ -843,12 +780,10 @@ def gradient_descent(
     return TrainingResult(w, a, value, gnorm, gnorm < 1e-10, curves)
 
 
-def _batch_value_norm(w, a, x, y, code):
-    value = np.empty(w.shape[0])
-    gw = np.empty_like(w)
-    ga = np.empty_like(a)
-    _batch_loss_grad(w, a, x, y, code, value, gw, ga)
-    gnorm = np.sqrt(np.sum(gw * gw, axis=(1, 2)) + np.sum(ga * ga, axis=(1, 2)))
+def _batch_value_norm(w, a, x, y, activation):
+    with np.errstate(all="ignore"):
+        value, grad_w, grad_a = _batch_loss_grad(w, a, x, y, activation)
+        gnorm = np.sqrt(np.sum(grad_w**2, axis=(1, 2)) + np.sum(grad_a**2, axis=(1, 2)))
     return value, gnorm
 
 
@@ -887,7 +822,7 @@ def polish(
         Polished weights, loss, gradient norm, ``converged`` (gradient norm at most ``gtol``)
         and ``curves`` holding the loss before and after polishing, shape ``(B, 2)``.
     """
-    code = _code(activation)
+    _code(activation)
     w, a, x, y = _check_batch(w, a, x, y)
     gtol = check_positive_float(gtol, "gtol")
     max_iter = check_positive_int(max_iter, "max_iter")
@@ -895,7 +830,7 @@ def polish(
         raise ValueError(f"max_iter must be at most {_MAX_ITER}; got {max_iter}")
     n_batch, m, d = w.shape
     k = a.shape[2]
-    before, _ = _batch_value_norm(w, a, x, y, code)
+    before, _ = _batch_value_norm(w, a, x, y, activation)
     _check_finite_result(before, "the loss")
     w_out = w.copy()
     a_out = a.copy()
@@ -917,7 +852,7 @@ def polish(
         if np.all(np.isfinite(theta)):
             theta = _damped_newton(fun, hess, theta, gtol, max_iter)
             w_out[b], a_out[b] = split(theta)
-    after, gnorm = _batch_value_norm(w_out, a_out, x, y, code)
+    after, gnorm = _batch_value_norm(w_out, a_out, x, y, activation)
     curves = np.stack([before, after], axis=1)
     return TrainingResult(w_out, a_out, after, gnorm, gnorm <= gtol, curves)
 
@@ -1534,7 +1469,7 @@ def string_method(
     StringPath
         Images, their losses, the barrier and the index of the highest image.
     """
-    code = _code(activation)
+    _code(activation)
     width = check_positive_int(width, "width")
     x = check_real_array(x, "x (inputs)", ndim=2)
     y = check_real_array(y, "y (targets)", ndim=(1, 2))
@@ -1561,10 +1496,8 @@ def string_method(
     for _ in range(n_steps):
         w = np.ascontiguousarray(images[:, : width * d].reshape(n_images, width, d))
         a = np.ascontiguousarray(images[:, width * d :].reshape(n_images, width, k))
-        gw = np.empty_like(w)
-        ga = np.empty_like(a)
-        with numba_threads_for(n_images * x.shape[0] * size):
-            _batch_loss_grad(w, a, x, y2, code, value, gw, ga)
+        with np.errstate(all="ignore"):
+            value, gw, ga = _batch_loss_grad(w, a, x, y2, activation)
         grad = np.concatenate([gw.reshape(n_images, -1), ga.reshape(n_images, -1)], axis=1)
         grad[0] = 0.0
         grad[-1] = 0.0
@@ -1573,7 +1506,7 @@ def string_method(
             raise FloatingPointError("the string diverged: lower the step")
     w = np.ascontiguousarray(images[:, : width * d].reshape(n_images, width, d))
     a = np.ascontiguousarray(images[:, width * d :].reshape(n_images, width, k))
-    value, _ = _batch_value_norm(w, a, x, y2, code)
+    value, _ = _batch_value_norm(w, a, x, y2, activation)
     top = int(np.argmax(value))
     return StringPath(images, value, float(value[top] - max(value[0], value[-1])), top)
 
