@@ -66,11 +66,14 @@ from scipy.special import ndtri
 from memlab._common import double_factorial, numba_threads_for, single_site_energy
 from memlab._threads import single_threaded_blas
 from memlab._validation import (
+    check_finite_result,
     check_fraction,
     check_generator,
     check_option,
     check_positive_float,
     check_positive_int,
+    check_real_array,
+    check_size,
     check_theory_order,
 )
 
@@ -390,6 +393,10 @@ def _novikov_row(smp, chol, t):
     return np.linalg.solve(c_eta, low @ grad)
 
 
+# Largest work of one solve (about a minute on one core; the chapter's solves need < 1e10).
+_MAX_WORK = 1e12
+
+
 def solve(
     n,
     g,
@@ -462,7 +469,7 @@ def solve(
     n : int
         Interaction order: 1, or even (odd ``n > 1`` has no ``N``-independent DMFT).
     g : float
-        Gain ``g > 0`` of the couplings :math:`g/\sqrt\alpha`.
+        Gain ``g`` in ``[0.001, 1000]`` of the couplings :math:`g/\sqrt\alpha`.
     alpha : float
         Load :math:`\alpha = P / N^n > 0`.
     dt : float
@@ -506,6 +513,21 @@ def solve(
     damping = check_fraction(damping, "damping", 0.0, 1.0, closed_high=False)
     tol = check_positive_float(tol, "tol")
     max_iter = check_positive_int(max_iter, "max_iter", minimum=1)
+    if not 1e-3 <= g <= 1e3:
+        raise ValueError(f"g (gain) must lie in [0.001, 1000] for the DMFT solver; got {g}")
+    t1 = n_steps + 1
+    recursion = response == "recursion"
+    check_size((n_samples, t1, t1 if recursion else 8), "the DMFT samples (M, T+1, T+1)")
+    # bounded cost: O(M T^3) with the recursion (O(M T^2 + T^4) with Novikov), per iteration
+    work = float(n_samples) * t1**3 if recursion else float(n_samples) * t1**2 + float(t1) ** 4
+    if method == "iterate":
+        work *= max_iter
+    if work > _MAX_WORK:
+        raise ValueError(
+            f"this DMFT solve would take about {work:.2g} operations (M={n_samples} samples, "
+            f"T={n_steps} steps, method={method!r}), more than the limit of {_MAX_WORK:.0e}: "
+            f"use fewer samples or steps"
+        )
 
     # one numba thread for small solves (memlab._common): the largest _advance call does about
     # M T^2 / 2 operations; on the loaded 2-core machine a T = 40, M = 4000 solve took 1.4 s
@@ -531,6 +553,8 @@ def solve(
             + np.mean(single_site_energy(smp.x, smp.phi), axis=0)
         )
     m_bar = m / np.sqrt(np.diag(c_phi))
+    for name, value in (("m", m), ("m_bar", m_bar), ("energy", energy), ("c_phi", c_phi)):
+        check_finite_result(value, f"the DMFT's {name}", "g/sqrt(alpha) or 1/g is too large")
     return DMFTSolution(
         m,
         c_phi,
@@ -670,7 +694,7 @@ def solve_many(
     list of list of DMFTSolution
         ``result[r][k]``: repeat ``r`` at ``init_overlaps[k]``.
     """
-    arr = np.atleast_1d(np.asarray(init_overlaps))
+    arr = np.atleast_1d(check_real_array(init_overlaps, "init_overlaps", allow_empty=True))
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(
             f"init_overlaps must be a number or a non-empty 1-d array; got shape {arr.shape}"
@@ -678,6 +702,8 @@ def solve_many(
     check_generator(rng)
     overlaps = [check_fraction(v, "init_overlaps entry", 0.0, 1.0) for v in arr]
     n_repeats = check_positive_int(n_repeats, "n_repeats", minimum=1)
+    t1 = check_positive_int(n_steps, "n_steps", minimum=1) + 1
+    check_size((n_repeats, len(overlaps), 4 * t1 * t1), "the solutions (n_repeats, K, ...)")
     jobs = list(zip(overlaps * n_repeats, rng.spawn(n_repeats * len(overlaps))))
 
     def one(job):
@@ -735,7 +761,7 @@ def transient_recovery_curve(
         ``(init_overlaps, m_bar_init, m_bar_max, t_opt, t_opt_last, m_bar_max_se, t_opt_se,
         m_bar, t_opt_last_se)``.
     """
-    arr = np.atleast_1d(np.asarray(init_overlaps))
+    arr = np.atleast_1d(check_real_array(init_overlaps, "init_overlaps", allow_empty=True))
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(
             f"init_overlaps must be a number or a non-empty 1-d array; got shape {arr.shape}"
