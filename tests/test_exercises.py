@@ -1080,6 +1080,98 @@ ANSWERS = [
         """,
         mistake="-1/(2 v)",
     ),
+    # --- Chapter 10 ---
+    Answer(
+        "ch10-ex-split",
+        "copy-next-to-it",
+        """
+        def split_neuron(w, a, index, delta):
+            a = np.asarray(a, dtype=float)
+            half = a[index] / 2
+            w_new = np.insert(w, index + 1, w[index], axis=0)
+            a_new = np.insert(a, index + 1, half - delta, axis=0)
+            a_new[index] = half + delta
+            return w_new, a_new
+        """,
+    ),
+    Answer(
+        "ch10-ex-split",
+        "no-halving",
+        """
+        def split_neuron(w, a, index, delta):
+            w_new = np.concatenate([w, w[index : index + 1]])
+            a_new = np.concatenate([a, a[index : index + 1]]).astype(float)
+            a_new[index] = a[index] + delta
+            a_new[-1] = a[index] - delta
+            return w_new, a_new
+        """,
+        mistake="forget to halve",
+    ),
+    Answer(
+        "ch10-ex-split",
+        "in-place",
+        """
+        def split_neuron(w, a, index, delta):
+            a[index] = a[index] / 2
+            w_new = np.concatenate([w, w[index : index + 1]])
+            a_new = np.concatenate([a, a[index : index + 1]])
+            a_new[index] += delta
+            a_new[-1] -= delta
+            return w_new, a_new
+        """,
+        mistake="changed the w or a it was given",
+    ),
+    Answer(
+        "ch10-ex-split",
+        "same-sign",
+        """
+        def split_neuron(w, a, index, delta):
+            w_new = np.concatenate([w, w[index : index + 1]])
+            a_new = np.concatenate([a, a[index : index + 1]]).astype(float)
+            a_new[index] = a[index] / 2 + delta
+            a_new[-1] = a[index] / 2 + delta
+            return w_new, a_new
+        """,
+        mistake="must add up to a[index]",
+    ),
+    Answer(
+        "ch10-ex-count",
+        "closed-form",
+        """
+        import math
+
+        def count_subspaces(r, m, kind):
+            def stirling(n, k):
+                return sum(
+                    (-1) ** j * math.comb(k, j) * (k - j) ** n for j in range(k + 1)
+                ) // math.factorial(k)
+
+            if kind == "global":
+                return math.factorial(r) * stirling(m + 1, r + 1)
+            return math.factorial(r) * stirling(m, r)
+        """,
+    ),
+    Answer(
+        "ch10-ex-count",
+        "every-labeling",
+        """
+        def count_subspaces(r, m, kind):
+            return (r + 1) ** m if kind == "global" else r**m
+        """,
+        mistake="counts every labeling",
+    ),
+    Answer(
+        "ch10-ex-count",
+        "zero-type-in-critical",
+        """
+        import itertools
+
+        def count_subspaces(r, m, kind):
+            need = set(range(1, r + 1))
+            return sum(need <= set(t) for t in itertools.product(range(r + 1), repeat=m))
+        """,
+        mistake="no zero-type neurons",
+    ),
 ]
 
 
