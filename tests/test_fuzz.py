@@ -993,6 +993,9 @@ FUZZ["glm_fitting"] = {
     "negative_log_likelihood": Call(
         params=Obj(_glm_params), spikes=IntArr(_glm_spikes), stimulus=Arr(_glm_stimulus)
     ),
+    "standard_errors": Call(
+        params=Obj(_glm_params), spikes=IntArr(_glm_spikes), stimulus=Arr(_glm_stimulus)
+    ),
     "psth_loss": Call(
         model_psth=Arr(lambda: np.full((4, 2), 0.2)), data_psth=Arr(lambda: np.full((4, 2), 0.3))
     ),
