@@ -845,11 +845,15 @@ def test_compare_learners_tuning_finds_the_grid_minimum():
     assert 0.2 < m_star < 0.8  # the published m* is 0.41 at this cell
 
 
-# Published Delta MSE at tuned parameters, on seeds the chapter does not print (tuning 900,
-# 901; evaluation 910-913).  Tolerance: 5 % of the published value or 3 standard errors
-# of our estimate, whichever is larger (both are stated in the assertion message).
+# Published Delta MSE at tuned parameters, on seeds the chapter does not print (tuning 900;
+# evaluation 910-913).  Tolerance: 5 % of the published value or 3 standard errors of our
+# estimate, whichever is larger, with an absolute floor of 1e-4 (below it a learner is
+# indistinguishable from exact Bayes at this scale: MP20 and SOR20 in most cells, and SOR20
+# in every categorical cell, where the published values never exceed 8e-5).  SOR20 is also
+# checked where it fails (sigma = 0.1, p_c = 0.1, published 0.061).
 _PUBLISHED_CASES = [
     ("gaussian", 1.0, 0.1, su.PAPER_ALGORITHMS["gaussian"]),
+    ("gaussian", 0.1, 0.1, ("SOR20", "VarSMiLe", "Nas12*", "Leaky")),
     ("categorical", 1.0, 0.1, su.PAPER_ALGORITHMS["categorical"]),
 ]
 
@@ -870,7 +874,7 @@ def test_compare_learners_reproduces_published(task, param, p_c, algorithms):
     )
     pub = res.published()[:, 0]
     for name, ours, sem, p in zip(algorithms, res.delta_mse[:, 0], res.delta_sem[:, 0], pub):
-        tol = max(0.05 * abs(p), 3 * sem)
+        tol = max(0.05 * abs(p), 3 * sem, 1e-4)
         assert abs(ours - p) <= tol, f"{name}: {ours:.4g} ± {sem:.2g}, published {p:.4g}"
 
 
@@ -901,3 +905,30 @@ def test_combine_comparisons():
         su.combine_comparisons(a, c)
     with pytest.raises(ValueError, match="at least one"):
         su.combine_comparisons()
+
+
+def test_new_learners_reject_bad_input():
+    rng = np.random.default_rng(0)
+    for func, args, kw in [
+        (su.smile, (0.5,), {}),
+        (su.stratified_resampling, (0.1, 3), {"rng": rng}),
+    ]:
+        with pytest.raises(ValueError, match="observations must not be empty"):
+            func([], *args, sigma=1.0, **kw)
+        with pytest.raises(ValueError, match="sigma must be > 0"):
+            func([0.0], *args, sigma=0.0, **kw)
+        with pytest.raises(ValueError, match=r"category labels in 0\.\.4"):
+            func([0, 5], *args, **CAT, **kw)
+        with pytest.raises(ValueError, match="exactly one of sigma"):
+            func([0.0], *args, **kw)
+    with pytest.raises(ValueError, match="m must be >= 0"):
+        su.smile([0.0], -0.1, sigma=1.0)
+    for p_c in (0.0, 1.0, -0.1, np.nan):
+        with pytest.raises(ValueError, match="p_change must (lie in|be finite)"):
+            su.stratified_resampling([0.0], p_c, 3, rng=rng, sigma=1.0)
+    with pytest.raises(ValueError, match="n_messages must be an integer >= 1"):
+        su.stratified_resampling([0.0], 0.1, 0, rng=rng, sigma=1.0)
+    with pytest.raises(TypeError, match="numpy.random.Generator"):
+        su.stratified_resampling([0.0], 0.1, 3, rng=1, sigma=1.0)
+    with pytest.raises(ValueError, match="variant must be one of"):
+        su.nassar([0.0], 0.1, sigma=1.0, variant="original")
