@@ -435,6 +435,42 @@ ANSWERS = [
         """,
         mistake="time of the maximum",
     ),
+    Answer(
+        "ch03-ex-first-step",
+        "monte-carlo",
+        """
+        def first_step(n, alpha, init_overlap, dt):
+            r = np.random.default_rng(5)
+            u, v = r.standard_normal((2, 400_000))
+            x0 = 1.5 * init_overlap + 1.5 * np.sqrt(1 - init_overlap**2) * u
+            m0, c0 = np.mean(np.tanh(x0)), np.mean(np.tanh(x0) ** 2)
+            if n == 1:
+                c_eta, f = 1.5**2 * c0, 1.5 * np.sqrt(alpha)
+            else:
+                c_eta, f = 1.5**2 * np.prod(np.arange(1, 2 * n, 2)) * c0**n, 0.0
+            x1 = (1 - dt) * x0 + dt * (
+                1.5 / np.sqrt(alpha) * m0**n + np.sqrt(c_eta) * v + f * np.tanh(x0)
+            )
+            return np.mean(np.tanh(x1)), np.mean(np.tanh(x1) ** 2)
+        """,
+    ),
+    Answer(
+        "ch03-ex-first-step",
+        "no-self-coupling",
+        """
+        def first_step(n, alpha, init_overlap, dt):
+            u, w = np.polynomial.hermite_e.hermegauss(60)
+            w = w / w.sum()
+            x0 = 1.5 * init_overlap + 1.5 * np.sqrt(1 - init_overlap**2) * u
+            m0, c0 = w @ np.tanh(x0), w @ np.tanh(x0) ** 2
+            c_eta = 1.5**2 * np.prod(np.arange(1, 2 * n, 2)) * c0**n
+            drift = (1 - dt) * x0 + dt * 1.5 / np.sqrt(alpha) * m0**n
+            phi1 = np.tanh(drift[:, None] + dt * np.sqrt(c_eta) * u[None, :])
+            ww = w[:, None] * w[None, :]
+            return float(np.sum(ww * phi1)), float(np.sum(ww * phi1**2))
+        """,
+        mistake="self-coupling",
+    ),
     # --- Chapter 4 ---
     Answer(
         "ch04-ex-projector",
@@ -1171,6 +1207,96 @@ ANSWERS = [
             return sum(need <= set(t) for t in itertools.product(range(r + 1), repeat=m))
         """,
         mistake="no zero-type neurons",
+    ),
+    # --- Chapter 9 ---
+    Answer(
+        "ch09-ex-psth",
+        "loops-and-sample-variance",
+        """
+        def psth_loss_and_gradient(probs, target):
+            m, t, n = probs.shape
+            pbar = probs.mean(axis=0)
+            var = probs.var(axis=0, ddof=1)
+            loss = np.mean((pbar - target) ** 2 - var / m)
+            grad = np.empty_like(probs)
+            for k in range(m):
+                grad[k] = (2 * (pbar - target) / m - 2 * (probs[k] - pbar) / (m * (m - 1))) / (t * n)
+            return loss, grad
+        """,
+    ),
+    Answer(
+        "ch09-ex-psth",
+        "biased",
+        """
+        def psth_loss_and_gradient(probs, target):
+            m, t, n = probs.shape
+            pbar = probs.mean(axis=0)
+            return np.mean((pbar - target) ** 2), np.broadcast_to(
+                2 * (pbar - target) / (t * n * m), probs.shape
+            )
+        """,
+        mistake="variance correction",
+    ),
+    Answer(
+        "ch09-ex-psth",
+        "gradient-without-1-over-m",
+        """
+        def psth_loss_and_gradient(probs, target):
+            m, t, n = probs.shape
+            pbar = probs.mean(axis=0)
+            dev = probs - pbar
+            loss = np.mean((pbar - target) ** 2) - np.sum(dev**2) / (m * (m - 1) * t * n)
+            grad = 2 * (pbar - target) / (t * n) - 2 * dev / (m * (m - 1) * t * n)
+            return loss, grad
+        """,
+        mistake="M times too large",
+    ),
+    Answer(
+        "ch09-ex-backward",
+        "vectorised-over-lags",
+        """
+        def backward_through_time(w_rec, probs, g_p, g_z, gamma):
+            t_len, n = probs.shape
+            lags = w_rec.shape[0]
+            padded = np.zeros((t_len + lags, n))
+            for t in reversed(range(t_len)):
+                future = padded[t + 1 : t + 1 + lags]
+                carry = np.einsum("dik,di->k", w_rec, future)
+                padded[t] = probs[t] * (1 - probs[t]) * (g_p[t] + gamma * (g_z[t] + carry))
+            return padded[:t_len]
+        """,
+    ),
+    Answer(
+        "ch09-ex-backward",
+        "no-transpose",
+        """
+        def backward_through_time(w_rec, probs, g_p, g_z, gamma):
+            t_len, n = probs.shape
+            delta = np.zeros((t_len, n))
+            for t in range(t_len - 1, -1, -1):
+                carry = sum(
+                    w_rec[d - 1] @ delta[t + d]
+                    for d in range(1, w_rec.shape[0] + 1)
+                    if t + d < t_len
+                )
+                delta[t] = probs[t] * (1 - probs[t]) * (g_p[t] + gamma * (g_z[t] + carry))
+            return delta
+        """,
+        mistake="transpose",
+    ),
+    Answer(
+        "ch09-ex-backward",
+        "one-lag-only",
+        """
+        def backward_through_time(w_rec, probs, g_p, g_z, gamma):
+            t_len, n = probs.shape
+            delta = np.zeros((t_len, n))
+            for t in range(t_len - 1, -1, -1):
+                carry = w_rec[0].T @ delta[t + 1] if t + 1 < t_len else 0.0
+                delta[t] = probs[t] * (1 - probs[t]) * (g_p[t] + gamma * (g_z[t] + carry))
+            return delta
+        """,
+        mistake="one bin",
     ),
 ]
 
