@@ -40,8 +40,8 @@ from memlab._common import (
     numba_threads_for,
     random_pm1,
 )
-from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import (
+    check_bool,
     check_finite_float,
     check_fraction,
     check_generator,
@@ -51,7 +51,9 @@ from memlab._validation import (
     check_pm1_array,
     check_positive_int,
     check_real_array,
+    check_size,
 )
+from memlab._validation import check_cue_index as _check_cue_index
 from memlab._validation import check_patterns as _check_patterns
 from memlab._validation import check_states as _check_states
 
@@ -157,6 +159,7 @@ def random_patterns(n_patterns, n_neurons, *, rng, bias=0.0) -> np.ndarray:
     n_patterns = check_positive_int(n_patterns, "n_patterns", minimum=1)
     n_neurons = check_positive_int(n_neurons, "n_neurons", minimum=2)
     bias = check_fraction(bias, "bias", -1.0, 1.0, closed_low=False, closed_high=False)
+    check_size((n_patterns, n_neurons), "the patterns (n_patterns, n_neurons)", 1, copies=8)
     return random_pm1((n_patterns, n_neurons), rng, bias)
 
 
@@ -597,7 +600,11 @@ def simulate(patterns, initial_states, n_steps, update="sync", *, rng=None, cue_
                 "random update orders; got rng=None"
             )
         check_generator(rng)
+    elif rng is not None:
+        check_generator(rng)  # unused by the synchronous rule, but a wrong type is a mistake
     single = s0.ndim == 1
+    batch = 1 if single else s0.shape[0]
+    check_size((n_steps + 1, batch, xi.shape[0]), "the overlaps (n_steps + 1, B, P)")
     cue = None
     if cue_index is not None:
         cue = _check_cue_index(cue_index, xi.shape[0], None if single else s0.shape[0])
@@ -827,6 +834,8 @@ def final_overlap_sweep(
     n_trials = check_positive_int(n_trials, "n_trials")
     check_generator(rng)
     n_steps = check_nonneg_int(n_steps, "n_steps")
+    progress = check_bool(progress, "progress")
+    check_size((n_steps + 1, n_trials), "the overlaps (n_steps + 1, n_trials)", copies=4)
     update = check_option(update, "update", _UPDATE_RULES)
     cue_flip_fraction = check_fraction(cue_flip_fraction, "cue_flip_fraction", 0.0, 1.0)
     bias = check_fraction(bias, "bias", -1.0, 1.0, closed_low=False, closed_high=False)
@@ -924,6 +933,7 @@ def async_energy_trace(patterns, initial_state, n_sweeps, *, rng) -> EnergyTrace
     n_sweeps = check_positive_int(n_sweeps, "n_sweeps")
     rng = check_generator(rng)
     n_neurons = xi.shape[1]
+    check_size((n_sweeps, n_neurons), "the trace (n_sweeps, N)", copies=4)
     order = _draw_permutations(rng, n_sweeps, n_neurons).ravel()
     xi_t = np.ascontiguousarray(xi.T)
     s = np.ascontiguousarray(s, dtype=np.int8).copy()
