@@ -210,7 +210,7 @@ def test_observe_rejects_bad_spike_trains():
     with pytest.raises(ValueError):
         pp.observe(np.full((10, 3, 2), 2), 0)
     with pytest.raises(ValueError):
-        pp.observe(np.ones((10, 3)), 0)
+        pp.observe(np.ones((10, 3), dtype=int), 0)
     with pytest.raises(TypeError):
         pp.observe(np.full((10, 3, 2), 0.5), 0)
     spikes = np.zeros((10, 1, 1), dtype=bool)

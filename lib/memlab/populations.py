@@ -68,7 +68,9 @@ from scipy.optimize import minimize
 from memlab._threads import single_threaded_blas
 from memlab._validation import (
     check_bool,
+    check_finite_float,
     check_generator,
+    check_nonneg_float,
     check_nonneg_int,
     check_positive_float,
     check_positive_int,
@@ -98,6 +100,10 @@ __all__ = [
 ]
 
 _H_MIN, _H_MAX = -40.0, 8.0
+# Sanity limits (beyond them a run would not fit in memory or would not end).
+_MAX_NEURONS = 10**7  # per population
+_MAX_LAG = 10**4  # refractory period and delay, in steps
+_MAX_ITER = 1000  # EM iterations
 
 
 class Circuit(NamedTuple):
@@ -271,8 +277,10 @@ def make_circuit(sizes, coupling, bias, *, refractory=8, tau_syn=5.0, delay=1, d
         raise TypeError(f"sizes must be an integer array (neurons per population); got {raw!r}")
     if raw.ndim != 1 or raw.size == 0:
         raise ValueError(f"sizes must be a non-empty 1-d array; got shape {raw.shape}")
-    if np.any(raw < 1):
-        raise ValueError(f"sizes must be >= 1 (neurons per population); got {raw.tolist()}")
+    if np.any(raw < 1) or np.any(raw > _MAX_NEURONS):
+        raise ValueError(
+            f"sizes must lie in [1, {_MAX_NEURONS}] (neurons per population); got {raw.tolist()}"
+        )
     n_pop = raw.size
     coupling = check_real_array(coupling, "coupling", shape=(n_pop, n_pop))
     bias = check_real_array(bias, "bias", shape=(n_pop,))
@@ -280,11 +288,18 @@ def make_circuit(sizes, coupling, bias, *, refractory=8, tau_syn=5.0, delay=1, d
         sizes=raw.astype(np.int64),
         coupling=coupling,
         bias=bias,
-        refractory=check_nonneg_int(refractory, "refractory"),
+        refractory=_check_lag(refractory, "refractory"),
         tau_syn=check_positive_float(tau_syn, "tau_syn"),
-        delay=check_nonneg_int(delay, "delay"),
+        delay=_check_lag(delay, "delay"),
         dt=check_positive_float(dt, "dt"),
     )
+
+
+def _check_lag(value, name):
+    value = check_nonneg_int(value, name)
+    if value > _MAX_LAG:
+        raise ValueError(f"{name} must be at most {_MAX_LAG} steps; got {value}")
+    return value
 
 
 def winner_take_all(
@@ -313,11 +328,16 @@ def winner_take_all(
         Symmetric circuit with identical populations.
     """
     n_per_pop = check_positive_int(n_per_pop, "n_per_pop")
+    if n_per_pop > _MAX_NEURONS:
+        raise ValueError(f"n_per_pop must be at most {_MAX_NEURONS}; got {n_per_pop}")
     n_pop = check_positive_int(n_pop, "n_pop")
-    coupling = np.full((n_pop, n_pop), float(cross_coupling))
-    np.fill_diagonal(coupling, float(self_coupling))
+    if n_pop > 1000:
+        raise ValueError(f"n_pop must be at most 1000; got {n_pop}")
+    coupling = np.full((n_pop, n_pop), check_finite_float(cross_coupling, "cross_coupling"))
+    np.fill_diagonal(coupling, check_finite_float(self_coupling, "self_coupling"))
+    bias = check_finite_float(bias, "bias")
     return make_circuit(
-        np.full(n_pop, n_per_pop, dtype=np.int64), coupling, np.full(n_pop, float(bias)), **kwargs
+        np.full(n_pop, n_per_pop, dtype=np.int64), coupling, np.full(n_pop, bias), **kwargs
     )
 
 
@@ -587,7 +607,7 @@ def observe(spikes, refractory) -> Observation:
         raise ValueError(f"spikes must not be empty; got shape {arr.shape}")
     if arr.dtype != np.bool_ and np.any((arr != 0) & (arr != 1)):
         raise ValueError("spikes must contain only 0 and 1 (or False and True)")
-    refractory = check_nonneg_int(refractory, "refractory")
+    refractory = _check_lag(refractory, "refractory")
     arr = arr.astype(bool)
     if not arr.any():
         raise ValueError(
@@ -620,7 +640,12 @@ def _check_observation(observation, circuit: Circuit) -> Observation:
     n_pop = circuit.sizes.size
     y = check_real_array(observation.spike_counts, "observation.spike_counts", ndim=2, low=0.0)
     g = check_real_array(observation.free_counts, "observation.free_counts", shape=y.shape)
-    k = np.asarray(observation.n_observed, dtype=np.int64)
+    k = np.asarray(observation.n_observed)
+    if k.dtype == np.bool_ or not np.issubdtype(k.dtype, np.integer):
+        raise TypeError(f"observation.n_observed must be an integer array; got dtype {k.dtype}")
+    k = k.astype(np.int64)
+    if np.any(k < 0):
+        raise ValueError(f"observation.n_observed must be >= 0; got {k.tolist()}")
     if y.shape[1] != n_pop or k.shape != (n_pop,):
         raise ValueError(f"observation has {y.shape[1]} populations but the circuit has {n_pop}")
     if np.any(k > circuit.sizes):
@@ -792,9 +817,7 @@ def empirical_latent(observation, circuit, *, smooth=0.0) -> np.ndarray:
     """
     circuit = _check_circuit(circuit)
     obs = _check_observation(observation, circuit)
-    smooth = float(smooth)
-    if not math.isfinite(smooth) or smooth < 0:
-        raise ValueError(f"smooth must be a finite number >= 0; got {smooth}")
+    smooth = check_nonneg_float(smooth, "smooth")
     k = np.maximum(obs.n_observed, 1).astype(float)
     rate = obs.spike_counts / k
     if smooth > 0:
@@ -968,6 +991,9 @@ def fit_neulvm(
     circuit = _check_circuit(circuit)
     obs = _check_observation(observation, circuit)
     n_iter = check_nonneg_int(n_iter, "n_iter")
+    if n_iter > _MAX_ITER:
+        raise ValueError(f"n_iter must be at most {_MAX_ITER}; got {n_iter}")
+    smooth = check_nonneg_float(smooth, "smooth")
     progress = check_bool(progress, "progress")
     z = _check_latent(
         empirical_latent(obs, circuit, smooth=smooth) if init is None else init, obs, circuit
@@ -1024,7 +1050,7 @@ def dwell_times(counts, sizes, *, smooth=20.0, min_dwell=50, dt=1.0) -> Dwell:
     counts = check_real_array(counts, "counts", ndim=2, low=0.0)
     sizes = check_real_array(sizes, "sizes", shape=(counts.shape[1],), low=1.0)
     smooth = check_positive_float(smooth, "smooth")
-    min_dwell = check_positive_int(min_dwell, "min_dwell")
+    min_dwell = min(check_positive_int(min_dwell, "min_dwell"), counts.shape[0])
     dt = check_positive_float(dt, "dt")
     winner = np.argmax(_smooth(counts / sizes, smooth), axis=1).astype(np.int64)
     winner = _merge_short(winner, min_dwell)
