@@ -60,7 +60,9 @@ import numpy as np
 from numba import njit
 
 from memlab._validation import (
+    check_bool,
     check_finite_float,
+    check_finite_result,
     check_fraction,
     check_generator,
     check_int,
@@ -69,6 +71,7 @@ from memlab._validation import (
     check_positive_float,
     check_positive_int,
     check_real_array,
+    check_size,
 )
 
 __all__ = [
@@ -216,6 +219,19 @@ class _Model(NamedTuple):
 # --------------------------------------------------------------------------
 
 
+# Largest ratio of observations (or mu0) to the noise scales, and largest and smallest
+# sigma, sigma0: the Gaussian learners square (y - mu) / sigma, which must not overflow.
+_MAX_RATIO = 1e100
+
+
+def _check_scale(value, name: str) -> float:
+    """A standard deviation in ``[1e-100, 1e100]``."""
+    value = check_positive_float(value, name)
+    if not 1.0 / _MAX_RATIO <= value <= _MAX_RATIO:
+        raise ValueError(f"{name} must lie in [1e-100, 1e100]; got {value}")
+    return value
+
+
 def _check_p_change(p_change, name: str = "p_change") -> float:
     return check_fraction(p_change, name, 0.0, 1.0, closed_low=False, closed_high=False)
 
@@ -234,9 +250,9 @@ def _check_model(sigma, concentration, n_categories, mu0, sigma0) -> _Model:
             )
         return _Model(
             False,
-            check_positive_float(sigma, "sigma"),
+            _check_scale(sigma, "sigma"),
             check_finite_float(mu0, "mu0"),
-            check_positive_float(sigma0, "sigma0"),
+            _check_scale(sigma0, "sigma0"),
             0,
             0.0,
         )
@@ -253,10 +269,24 @@ def _check_model(sigma, concentration, n_categories, mu0, sigma0) -> _Model:
 
 
 def _check_observations(observations, model: _Model) -> np.ndarray:
-    """Finite reals (Gaussian task) or integer labels ``0..K-1`` (categorical), shape (T,)."""
+    """Finite reals (Gaussian task) or integer labels ``0..K-1`` (categorical), shape (T,).
+
+    Gaussian observations and ``mu0`` may be at most ``_MAX_RATIO`` times the smaller of
+    ``sigma`` and ``sigma0`` (their squares, in units of the variances, must not overflow).
+    """
     if not model.categorical:
-        return check_real_array(observations, "observations", ndim=1)
+        y = check_real_array(observations, "observations", ndim=1)
+        big = max(float(np.max(np.abs(y))), abs(model.mu0))
+        small = min(model.sigma, model.sigma0)
+        if big > _MAX_RATIO * small:
+            raise ValueError(
+                f"observations and mu0 reach {big:.3g}, more than {_MAX_RATIO:.0e} times the "
+                f"smaller of sigma and sigma0 ({small:.3g}): the squared deviations would "
+                f"overflow; rescale the observations (and mu0, sigma, sigma0) together"
+            )
+        return y
     k = model.n_categories
+    check_size((np.size(observations), k), "the categorical beliefs (T, n_categories)", copies=3)
     arr = np.asarray(observations)
     if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(
@@ -340,11 +370,12 @@ def gaussian_task(n_steps, sigma, p_change, *, rng, mu0=0.0, sigma0=1.0) -> Gaus
         ``(observations, means, changes)``.
     """
     n_steps = check_positive_int(n_steps, "n_steps")
-    sigma = check_positive_float(sigma, "sigma")
+    sigma = _check_scale(sigma, "sigma")
     p_change = check_fraction(p_change, "p_change")
     check_generator(rng)
     mu0 = check_finite_float(mu0, "mu0")
-    sigma0 = check_positive_float(sigma0, "sigma0")
+    sigma0 = _check_scale(sigma0, "sigma0")
+    check_size(n_steps, "the task (n_steps)", copies=4)
     changes, index = _draw_changes(n_steps, p_change, rng)
     draws = mu0 + sigma0 * rng.standard_normal(int(index[-1]) + 1)
     means = draws[index]
@@ -382,6 +413,7 @@ def categorical_task(n_steps, n_categories, concentration, p_change, *, rng) -> 
     concentration = check_positive_float(concentration, "concentration")
     p_change = check_fraction(p_change, "p_change")
     check_generator(rng)
+    check_size((n_steps, k + 3), "the task (n_steps, n_categories)", copies=2)
     changes, index = _draw_changes(n_steps, p_change, rng)
     draws = rng.dirichlet(np.full(k, concentration), size=int(index[-1]) + 1)
     probabilities = draws[index]
@@ -458,6 +490,11 @@ def surprise_gamma(log_surprise, m):
     if np.isnan(log_s).any():
         raise ValueError("log_surprise must not contain NaN (+-inf are allowed)")
     m = _check_m(m)
+    if (m == math.inf and np.any(log_s == -math.inf)) or (m == 0.0 and np.any(log_s == math.inf)):
+        raise ValueError(
+            "m * S is undefined (0 times infinity) for log_surprise = -inf with m = inf and for "
+            "log_surprise = +inf with m = 0; give a finite log_surprise or a finite, positive m"
+        )
     x = log_s + _log_m(m)
     with np.errstate(over="ignore"):
         out = np.where(
@@ -854,6 +891,7 @@ def message_passing(
     model, y = _check_inputs(observations, sigma, concentration, n_categories, mu0, sigma0)
     p_change = _check_p_change(p_change)
     n_messages = check_positive_int(n_messages, "n_messages")
+    check_size((n_messages, 4 + model.n_categories), "the messages", copies=3)
     return _run_runlength(y, model, p_change, -math.inf, n_messages)[0]
 
 
@@ -902,6 +940,7 @@ def stratified_resampling(
     model, y = _check_inputs(observations, sigma, concentration, n_categories, mu0, sigma0)
     p_change = _check_p_change(p_change)
     n_messages = check_positive_int(n_messages, "n_messages")
+    check_size((n_messages, 4 + model.n_categories), "the messages", copies=3)
     check_generator(rng)
     return _run_runlength(y, model, p_change, -math.inf, n_messages, rng)[0]
 
@@ -1084,6 +1123,7 @@ def particle_filter(
     model, y = _check_inputs(observations, sigma, concentration, n_categories, mu0, sigma0)
     p_change = _check_p_change(p_change)
     n_particles = check_positive_int(n_particles, "n_particles")
+    check_size((n_particles, 4 + model.n_categories), "the particles", copies=3)
     check_generator(rng)
     log_m = _log_m_from_p(p_change)
     est, log_s, gam = _trace_arrays(model, y.shape[0])
@@ -1678,7 +1718,8 @@ def grid_filter(
     model, y = _check_inputs(observations, sigma, None, None, mu0, sigma0)
     p_change = _check_p_change(p_change)
     n_grid = check_positive_int(n_grid, "n_grid", minimum=3)
-    half_width = check_positive_float(half_width, "half_width")
+    check_size(n_grid, "the grid (n_grid)", copies=6)
+    half_width = check_fraction(half_width, "half_width", 0.0, 1000.0, closed_low=False)
     theta = model.mu0 + model.sigma0 * np.linspace(-half_width, half_width, n_grid)
     logp0 = -0.5 * ((theta - model.mu0) / model.sigma0) ** 2
     est, log_s, gam = _trace_arrays(model, y.shape[0])
@@ -1715,7 +1756,9 @@ def mean_squared_error(estimates, truth) -> float:
     d = (e - x) ** 2
     if d.ndim == 2:
         d = d.sum(axis=1)
-    return float(d.mean())
+    out = float(d.mean())
+    check_finite_result(out, "the mean squared error", "estimates or truth too large (overflow)")
+    return out
 
 
 _TASK_FILES = {"gaussian": ("gaussian", "sigma"), "categorical": ("multi", "stochasticity")}
@@ -1764,7 +1807,14 @@ def published_mse(task="gaussian", algorithm="bayesfilter", directory=None) -> d
     stem = "bayesfilter" if algorithm == "bayesfilter" else f"diff_{algorithm}"
     path = folder / f"{prefix}_heatmap_{stem}.csv"
     if not path.is_file():
-        raise FileNotFoundError(f"published data file {str(path)!r} not found")
+        names = sorted(
+            p.stem.split("_diff_", 1)[1] if "_diff_" in p.stem else "bayesfilter"
+            for p in folder.glob(f"{prefix}_heatmap_*.csv")
+        )
+        raise FileNotFoundError(
+            f"published data file {str(path)!r} not found: algorithm {algorithm!r} has no "
+            f"published {task} table; available: {', '.join(names)}"
+        )
     lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
     header = lines[0]
     if (
@@ -2069,7 +2119,7 @@ def compare_learners(
     tune_steps : int, optional
         Length of each tuning sequence (default ``n_steps``).
     n_grid, n_refine : int, optional
-        Grid points (>= 3) and golden-section steps (>= 0) of the tuning.
+        Grid points (3 to 10000) and golden-section steps (0 to 200) of the tuning.
     n_categories : int, optional
         Categories of the categorical task (default 5).
     progress : bool, optional
@@ -2113,9 +2163,13 @@ def compare_learners(
     tune_steps = n_steps if tune_steps is None else check_positive_int(tune_steps, "tune_steps")
     n_grid = check_positive_int(n_grid, "n_grid", minimum=3)
     n_refine = check_int(n_refine, "n_refine")
-    if n_refine < 0:
-        raise ValueError(f"n_refine must be >= 0; got {n_refine}")
+    if not 0 <= n_refine <= 200:
+        raise ValueError(f"n_refine must lie in [0, 200] (golden-section steps); got {n_refine}")
+    if n_grid > 10_000:
+        raise ValueError(f"n_grid must be <= 10000 (tuning grid points); got {n_grid}")
     n_categories = check_positive_int(n_categories, "n_categories", minimum=2)
+    check_size((max(n_steps, tune_steps), n_categories + 3), "one sequence (steps, K)", copies=4)
+    progress = check_bool(progress, "progress")
 
     n_alg, n_cells, n_eval = len(algorithms), len(cells), len(eval_seeds)
     delta = np.empty((n_alg, n_cells, n_eval))
