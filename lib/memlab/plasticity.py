@@ -67,6 +67,7 @@ from numba import njit
 
 from memlab._validation import (
     check_finite_float,
+    check_finite_result,
     check_fraction,
     check_generator,
     check_int,
@@ -75,6 +76,7 @@ from memlab._validation import (
     check_positive_float,
     check_positive_int,
     check_real_array,
+    check_size,
 )
 
 __all__ = [
@@ -360,7 +362,8 @@ def _run(
     eta = check_positive_float(eta, "eta")
     kappa = check_nonneg_float(kappa, "kappa")
     rate = check_fraction(threshold_rate, "threshold_rate", 0.0, 1.0, closed_low=False)
-    record_every = check_positive_int(record_every, "record_every")
+    # any period beyond the T samples records row 0 only: T + 1 stands for them all
+    record_every = min(check_positive_int(record_every, "record_every"), x.shape[0] + 1)
     max_norm = check_positive_float(max_norm, "max_norm")
     on_divergence = check_option(on_divergence, "on_divergence", _ON_DIVERGENCE)
     if m0 is None:
@@ -426,6 +429,7 @@ def sources(kind, n_samples, n_sources, *, rng) -> np.ndarray:
     n_samples = check_positive_int(n_samples, "n_samples")
     n_sources = check_positive_int(n_sources, "n_sources")
     rng = check_generator(rng)
+    check_size((n_samples, n_sources), "the sources (n_samples, n_sources)", copies=3)
     if isinstance(kind, str):
         kinds = [check_option(kind, "kind", _SOURCE_KINDS)] * n_sources
     elif isinstance(kind, (list, tuple)):
@@ -543,6 +547,7 @@ def principal_component(x) -> np.ndarray:
     """
     x = check_real_array(x, "x", ndim=2)
     cov = x.T @ x / x.shape[0]
+    check_finite_result(cov, "the covariance of x", "x is too large (overflow)")
     vals, vecs = np.linalg.eigh(cov)
     v = vecs[:, -1]
     return v if v[np.argmax(np.abs(v))] > 0 else -v
@@ -1115,6 +1120,7 @@ def dendritic_voltage(
     ):
         check_nonneg_float(value, name)
     rest = check_finite_float(rest, "rest")
+    check_size(duration / dt + 1, f"a trace of duration/dt = {duration / dt:.3g} steps", copies=8)
     t = np.arange(int(round(duration / dt)) + 1) * dt
     post = _check_times(post_times, "post_times")
     pre = _check_times(pre_times, "pre_times")
@@ -1184,6 +1190,7 @@ def pairing_protocol(
     n_pairings = check_positive_int(n_pairings, "n_pairings")
     frequency = check_positive_float(frequency, "frequency")
     delay = check_finite_float(delay, "delay")
+    check_size(n_pairings, "the spike times (n_pairings)", copies=4)
     period = 1000.0 / frequency
     start = max(0.0, -delay) + 50.0
     pre = start + period * np.arange(n_pairings)
