@@ -11,7 +11,12 @@ from memlab.hopfield import flip_bits, random_patterns
 
 from ._common import as_array, fail, hidden_module, passed, require
 
-__all__ = ["check_projector_weights", "check_kernel_step", "check_sdm_kernel"]
+__all__ = [
+    "check_projector_weights",
+    "check_kernel_step",
+    "check_sdm_kernel",
+    "check_basin_radius",
+]
 
 
 def check_projector_weights(projector_weights, *, hidden=False) -> None:
@@ -145,3 +150,59 @@ def check_sdm_kernel(sdm_kernel_closed_form, *, hidden=False) -> None:
                 f"and b among the other N-d, and count a+b <= r and d-a+b <= r."
             )
     passed("your closed form matches the expected SDM kernel for every distance.")
+
+
+def check_basin_radius(predicted_basin_radius, *, hidden=False) -> None:
+    """ch04-ex-basin: ``predicted_basin_radius(length_scale) -> a*``, the RBF basin radius.
+
+    Compares with the root of ``a = 1 - exp(-a^2 / 2 l^2)`` (``memlab.kernel.rbf_basin_radius``)
+    and, for one width, with the basin measured by bisection on well-separated patterns.
+    """
+    lengths = [0.02, 0.1, 0.2, 0.3, 0.4]
+    if hidden:
+        lengths += hidden_module("ch04").BASIN_LENGTHS
+    for ell in lengths:
+        got = predicted_basin_radius(ell)
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            fail(f"predicted_basin_radius({ell}) returned {got!r}, not a number.")
+        want = km.rbf_basin_radius(ell)
+        if math.isclose(got, want, rel_tol=1e-6):
+            continue
+        if math.isclose(got, 2 * ell**2, rel_tol=1e-6):
+            fail(
+                f"For l = {ell} you returned the small-l approximation 2 l^2 = {got:.4g}; the "
+                f"basin radius is the smallest positive root of a = 1 - exp(-a^2 / 2 l^2), "
+                f"{want:.4g} here ({want / got - 1:.1%} larger). Solve the equation numerically."
+            )
+        if got > 0 and abs(1 - math.exp(-(got**2) / (2 * ell**2)) - got) < 1e-8 * max(got, 1e-12):
+            fail(
+                f"For l = {ell}, {got:.4g} solves a = 1 - exp(-a^2 / 2 l^2) but is not the "
+                f"smallest positive root ({want:.4g}): cues beyond the first root already grow."
+            )
+        fail(
+            f"For l = {ell}: expected a* = {want:.6g}, got {got:.6g}. One step maps an error a "
+            f"to g(a) = 1 - exp(-a^2 / 2 l^2); the basin ends where g(a) = a."
+        )
+    # the prediction against the network itself: well-separated patterns, K close to I
+    rng = np.random.default_rng(11)
+    x = km.spherical_patterns(100, 16, rng=rng)
+    model = km.fit(x, km.rbf_kernel(0.15))
+    measured = km.basin_radius(model, np.arange(8), rng.standard_normal((8, 16)), max_radius=0.1)
+    pred = float(predicted_basin_radius(0.15))
+    require(
+        np.all(np.abs(measured / pred - 1) < 0.02),
+        f"At l = 0.15 the measured basin radii {np.round(measured, 4).tolist()} differ from "
+        f"your prediction {pred:.4g} by more than 2 %.",
+    )
+    passed(
+        "your basin radius solves a = 1 - exp(-a^2/2l^2) and matches the basins measured in "
+        "an RBF network."
+    )
+
+
+# every check gives a verdict for an answer of the wrong kind (see _common.guard_checks)
+from ._common import guard_checks  # noqa: E402
+
+guard_checks(globals())

@@ -8,6 +8,8 @@ from ... import kernel as km
 PROJECTOR_CASES = [(40, 64, 3), (3, 3, 4)]
 # (n, m, r)
 SDM_CASES = [(24, 10**6, 7), (8, 100, 2)]
+# kernel widths l
+BASIN_LENGTHS = [0.05, 0.25, 0.35, 0.44]
 
 
 def kernel_step_cases():
