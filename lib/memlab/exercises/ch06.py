@@ -182,3 +182,50 @@ def check_clapp_local_update(clapp_local_update, *, hidden: bool = False) -> Non
         "(gamma = 0).",
     )
     return passed("the local update equals minus the gradient of the CLAPP hinge loss.")
+
+
+def check_posterior_error(posterior_error, *, hidden: bool = False) -> None:
+    """Check ``posterior_error(P, w, r, f) -> e_new``: the output error after one RLS step,
+    :math:`e/(1 + \\mathbf r^\\top P\\mathbf r)`, predicted without performing the step.
+
+    The reference applies :func:`memlab.local_learning.rls_update` and measures the error.
+    """
+    for k, (p, w, r, f) in enumerate(_rls_cases(hidden)):
+        p_in, w_in, r_in = p.copy(), w.copy(), r.copy()
+        got = posterior_error(p_in, w_in, r_in, f)
+        require(
+            np.array_equal(p_in, p) and np.array_equal(w_in, w) and np.array_equal(r_in, r),
+            "posterior_error changed an input array in place: it must only predict.",
+        )
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            fail(f"posterior_error returned {got!r}, not a number.")
+        step = ll.rls_update(p, w, r, f)
+        want = float(step.w_out @ r - f)
+        e, q = float(w @ r - f), float(r @ p @ r)
+        if np.isclose(got, want, rtol=1e-8, atol=1e-12):
+            continue
+        if np.isclose(got, e, rtol=1e-8):
+            fail(
+                f"case {k}: you returned the error before the step, {e:.4g}; the step reduces "
+                "it. Write w_new^T r - f with w_new = w - e P_new r and simplify."
+            )
+        if np.isclose(got, 0.0, atol=1e-12):
+            fail(
+                f"case {k}: RLS does not remove the error completely: the step is damped by "
+                f"the 1 + r^T P r of Sherman-Morrison (expected {want:.4g})."
+            )
+        if np.isclose(got, e * q / (1 + q), rtol=1e-8):
+            fail(
+                f"case {k}: you returned the error *removed* by the step, e r^T P r / "
+                f"(1 + r^T P r) = {got:.4g}; the error that remains is e / (1 + r^T P r)."
+            )
+        fail(f"case {k}: expected the error after the step {want:.6g}, got {got:.6g}.")
+    passed("the error after an RLS step is e / (1 + r^T P r), as the simulation confirms.")
+
+
+# every check gives a verdict for an answer of the wrong kind (see _common.guard_checks)
+from ._common import guard_checks  # noqa: E402
+
+guard_checks(globals())
