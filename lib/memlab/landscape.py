@@ -318,24 +318,52 @@ def _code(activation):
 # numpy's tanh is vectorised), measured 2026-12-02, 64 students, m = 5, N = 80, d = 2.
 
 
-def _activation_first(z, activation):
-    """sigma(z) and sigma'(z)."""
-    if activation == "tanh":
-        t = np.tanh(z)
-        return t, 1.0 - t * t
-    return np.logaddexp(0.0, z), 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-def _batch_loss_grad(w, a, x, y2, activation):
-    """Loss (B,) and gradients (B, m, d), (B, m, k) of a batch of networks."""
+def _workspace(w, a, x):
+    """Buffers for :func:`_batch_loss_grad` (reused across steps: allocating the large
+    temporaries anew at every step made the heap grow and shrink, and the page faults cost
+    more than the arithmetic; measured 2026-12-02: 0.31 s -> 0.1 s for 500 steps of 64 students)."""
+    n_batch, m, d = w.shape
+    k = a.shape[2]
     n = x.shape[0]
-    s, ds = _activation_first(np.matmul(w, x.T), activation)  # (B, m, N)
-    r = np.matmul(a.transpose(0, 2, 1), s) - y2.T  # (B, k, N)
-    value = 0.5 * np.sum(r * r, axis=(1, 2)) / n
-    e = r / n
-    grad_a = np.matmul(s, e.transpose(0, 2, 1))  # (B, m, k)
-    grad_w = np.matmul(np.matmul(a, e) * ds, x)  # (B, m, d)
-    return value, grad_w, grad_a
+    return {
+        "s": np.empty((n_batch, m, n)),
+        "ds": np.empty((n_batch, m, n)),
+        "r": np.empty((n_batch, k, n)),
+        "back": np.empty((n_batch, m, n)),
+        "grad_w": np.empty((n_batch, m, d)),
+        "grad_a": np.empty((n_batch, m, k)),
+    }
+
+
+def _batch_loss_grad(w, a, x, y2, activation, ws=None):
+    """Loss (B,) and gradients (B, m, d), (B, m, k) of a batch of networks.
+
+    The gradients are returned in the buffers of ``ws``: copy them before the next call.
+    """
+    if ws is None:
+        ws = _workspace(w, a, x)
+    n = x.shape[0]
+    s, ds, r, back = ws["s"], ws["ds"], ws["r"], ws["back"]
+    np.matmul(w, x.T, out=s)  # z, shape (B, m, N)
+    if activation == "tanh":
+        np.tanh(s, out=s)
+        np.multiply(s, s, out=ds)
+        np.subtract(1.0, ds, out=ds)
+    else:
+        np.multiply(s, 0.5, out=ds)
+        np.tanh(ds, out=ds)
+        ds += 1.0
+        ds *= 0.5
+        np.logaddexp(0.0, s, out=s)
+    np.matmul(a.transpose(0, 2, 1), s, out=r)  # outputs, shape (B, k, N)
+    r -= y2.T
+    value = 0.5 * np.einsum("bkn,bkn->b", r, r) / n
+    r /= n  # errors e_n = (f(x_n) - y_n) / N
+    np.matmul(s, r.transpose(0, 2, 1), out=ws["grad_a"])
+    np.matmul(a, r, out=back)
+    back *= ds
+    np.matmul(back, x, out=ws["grad_w"])
+    return value, ws["grad_w"], ws["grad_a"]
 
 
 # --- basic quantities -----------------------------------------------------------------------
@@ -761,9 +789,10 @@ def gradient_descent(
     a = a.copy()
     curves = np.full((w.shape[0], n_steps // every + 1), np.nan)
     work = w.shape[0] * x.shape[0] * w.shape[1] * (w.shape[2] + a.shape[2])
+    ws = _workspace(w, a, x)
     with np.errstate(all="ignore"), blas_threads_for(work):
         for step in range(n_steps + 1):
-            value, grad_w, grad_a = _batch_loss_grad(w, a, x, y, activation)
+            value, grad_w, grad_a = _batch_loss_grad(w, a, x, y, activation, ws)
             if step % every == 0:
                 curves[:, step // every] = value
             if step == n_steps:
@@ -1493,11 +1522,12 @@ def string_method(
         images = check_real_array(initial, "initial", shape=(n_images, size), copy=True)
     images[0], images[-1] = start, end
     value = np.empty(n_images)
+    ws = _workspace(np.empty((n_images, width, d)), np.empty((n_images, width, k)), x)
     for _ in range(n_steps):
         w = np.ascontiguousarray(images[:, : width * d].reshape(n_images, width, d))
         a = np.ascontiguousarray(images[:, width * d :].reshape(n_images, width, k))
         with np.errstate(all="ignore"):
-            value, gw, ga = _batch_loss_grad(w, a, x, y2, activation)
+            value, gw, ga = _batch_loss_grad(w, a, x, y2, activation, ws)
         grad = np.concatenate([gw.reshape(n_images, -1), ga.reshape(n_images, -1)], axis=1)
         grad[0] = 0.0
         grad[-1] = 0.0
