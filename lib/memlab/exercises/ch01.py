@@ -210,3 +210,9 @@ def check_capacity_estimate(capacity_estimate, *, hidden: bool = False) -> None:
         f"alpha*(N = 1000) = {values['sync']:.2f} (synchronous) and {values['async']:.2f} "
         "(asynchronous), as expected near 0.16."
     )
+
+
+# every check gives a verdict for an answer of the wrong kind (see _common.guard_checks)
+from ._common import guard_checks  # noqa: E402
+
+guard_checks(globals())

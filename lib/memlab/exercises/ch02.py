@@ -85,3 +85,9 @@ def check_capacity_versus_gain(capacity_versus_gain, *, hidden: bool = False) ->
                 "return critical_capacity(...).limit.",
             )
     return passed("alpha_c(g) and the way each branch ends agree with dense.critical_capacity.")
+
+
+# every check gives a verdict for an answer of the wrong kind (see _common.guard_checks)
+from ._common import guard_checks  # noqa: E402
+
+guard_checks(globals())

@@ -213,3 +213,9 @@ def check_gaussian_moment(gaussian_moment, *, hidden: bool = False) -> None:
             "each c^j); pair the rest among themselves ((p-j-1)!! a^((p-j)/2) and the same for v).",
         )
     return passed("your Gaussian moments agree with Isserlis' theorem.")
+
+
+# every check gives a verdict for an answer of the wrong kind (see _common.guard_checks)
+from ._common import guard_checks  # noqa: E402
+
+guard_checks(globals())

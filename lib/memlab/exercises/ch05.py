@@ -220,3 +220,9 @@ def check_clamped_change(clamped_change, *, hidden=False):
                     f"{got:.4g}, the simulated clamp gives {simulated:.4g}: {hint}"
                 )
     return passed("your closed form matches the simulated clamp in all three voltage ranges.")
+
+
+# every check gives a verdict for an answer of the wrong kind (see _common.guard_checks)
+from ._common import guard_checks  # noqa: E402
+
+guard_checks(globals())

@@ -74,3 +74,9 @@ def check_particle_weights(particle_weights, *, hidden: bool = False) -> None:
         "probability is scaled by the same factor.",
     )
     return passed("normalised, equal to the direct formula, and safe from underflow.")
+
+
+# every check gives a verdict for an answer of the wrong kind (see _common.guard_checks)
+from ._common import guard_checks  # noqa: E402
+
+guard_checks(globals())

@@ -98,3 +98,9 @@ def check_gaussian_terms(gaussian_terms, *, hidden: bool = False) -> None:
                     fail("your d_mean has the wrong sign: d/dm of -(z - m)^2/(2v) is +(z - m)/v.")
                 fail(f"{name} differs from the derivative of the log-density; check it by hand.")
     return passed("log-density and its three partial derivatives agree with the formulas.")
+
+
+# every check gives a verdict for an answer of the wrong kind (see _common.guard_checks)
+from ._common import guard_checks  # noqa: E402
+
+guard_checks(globals())

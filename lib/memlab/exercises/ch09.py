@@ -129,3 +129,9 @@ def check_backward(backward_through_time, *, hidden: bool = False) -> None:
             "delta_T = p (1 - p) (g_p + gamma g_z)."
         )
     return passed("delta agrees with back-propagation through time on every case.")
+
+
+# every check gives a verdict for an answer of the wrong kind (see _common.guard_checks)
+from ._common import guard_checks  # noqa: E402
+
+guard_checks(globals())

@@ -142,3 +142,9 @@ def check_count_subspaces(count_subspaces, *, hidden: bool = False) -> None:
                 )
             fail(f"count_subspaces({r}, {m}, {kind!r}) = {got}; expected {expected}.")
     return passed("your counts equal T(r, m) = r! S(m+1, r+1) and G(r, m) = r! S(m, r).")
+
+
+# every check gives a verdict for an answer of the wrong kind (see _common.guard_checks)
+from ._common import guard_checks  # noqa: E402
+
+guard_checks(globals())
