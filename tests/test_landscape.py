@@ -74,15 +74,18 @@ def test_gradient_and_hessian_match_finite_differences(activation, n_out):
     np.testing.assert_allclose(hess, fd_hess, atol=1e-7)
 
 
-def test_forward_loss_and_batched_kernel_agree():
-    d = _data(5, n_out=2)
+@pytest.mark.parametrize("activation", ls.ACTIVATIONS)
+def test_forward_loss_and_batched_kernel_agree(activation):
+    d = _data(5, n_out=2, activation=activation)
     start = ls.random_students(4, 3, 2, rng=np.random.default_rng(6), n_out=2)
-    run = ls.gradient_descent(start.w, start.a, d.x, d.y, n_steps=0)
+    run = ls.gradient_descent(start.w, start.a, d.x, d.y, n_steps=0, activation=activation)
     for b in range(4):
         np.testing.assert_allclose(
-            run.loss[b], ls.loss(start.w[b], start.a[b], d.x, d.y), rtol=1e-12
+            run.loss[b],
+            ls.loss(start.w[b], start.a[b], d.x, d.y, activation=activation),
+            rtol=1e-12,
         )
-        g = ls.gradient(start.w[b], start.a[b], d.x, d.y)
+        g = ls.gradient(start.w[b], start.a[b], d.x, d.y, activation=activation)
         np.testing.assert_allclose(
             run.grad_norm[b], np.sqrt(np.sum(g.w**2) + np.sum(g.a**2)), rtol=1e-10
         )
