@@ -745,6 +745,39 @@ FUZZ["plasticity"] = {
         params=Same(None),
         u0=Float(None, optional=True),
     ),
+    "multi_start": Call(
+        rule=Opt("invariant"),
+        x=Arr(_MIXED),
+        s=Arr(_SRC),
+        n_starts=Int(2, low=1),
+        eta=Float(1e-3),
+        rng=Rng(),
+        power=Int(3),
+        kappa=Float(6.0),
+        threshold=Float(0.99),
+        record_every=Int(100, low=1),
+        raises=(lambda: _plasticity("DivergenceError"),),
+        timeout=20,
+        finite=("trajectories",),  # NaN after a (flagged) divergence
+    ),
+    "gated_voltage_rule": Call(
+        voltage=Arr(lambda: -70.0 + 30.0 * np.sin(np.arange(200) / 20.0)),
+        pre_times=Arr(lambda: np.array([3.0, 9.0])),
+        dt=Float(0.1),
+        params=Same(None),
+        u0=Float(None, optional=True),
+    ),
+    "gated_clamped_weight_change": Call(u=Float(-40.0), n_pre=Float(2.0), params=Same(None)),
+    "stdp_window": Call(
+        distance=Float(100.0),
+        delays=Arr(lambda: np.array([-10.0, 10.0])),
+        n_pairings=Int(1, low=1),
+        frequency=Float(1.0),
+        dt=Float(0.5),
+        plateau_amplitude=Float(0.0),
+        params=Same(None),
+        timeout=20,
+    ),
     "clamped_weight_change": Call(u=Float(-40.0), glutamate_integral=Float(2.0), params=Same(None)),
     "pairing_protocol": Call(
         distance=Float(100.0),
@@ -915,6 +948,21 @@ FUZZ["local_learning"] = {
 
 # ---- surprise -------------------------------------------------------------------------------
 _OBS = lambda: _normal(30, seed=25)  # noqa: E731
+
+
+def _comparison(sigma, seed=1):
+    return importlib.import_module("memlab.surprise").compare_learners(
+        "gaussian",
+        [(sigma, 0.1)],
+        ["VarSMiLe"],
+        n_steps=60,
+        tune_seeds=(0,),
+        eval_seeds=(seed,),
+        n_grid=3,
+        n_refine=0,
+    )
+
+
 _GAUSS = dict(observations=Arr(_OBS), sigma=Float(1.0), mu0=Float(0.0), sigma0=Float(1.0))
 
 FUZZ["surprise"] = {
@@ -954,6 +1002,15 @@ FUZZ["surprise"] = {
     "smile": Call(**_GAUSS, m=Float(0.1, low=0, inf_ok=True)),
     "stratified_resampling": Call(
         **_GAUSS, p_change=Float(0.1), n_messages=Int(5, low=1), rng=Rng()
+    ),
+    "combine_comparisons": Call(
+        results=Same(lambda: [_comparison(1.0), _comparison(2.0)]),
+        finite=False,
+        must_raise={
+            "no results": lambda kw: {"results": []},
+            "not a Comparison": lambda kw: {"results": [3]},
+            "other seeds": lambda kw: {"results": [_comparison(1.0), _comparison(2.0, seed=2)]},
+        },
     ),
     "published_name": Call(task=Opt("gaussian"), algorithm=Same("VarSMiLe")),
     "compare_learners": Call(
@@ -1219,34 +1276,120 @@ FUZZ["landscape"] = {
     ),
 }
 
+
+# ---- populations ----------------------------------------------------------------------------
+def _pop_circuit():
+    from memlab import populations
+
+    return populations.winner_take_all(6)
+
+
+def _pop_spikes():
+    spikes = np.zeros((60, 3, 2), dtype=bool)
+    spikes[::20, :, 0] = True
+    spikes[5::30, :, 1] = True
+    return spikes
+
+
+def _pop_observation():
+    from memlab import populations
+
+    return populations.observe(_pop_spikes(), 8)
+
+
+def _pop_latent():
+    return np.full((60, 3), 0.5)
+
+
+FUZZ["populations"] = {
+    "make_circuit": Call(
+        sizes=IntArr(lambda: np.array([5, 6])),
+        coupling=Arr(lambda: np.array([[1.0, -1.0], [-1.0, 1.0]])),
+        bias=Arr(lambda: np.array([-3.0, -3.0])),
+        refractory=Int(2, low=0),
+        tau_syn=Float(5.0, low=0.0),
+        delay=Int(1, low=0),
+        dt=Float(1.0, low=0.0),
+    ),
+    "winner_take_all": Call(
+        n_per_pop=Int(10, low=1),
+        n_pop=Int(3, low=1),
+        self_coupling=Float(25.0),
+        cross_coupling=Float(-20.0),
+        bias=Float(-3.0),
+    ),
+    "input_potential": Call(
+        counts=Arr(lambda: np.ones((20, 3))),
+        circuit=Obj(_pop_circuit),
+        inputs=Arr(lambda: np.zeros((20, 3)), optional=True),
+    ),
+    "firing_probability": Call(h=Arr(lambda: np.array([-3.0, 0.0])), dt=Float(1.0, low=0.0)),
+    "simulate_micro": Call(
+        circuit=Obj(_pop_circuit),
+        n_steps=Int(20, low=1),
+        rng=Rng(),
+        inputs=Arr(lambda: np.zeros((20, 3)), optional=True),
+        n_record=Int(2, low=0),
+    ),
+    "simulate_meso": Call(
+        circuit=Obj(_pop_circuit),
+        n_steps=Int(20, low=1),
+        rng=Rng(),
+        inputs=Arr(lambda: np.zeros((20, 3)), optional=True),
+    ),
+    "observe": Call(
+        spikes=Same(_pop_spikes),
+        refractory=Int(8, low=0),
+        must_raise={
+            "no spikes": lambda kw: {**kw, "spikes": np.zeros((60, 3, 2), dtype=bool)},
+            "value 2": lambda kw: {**kw, "spikes": kw["spikes"] * 2},
+            "floats": lambda kw: {**kw, "spikes": kw["spikes"] * 0.5},
+            "2-d": lambda kw: {**kw, "spikes": kw["spikes"][:, :, 0]},
+            "empty": lambda kw: {**kw, "spikes": kw["spikes"][:0]},
+            "refractory violated": lambda kw: {**kw, "refractory": 25},
+        },
+    ),
+    "empirical_latent": Call(
+        observation=Obj(_pop_observation), circuit=Obj(_pop_circuit), smooth=Float(2.0, low=0.0)
+    ),
+    "joint_log_likelihood": Call(
+        latent=Arr(_pop_latent),
+        observation=Obj(_pop_observation),
+        circuit=Obj(_pop_circuit),
+        inputs=Arr(lambda: np.zeros((60, 3)), optional=True),
+    ),
+    "map_latent": Call(
+        observation=Obj(_pop_observation),
+        circuit=Obj(_pop_circuit),
+        init=Arr(_pop_latent, optional=True),
+        max_iter=Int(5, low=1),
+    ),
+    "fit_parameters": Call(
+        latent=Arr(_pop_latent),
+        observation=Obj(_pop_observation),
+        circuit=Obj(_pop_circuit),
+        max_iter=Int(5, low=1),
+    ),
+    "fit_neulvm": Call(
+        observation=Obj(_pop_observation),
+        circuit=Obj(_pop_circuit),
+        n_iter=Int(1, low=0),
+        smooth=Float(2.0, low=0.0),
+    ),
+    "dwell_times": Call(
+        counts=Arr(lambda: np.tile([[3.0, 0.0], [0.0, 3.0]], (50, 1))),
+        sizes=Arr(lambda: np.array([5.0, 5.0])),
+        smooth=Float(2.0, low=0.0),
+        min_dwell=Int(2, low=1),
+        dt=Float(1.0, low=0.0),
+    ),
+}
+
+
 # --------------------------------------------------------------------------------------------
 # Functions whose failures are known and tolerated (reported, not failed): shrink to nothing.
 # --------------------------------------------------------------------------------------------
-KNOWN: dict[str, str] = {
-    "plasticity.bcm": "#15 in progress",
-    "plasticity.correlation_invariant": "#15 in progress",
-    "plasticity.dendritic_voltage": "#15 in progress",
-    "plasticity.hebb": "#15 in progress",
-    "plasticity.heterosynaptic": "#15 in progress",
-    "plasticity.normalised_hebbian": "#15 in progress",
-    "plasticity.oja": "#15 in progress",
-    "plasticity.pairing_protocol": "#15 in progress",
-    "plasticity.principal_component": "#15 in progress",
-    "plasticity.sources": "#15 in progress",
-    "surprise.categorical_task": "#15 in progress",
-    "surprise.exact_bayes": "#15 in progress",
-    "surprise.exact_bayes_belief": "#15 in progress",
-    "surprise.gaussian_task": "#15 in progress",
-    "surprise.grid_filter": "#15 in progress",
-    "surprise.leaky_integrator": "#15 in progress",
-    "surprise.mean_squared_error": "#15 in progress",
-    "surprise.message_passing": "#15 in progress",
-    "surprise.nassar": "#15 in progress",
-    "surprise.particle_filter": "#15 in progress",
-    "surprise.published_mse": "#15 in progress",
-    "surprise.surprise_gamma": "#15 in progress",
-    "surprise.var_smile": "#15 in progress",
-}
+KNOWN: dict[str, str] = {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1384,8 +1527,15 @@ def _run_case(module, fname, call, label, expect, build, baseline):
         kw = {k: _read_only(v) for k, v in kw.items()}
     before = _snapshot(kw)
     raises = tuple(r if isinstance(r, type) else r() for r in call.raises)
+    star = [
+        p.name
+        for p in inspect.signature(func).parameters.values()
+        if p.kind is inspect.Parameter.VAR_POSITIONAL and p.name in kw
+    ]
+    args = list(kw[star[0]]) if star else []  # e.g. combine_comparisons(*results)
+    kwargs = {k: v for k, v in kw.items() if not star or k != star[0]}
     try:
-        result = func(**kw)
+        result = func(*args, **kwargs)
     except (ValueError, TypeError) + raises as exc:
         msg = f"{type(exc).__name__}: {exc}"
         if expect in (OK, "same"):
@@ -1610,3 +1760,42 @@ if __name__ == "__main__":
                 f"== {name}: {len(res)} cases, {n_fail} failed, {time.perf_counter() - t0:.1f} s",
                 flush=True,
             )
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise checks (memlab.exercises.chNN): an answer of the wrong kind gets a verdict
+# --------------------------------------------------------------------------------------------
+
+
+def _exercise_checks():
+    import pkgutil
+
+    import memlab.exercises as ex
+
+    for info in pkgutil.iter_modules(ex.__path__):
+        if re.fullmatch(r"ch\d\d", info.name):
+            mod = importlib.import_module(f"memlab.exercises.{info.name}")
+            for name, func in inspect.getmembers(mod, inspect.isfunction):
+                if name.startswith("check_") and func.__module__ == mod.__name__:
+                    yield pytest.param(func, id=f"{info.name}.{name}")
+
+
+WRONG_ANSWERS = {
+    "not a function": 3,
+    "returns a list": lambda *args, **kwargs: [[0.0, 1.0], [1.0]],
+    "returns None": lambda *args, **kwargs: None,
+}
+
+
+@pytest.mark.parametrize("check", list(_exercise_checks()))
+def test_exercise_check_gives_a_verdict_for_a_wrong_kind_of_answer(check, capsys):
+    from memlab.exercises import ExerciseFailure
+
+    for label, answer in WRONG_ANSWERS.items():
+        try:
+            check(answer)
+        except ExerciseFailure:
+            continue
+        except Exception as exc:  # noqa: BLE001 - anything else is the failure
+            pytest.fail(f"{label}: {type(exc).__name__}: {exc} (expected ExerciseFailure)")
+        pytest.fail(f"{label}: the check passed a wrong answer")
