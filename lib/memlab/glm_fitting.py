@@ -408,20 +408,28 @@ def lagged_stimulus(stimulus, n_lags) -> np.ndarray:
 def _forward(drive, w_rec, uniforms, spikes, probs):  # pragma: no cover - numba
     n_trials, n_steps, n = uniforms.shape
     n_lags = w_rec.shape[0]
+    # w_from[d, j, :] = w_rec[d, :, j]: a spike of neuron j adds a contiguous row to u
+    w_from = np.empty((n_lags, n, n))
+    for d in range(n_lags):
+        for i in range(n):
+            for j in range(n):
+                w_from[d, j, i] = w_rec[d, i, j]
+    u = np.empty(n)
     for k in range(n_trials):
         for t in range(n_steps):
+            u[:] = drive[t]
+            for d in range(1, n_lags + 1):
+                if t - d < 0:
+                    break
+                for j in range(n):
+                    if spikes[k, t - d, j]:
+                        for i in range(n):
+                            u[i] += w_from[d - 1, j, i]
             for i in range(n):
-                u = drive[t, i]
-                for d in range(1, n_lags + 1):
-                    if t - d < 0:
-                        break
-                    for j in range(n):
-                        if spikes[k, t - d, j]:
-                            u += w_rec[d - 1, i, j]
-                if u >= 0:
-                    p = 1.0 / (1.0 + np.exp(-u))
+                if u[i] >= 0:
+                    p = 1.0 / (1.0 + np.exp(-u[i]))
                 else:
-                    e = np.exp(u)
+                    e = np.exp(u[i])
                     p = e / (1.0 + e)
                 probs[k, t, i] = p
                 spikes[k, t, i] = 1 if uniforms[k, t, i] < p else 0
@@ -716,8 +724,9 @@ def _backward(w_rec, spikes, probs, g_p, g_z, gamma, g_drive, g_rec):  # pragma:
     """BPTT over sampled trials; accumulates dL/d(drive) (T, N) and dL/dW_rec (D, N, N)."""
     n_trials, n_steps, n = probs.shape
     n_lags = w_rec.shape[0]
-    carry = np.zeros((n_steps, n))
+    carry = np.zeros((n_steps, n))  # dL/dz from later bins
     g_u = np.zeros(n)
+    g_from = np.zeros((n_lags, n, n))  # g_from[d, j, i] = dL/dW_rec[d, i, j]
     for k in range(n_trials):
         carry[:, :] = 0.0
         for t in range(n_steps - 1, -1, -1):
@@ -730,14 +739,19 @@ def _backward(w_rec, spikes, probs, g_p, g_z, gamma, g_drive, g_rec):  # pragma:
                 s = t - d
                 if s < 0:
                     break
+                # carry[s] += W_d^T delta_t
                 for i in range(n):
-                    gi = g_u[i]
-                    if gi == 0.0:
-                        continue
                     for j in range(n):
-                        carry[s, j] += w_rec[d - 1, i, j] * gi
-                        if spikes[k, s, j]:
-                            g_rec[d - 1, i, j] += gi
+                        carry[s, j] += w_rec[d - 1, i, j] * g_u[i]
+                # dL/dW_d[i, j] += delta_t[i] z_s[j], for the neurons j that spiked
+                for j in range(n):
+                    if spikes[k, s, j]:
+                        for i in range(n):
+                            g_from[d - 1, j, i] += g_u[i]
+    for d in range(n_lags):
+        for i in range(n):
+            for j in range(n):
+                g_rec[d, i, j] += g_from[d, j, i]
 
 
 def _backward_numpy(w_rec, spikes, probs, g_p, g_z, gamma, g_drive, g_rec):
