@@ -1279,6 +1279,8 @@ def multi_start(
     n_starts = check_positive_int(n_starts, "n_starts")
     rng = check_generator(rng)
     threshold = check_fraction(threshold, "threshold", closed_low=False)
+    n_rec = x.shape[0] // check_positive_int(record_every, "record_every") + 1
+    check_size((n_starts, n_rec, x.shape[1]), "the trajectories (n_starts, R, n)", copies=2)
     sc = s - s.mean(axis=0)
     s_norm = np.sqrt(np.sum(sc * sc, axis=0))
     if np.any(s_norm == 0):
@@ -1486,6 +1488,7 @@ def gated_voltage_rule(voltage, pre_times, dt=0.1, params=None, u0=None) -> Gate
         um,
         cum,
     )
+    check_finite_result(total, "the weight change", "the voltage is too large (overflow)")
     return GatedRuleResult(float(total), cum, xb, up, um)
 
 
@@ -1517,7 +1520,9 @@ def gated_clamped_weight_change(u, n_pre, params=None) -> float:
     p = _check_gated_params(params)
     ltp = p.a_ltp * p.tau_x * max(u - p.theta_plus, 0.0) * max(u - p.theta_minus, 0.0)
     ltd = p.a_ltd * max(u - p.theta_minus, 0.0)
-    return float(n * (ltp - ltd))
+    out = float(n * (ltp - ltd))
+    check_finite_result(out, "the weight change", "u or n_pre is too large (overflow)")
+    return out
 
 
 def stdp_window(
@@ -1568,6 +1573,7 @@ def stdp_window(
     d = check_real_array(np.atleast_1d(delays), "delays", ndim=1)
     n_pairings = check_positive_int(n_pairings, "n_pairings")
     frequency = check_positive_float(frequency, "frequency")
+    check_size(n_pairings, "the spike times (n_pairings)", copies=4)
     period = 1000.0 / frequency
     out = np.empty(d.shape[0])
     for j, delay in enumerate(d):
