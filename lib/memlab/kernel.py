@@ -1610,6 +1610,10 @@ def rbf_basin_radius(length_scale, pattern_norm=1.0) -> float:
     """
     ell = check_positive_float(length_scale, "length_scale")
     r = check_positive_float(pattern_norm, "pattern_norm")
+    if not 1e-100 <= r / ell <= 1e100:
+        raise ValueError(
+            f"pattern_norm / length_scale must lie in [1e-100, 1e100]; got {r / ell:.3g}"
+        )
 
     def excess(a):
         u = a / ell
@@ -1680,6 +1684,10 @@ def basin_radius(model, indices, directions, *, max_radius, n_steps=40, tol=1e-3
     n_steps = check_positive_int(n_steps, "n_steps")
     tol = check_positive_float(tol, "tol")
     n_bisect = check_positive_int(n_bisect, "n_bisect")
+    if n_bisect > 64:
+        raise ValueError(
+            f"n_bisect must be <= 64 (beyond, the steps are below rounding); got {n_bisect}"
+        )
     targets = x[idx]
 
     def recalled(a):
