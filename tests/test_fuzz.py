@@ -662,7 +662,9 @@ FUZZ["kernel"] = {
     "separation_capacity_median": Call(
         n_neurons=Int(16, low=2), overlap=Float(0.5, low=-1, high=1)
     ),
-    "rbf_basin_radius": Call(length_scale=Float(0.3, low=1e-300), pattern_norm=Float(1.0)),
+    "rbf_basin_radius": Call(  # inf when there is no finite root (documented)
+        length_scale=Float(0.3, low=1e-300), pattern_norm=Float(1.0), finite=False
+    ),
     "basin_radius": Call(
         model=Obj(lambda: _kernel_model(False)),
         indices=IntArr(lambda: np.array([0, 1])),
