@@ -28,8 +28,10 @@ Measured on the shared 2-core machine under load 10-14 (CPU time, 2 December 202
   Agreement (median |ours - published| / published over cells with published Delta MSE
   > 1e-4, all 6 columns): 11-31 % for most algorithms (noise of 3 x 5000 steps), mean ranks
   within 0.6 of the published ones.
-* ``--scale medium``: 20.4 s for the 5 Gaussian cells of p_c = 0.1 (about 4 s per cell);
-  the columns p_c <= 10^-3 cost far more (exact Bayes keeps ~10^3-10^4 messages).
+* ``--scale medium``, Gaussian columns p_c = 0.1 and 0.001 (10 cells): 141 s (20.4 s and
+  120.7 s); median relative difference from the published Delta MSE 2-8 % for pf1, MP1,
+  SOR1, VarSMiLe, SMiLe, Nas10*, Nas12*, Leaky, 13-28 % for pf20, MP20, SOR20 (small
+  values); mean ranks within 0.3 of the published ones.
 * ``--scale paper`` (not run here): about 10 s per cell for p_c >= 0.005 and, extrapolating
   the exact-Bayes cost O(T x messages), roughly 1 CPU minute per seed and cell at
   p_c <= 10^-3 with 10^6 steps: several CPU hours in all.
