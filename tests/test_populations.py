@@ -235,3 +235,18 @@ def test_likelihood_rejects_mismatched_shapes_and_bad_latent():
         pp.firing_probability([np.nan])
     p = pp.firing_probability(np.linspace(-100, 100, 11))
     assert np.all((p >= 0) & (p <= 1))
+
+
+def test_input_potential_matches_the_likelihood():
+    c = pp.winner_take_all(20)
+    run = pp.simulate_micro(c, 300, rng=np.random.default_rng(1), n_record=3)
+    obs = pp.observe(run.spikes, c.refractory)
+    p = pp.firing_probability(pp.input_potential(run.counts, c), c.dt)
+    y, g = obs.spike_counts, obs.free_counts
+    observed = np.sum(y * np.log(p) + (g - y) * np.log1p(-p))
+    z = run.counts - y
+    assert observed == pytest.approx(pp.joint_log_likelihood(z, obs, c).observed, rel=1e-12)
+    with pytest.raises(ValueError):
+        pp.input_potential(run.counts[:, :2], c)
+    with pytest.raises(ValueError):
+        pp.input_potential(-run.counts, c)

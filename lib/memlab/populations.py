@@ -88,6 +88,7 @@ __all__ = [
     "make_circuit",
     "winner_take_all",
     "firing_probability",
+    "input_potential",
     "simulate_micro",
     "simulate_meso",
     "observe",
@@ -382,6 +383,44 @@ def firing_probability(h, dt=1.0):
     h = check_real_array(h, "h", allow_empty=True)
     dt = check_positive_float(dt, "dt")
     return -np.expm1(-dt * np.exp(np.clip(h, _H_MIN, _H_MAX)))
+
+
+def input_potential(counts, circuit, *, inputs=None) -> np.ndarray:
+    """Input potential :math:`h_{\\alpha,t}` of eq. (hazard) given the population spike counts.
+
+    .. math:: h_{\\alpha,t} = \\mu_\\alpha + \\sum_\\beta J_{\\alpha\\beta} s_{\\beta,t}
+              + I_{\\alpha,t}, \\qquad
+              s_{\\beta,t+1} = a s_{\\beta,t} + (1 - a) \\frac{n_{\\beta,t-d}}{N_\\beta \\Delta t}.
+
+    Parameters
+    ----------
+    counts : array_like, shape (T, M)
+        Spike counts :math:`n_{\\alpha,t}` (real, >= 0).
+    circuit : Circuit
+        Parameters (biases, couplings, sizes, filter, delay, step).
+    inputs : array_like, shape (T, M), optional
+        External input :math:`I_{\\alpha,t}` (default zero).
+
+    Returns
+    -------
+    numpy.ndarray, shape (T, M)
+        :math:`h_{\\alpha,t}`; the firing probability of a free neuron is
+        ``firing_probability(h, circuit.dt)``.
+    """
+    circuit = _check_circuit(circuit)
+    counts = check_real_array(counts, "counts", ndim=2, low=0.0)
+    n_steps, n_pop = counts.shape
+    if n_pop != circuit.sizes.size:
+        raise ValueError(f"counts has {n_pop} populations but the circuit has {circuit.sizes.size}")
+    inputs = _check_inputs(inputs, n_steps, n_pop)
+    a = math.exp(-circuit.dt / circuit.tau_syn)
+    x = counts / (circuit.sizes * circuit.dt)
+    shifted = np.zeros_like(x)
+    lag = circuit.delay + 1
+    if lag < n_steps:
+        shifted[lag:] = x[: n_steps - lag]
+    s = _exp_filter(shifted, a)
+    return circuit.bias + s @ circuit.coupling.T + inputs
 
 
 # --- simulations -----------------------------------------------------------------------------
