@@ -9,7 +9,7 @@ import numpy as np
 
 from memlab import landscape as ls
 
-from ._common import as_array, fail, passed, require, unpack
+from ._common import as_array, fail, hidden_module, passed, require, unpack
 
 
 @functools.cache
@@ -38,9 +38,7 @@ def check_split(split_neuron, *, hidden: bool = False) -> None:
     """
     cases = [(0, 1, 4, 0, 0.0), (1, 1, 4, 1, 0.3)]
     if hidden:
-        # several outputs: delta along a[index] (the point stays critical only then, unless
-        # the residual is zero), and delta = 0
-        cases += [(2, 2, 4, 0, 0.3), (3, 3, 3, 1, -0.7), (4, 2, 4, 1, 0.0)]
+        cases += hidden_module("ch10").split_cases()
     for seed, n_out, teacher_width, index, delta in cases:
         x, y, w, a = _critical_case(seed, n_out, teacher_width)
         if n_out > 1:
@@ -108,7 +106,7 @@ def check_count_subspaces(count_subspaces, *, hidden: bool = False) -> None:
     """Check ``count_subspaces(r, m, kind)`` against T(r, m) and G(r, m)."""
     cases = [(r, m) for r in (1, 2, 3) for m in range(r, r + 4)]
     if hidden:
-        cases += [(4, 6), (2, 7), (1, 8)]
+        cases += hidden_module("ch10").count_cases()
     for r, m in cases:
         for kind, closed in (
             ("global", ls.count_global_min_subspaces),
