@@ -571,9 +571,11 @@ def _check_reservoir(res) -> Reservoir:
     """
     if not isinstance(res, Reservoir):
         raise TypeError(f"res must be a Reservoir (from make_reservoir); got {type(res).__name__}")
-    w_fb = check_real_array(res.w_fb, "res.w_fb", ndim=1)
-    n = w_fb.shape[0]
-    w_rec = check_real_array(res.w_rec, "res.w_rec", shape=(n, n))
+    w_rec = check_real_array(res.w_rec, "res.w_rec", ndim=2)
+    n = w_rec.shape[0]
+    if w_rec.shape != (n, n):
+        raise ValueError(f"res.w_rec must be a square (N, N) matrix; got shape {w_rec.shape}")
+    w_fb = check_real_array(res.w_fb, "res.w_fb", shape=(n,))
     gain = check_nonneg_float(res.gain, "res.gain")
     tau = check_positive_float(res.tau, "res.tau")
     dt = check_positive_float(res.dt, "res.dt")
