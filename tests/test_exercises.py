@@ -591,6 +591,39 @@ ANSWERS = [
         """,
         mistake="d=0",
     ),
+    Answer(
+        "ch04-ex-basin",
+        "newton",
+        """
+        import math
+
+        def predicted_basin_radius(length_scale):
+            l2 = 2.0 * length_scale**2
+            a = 1.5 * l2  # above the root's lower bound l^2, below the root
+            for _ in range(200):
+                e = math.exp(-a * a / l2)
+                a -= (1.0 - e - a) / (2.0 * a / l2 * e - 1.0)
+            return a
+        """,
+    ),
+    Answer(
+        "ch04-ex-basin",
+        "small-l-approximation",
+        """
+        def predicted_basin_radius(length_scale):
+            return 2 * length_scale**2
+        """,
+        mistake="small-l approximation",
+    ),
+    Answer(
+        "ch04-ex-basin",
+        "zero-root",
+        """
+        def predicted_basin_radius(length_scale):
+            return 0.0
+        """,
+        mistake="expected a*",
+    ),
     # --- Chapter 5 ---
     Answer(
         "ch05-ex-oja",
@@ -854,6 +887,35 @@ ANSWERS = [
             return P
         """,
         mistake="2 values",
+    ),
+    Answer(
+        "ch06-ex-posterior",
+        "via-the-step",
+        """
+        def posterior_error(P, w, r, f):
+            pr = P @ r
+            w_new = w - (w @ r - f) * pr / (1.0 + r @ pr)
+            return w_new @ r - f
+        """,
+    ),
+    Answer(
+        "ch06-ex-posterior",
+        "prior-error",
+        """
+        def posterior_error(P, w, r, f):
+            return w @ r - f
+        """,
+        mistake="before the step",
+    ),
+    Answer(
+        "ch06-ex-posterior",
+        "removed-part",
+        """
+        def posterior_error(P, w, r, f):
+            q = r @ P @ r
+            return (w @ r - f) * q / (1.0 + q)
+        """,
+        mistake="removed",
     ),
     Answer(
         "ch06-ex-rmhebb",
