@@ -724,30 +724,28 @@ def _backward(w_rec, spikes, probs, g_p, g_z, gamma, g_drive, g_rec):  # pragma:
     """BPTT over sampled trials; accumulates dL/d(drive) (T, N) and dL/dW_rec (D, N, N)."""
     n_trials, n_steps, n = probs.shape
     n_lags = w_rec.shape[0]
-    carry = np.zeros((n_steps, n))  # dL/dz from later bins
-    g_u = np.zeros(n)
+    carry = np.zeros((n_steps, n_trials, n))  # dL/dz from later bins
+    delta = np.empty((n_trials, n))  # dL/du of bin t, every trial
     g_from = np.zeros((n_lags, n, n))  # g_from[d, j, i] = dL/dW_rec[d, i, j]
-    for k in range(n_trials):
-        carry[:, :] = 0.0
-        for t in range(n_steps - 1, -1, -1):
+    for t in range(n_steps - 1, -1, -1):
+        for k in range(n_trials):
             for i in range(n):
                 p = probs[k, t, i]
-                dp = p * (1.0 - p)
-                g_u[i] = dp * (g_p[k, t, i] + gamma * (g_z[k, t, i] + carry[t, i]))
-                g_drive[t, i] += g_u[i]
-            for d in range(1, n_lags + 1):
-                s = t - d
-                if s < 0:
-                    break
-                # carry[s] += W_d^T delta_t
-                for i in range(n):
-                    for j in range(n):
-                        carry[s, j] += w_rec[d - 1, i, j] * g_u[i]
-                # dL/dW_d[i, j] += delta_t[i] z_s[j], for the neurons j that spiked
+                from_z = g_z[k, t, i] + carry[t, k, i]
+                delta[k, i] = p * (1.0 - p) * (g_p[k, t, i] + gamma * from_z)
+                g_drive[t, i] += delta[k, i]
+        for d in range(1, n_lags + 1):
+            s = t - d
+            if s < 0:
+                break
+            # the spikes of bin s reach bin t through W_d: carry[s] += delta W_d
+            carry[s] += np.dot(delta, w_rec[d - 1])
+            # dL/dW_d[i, j] += delta[k, i] z[k, s, j], for the neurons j that spiked
+            for k in range(n_trials):
                 for j in range(n):
                     if spikes[k, s, j]:
                         for i in range(n):
-                            g_from[d - 1, j, i] += g_u[i]
+                            g_from[d - 1, j, i] += delta[k, i]
     for d in range(n_lags):
         for i in range(n):
             for j in range(n):
