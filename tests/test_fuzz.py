@@ -35,7 +35,8 @@ fitted models; keep them small, every call should take milliseconds).  ``Call`` 
 ``finite=False`` (result may hold NaN/inf) or ``finite=("field", ...)`` (fields that may),
 ``raises=(SomeError,)`` (documented exceptions), ``timeout=`` (seconds, default ``TIMEOUT``),
 ``cases={"label": lambda kw: {**kw, "x": ...}}`` (hand-written bad calls; each must raise or
-return finite output) and ``must_raise={...}`` (same, but the call must be refused).
+return finite output) and ``must_raise={...}`` (same, but the call must be refused).  A
+var-positional parameter (``def f(*results)``) is given by its name with a list value.
 
 The cases of one module run in one subprocess (restarted after a crash or hang, at the next
 case), so a segmentation fault fails the test with the case that caused it.  Run one module by
@@ -1737,7 +1738,7 @@ def test_fuzz_entries_name_real_parameters():
     assert not wrong, wrong
 
 
-@pytest.mark.slow
+# about 30 s of CPU for all modules (2026-12-02), so not marked slow
 @pytest.mark.parametrize("module", sorted(FUZZ))
 def test_fuzz(module):
     results = run_module(module)
