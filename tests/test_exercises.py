@@ -471,6 +471,48 @@ ANSWERS = [
         """,
         mistake="self-coupling",
     ),
+    Answer(
+        "ch03-ex-isserlis",
+        "monte-carlo-free-closed-forms",
+        """
+        def gaussian_moment(p, q, a, b, c):
+            from itertools import permutations
+
+            # brute force: average the product of covariances over all pairings
+            labels = ["u"] * p + ["v"] * q
+            cov = {("u", "u"): a, ("v", "v"): b, ("u", "v"): c, ("v", "u"): c}
+
+            def pairings(items):
+                if not items:
+                    yield 1.0
+                    return
+                first, rest = items[0], items[1:]
+                for k in range(len(rest)):
+                    for tail in pairings(rest[:k] + rest[k + 1 :]):
+                        yield cov[first, rest[k]] * tail
+
+            return sum(pairings(labels)) if (p + q) % 2 == 0 else 0.0
+        """,
+    ),
+    Answer(
+        "ch03-ex-isserlis",
+        "no-factorial",
+        """
+        from math import comb
+
+        def gaussian_moment(p, q, a, b, c):
+            def dfact(k):
+                return 1 if k <= 0 else (k - 1) * dfact(k - 2)
+
+            return sum(
+                comb(p, j) * comb(q, j) * c**j * dfact(p - j) * a ** ((p - j) // 2)
+                * dfact(q - j) * b ** ((q - j) // 2)
+                for j in range(min(p, q) + 1)
+                if (p - j) % 2 == 0 and (q - j) % 2 == 0
+            )
+        """,
+        mistake="Count the pairings",
+    ),
     # --- Chapter 4 ---
     Answer(
         "ch04-ex-projector",
