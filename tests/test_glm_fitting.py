@@ -116,7 +116,7 @@ def _pseudo_versus_exact(mu_psth, mu_nc, n_samples):
 
 @pytest.mark.slow
 def test_pseudo_gradient_of_psth_loss_approximates_expected_loss_gradient():
-    # measured with 20000 samples: cosine 1.000, relative error 0.004
+    # measured with these 4000 samples: cosine 1.000, relative error 0.005
     cosine, rel = _pseudo_versus_exact(1.0, 0.0, 4000)
     assert cosine > 0.995
     assert rel < 0.05
@@ -124,10 +124,10 @@ def test_pseudo_gradient_of_psth_loss_approximates_expected_loss_gradient():
 
 @pytest.mark.slow
 def test_pseudo_gradient_of_noise_correlation_loss_points_the_right_way():
-    # measured with 20000 samples: cosine 0.90, relative error 0.51 (a biased estimator)
+    # measured with these 4000 samples: cosine 0.85, relative error 0.61 (a biased estimator)
     cosine, rel = _pseudo_versus_exact(0.0, 1.0, 4000)
-    assert cosine > 0.75
-    assert rel < 0.8
+    assert cosine > 0.7
+    assert rel < 0.9
 
 
 # --- sampling, losses --------------------------------------------------------------------------

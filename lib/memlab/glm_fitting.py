@@ -26,7 +26,7 @@ Losses (all averages per bin and neuron)
   :math:`\bar p_{t,i} = \frac1M\sum_m p^{(m)}_{t,i}` and :math:`\bar y` the recorded PSTH.
 * Noise-correlation loss: :math:`\mathcal L_{NC} = \langle (C_{ij} - C^{data}_{ij})^2
   \rangle_{i \ne j}` with the noise covariance
-  :math:`C_{ij} = \frac1{TM}\sum_{t,m}(z^{(m)}_{t,i}-\bar z_{t,i})(z^{(m)}_{t,j}-\bar z_{t,j})`
+  :math:`C_{ij} = \frac1{T(M-1)}\sum_{t,m}(z^{(m)}_{t,i}-\bar z_{t,i})(z^{(m)}_{t,j}-\bar z_{t,j})`
   of the sampled spikes (and of the recorded spikes for :math:`C^{data}`).
 
 Gradients through the sampled spikes use the straight-through pseudo-derivative
@@ -501,12 +501,14 @@ def _noise_cov(z: np.ndarray) -> np.ndarray:
     dev = z - z.mean(axis=0)
     k, t, n = z.shape
     flat = dev.reshape(k * t, n)
-    return flat.T @ flat / (k * t)
+    return flat.T @ flat / ((k - 1) * t)
 
 
 def noise_covariance(spikes) -> np.ndarray:
-    r"""Noise covariance :math:`C_{ij} = \frac1{TK}\sum_{t,k}(y^{(k)}_{t,i}-\bar y_{t,i})
-    (y^{(k)}_{t,j}-\bar y_{t,j})` (deviations from the PSTH, zero lag).
+    r"""Noise covariance :math:`C_{ij} = \frac1{T(K-1)}\sum_{t,k}(y^{(k)}_{t,i}-\bar y_{t,i})
+    (y^{(k)}_{t,j}-\bar y_{t,j})` (deviations from the PSTH, zero lag). Dividing by
+    :math:`K-1` makes it an unbiased estimate of the bin-averaged covariance for any number of
+    trials, so that model (few sampled trials) and data (many trials) estimate the same thing.
 
     Parameters
     ----------
@@ -872,13 +874,13 @@ def _sample_and_measure(p, x, target, cov, uniforms, mu_psth, mu_nc, gamma, back
     if mu_nc > 0 and n > 1:
         z = spikes.astype(np.float64)
         dev = z - z.mean(axis=0)
-        model_cov = dev.reshape(m * t, n).T @ dev.reshape(m * t, n) / (m * t)
+        model_cov = dev.reshape(m * t, n).T @ dev.reshape(m * t, n) / ((m - 1) * t)
         mask = _offdiag_mask(n)
         dc = np.where(mask, model_cov - cov, 0.0)
         loss += mu_nc * float(np.sum(dc**2) / (n * (n - 1)))
         g_cov = mu_nc * 2.0 * dc / (n * (n - 1))
-        # C = dev^T dev / (M T): dC_ij/dz_{m,t,l} gives (G + G^T) dev / (M T); G is symmetric
-        g_z = 2.0 * (dev @ g_cov) / (m * t)
+        # C = dev^T dev / ((M-1) T): dC/dz gives (G + G^T) dev / ((M-1) T); G is symmetric
+        g_z = 2.0 * (dev @ g_cov) / ((m - 1) * t)
     else:
         g_z = np.zeros(probs.shape)
     g_drive = np.zeros((t, n))
@@ -951,7 +953,7 @@ def expected_loss(
     loss = mu_psth * (np.mean((pbar - target) ** 2, axis=(1, 2)) - var_term)
     if mu_nc > 0 and n > 1:
         dev = (z - z.mean(axis=1, keepdims=True)).reshape(len(z), m * t, n)
-        c = np.einsum("bki,bkj->bij", dev, dev) / (m * t)
+        c = np.einsum("bki,bkj->bij", dev, dev) / ((m - 1) * t)
         mask = _offdiag_mask(n)
         loss = loss + mu_nc * np.sum(np.where(mask, c - cov, 0.0) ** 2, axis=(1, 2)) / (n * (n - 1))
     return float(np.sum(np.exp(log_pz) * loss))
