@@ -984,10 +984,10 @@ def fit(
     Minimises :math:`\mathcal L = \mathcal L_{MLE} + \mu_{PSTH}\mathcal L_{PSTH} +
     \mu_{NC}\mathcal L_{NC} + \frac{\lambda}2\lVert W\rVert^2` (``l2`` :math:`\lambda`, on
     all weights except the biases). With ``mu_psth == mu_nc == 0`` this is (ridge) maximum
-    likelihood, solved by L-BFGS with the exact gradient. Otherwise the fit starts from
-    ``init`` (default: the maximum-likelihood fit) and takes ``n_steps`` Adam steps on the
-    exact likelihood gradient plus the pseudo-gradient of the sample-and-measure losses, with
-    ``n_sample_trials`` fresh trials sampled at each step.
+    likelihood, solved by a damped Newton method (per neuron, exact gradient and Hessian).
+    Otherwise the fit starts from ``init`` (default: the maximum-likelihood fit) and takes
+    ``n_steps`` Adam steps on the exact likelihood gradient plus the pseudo-gradient of the
+    sample-and-measure losses, with ``n_sample_trials`` fresh trials sampled at each step.
 
     Parameters
     ----------
