@@ -1324,7 +1324,9 @@ ANSWERS = [
             loss = np.mean((pbar - target) ** 2 - var / m)
             grad = np.empty_like(probs)
             for k in range(m):
-                grad[k] = (2 * (pbar - target) / m - 2 * (probs[k] - pbar) / (m * (m - 1))) / (t * n)
+                grad[k] = (
+                    2 * (pbar - target) / m - 2 * (probs[k] - pbar) / (m * (m - 1))
+                ) / (t * n)
             return loss, grad
         """,
     ),
