@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dmft
-from ._common import fail, passed, require, unpack
+from ._common import fail, hidden_module, passed, require, unpack
 
 _G, _DT, _STEPS, _SAMPLES = 1.5, 0.25, 40, 2000
 
@@ -20,7 +20,7 @@ def check_readout_time(readout_time, *, hidden: bool = False) -> None:
     """
     cases = [(0.2, 0.6, 0.01), (0.14, 0.6, 0.01)]
     if hidden:
-        cases += [(0.2, 1.0, 0.01), (0.5, 0.4, 0.0), (0.14, 0.7, 0.05)]
+        cases += hidden_module("ch03").READOUT_CASES
     for alpha, a_bar, tol in cases:
         t_opt, best = unpack(
             readout_time(alpha, a_bar, tolerance=tol),
@@ -95,7 +95,7 @@ def check_first_step(first_step, *, hidden: bool = False) -> None:
     """
     cases = [(1, 0.2, 0.5, 0.25), (2, 0.1, 0.5, 0.25)]
     if hidden:
-        cases += [(1, 0.1, 0.2, 1.0), (4, 0.005, 0.8, 0.05)]
+        cases += hidden_module("ch03").FIRST_STEP_CASES
     for n, alpha, a_bar, dt in cases:
         m1, c1 = unpack(
             first_step(n, alpha, a_bar, dt), 2, "first_step(n, alpha, init_overlap, dt)"
@@ -181,12 +181,7 @@ def check_gaussian_moment(gaussian_moment, *, hidden: bool = False) -> None:
         (1, 3, 0.8, 0.6, 0.2),
     ]
     if hidden:
-        cases += [
-            (4, 2, 0.3, 0.8, 0.1),
-            (3, 3, 0.5, 0.5, 0.5),
-            (2, 3, 0.9, 0.4, 0.3),
-            (0, 4, 1, 0.7, 0),
-        ]
+        cases += hidden_module("ch03").MOMENT_CASES
     for p, q, a, b, c in cases:
         try:
             value = float(gaussian_moment(p, q, a, b, c))
