@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import as_array, fail, passed, require, unpack
+from ._common import as_array, fail, hidden_module, passed, require, unpack
 
 
 def check_spike_count_moments(spike_count_moments, *, hidden: bool = False) -> None:
@@ -20,12 +20,7 @@ def check_spike_count_moments(spike_count_moments, *, hidden: bool = False) -> N
         (np.array([7]), 0.02, 100),
     ]
     if hidden:
-        rng = np.random.default_rng(8)
-        cases += [
-            (rng.integers(0, 5, 8), float(rng.random()), 200),
-            (np.array([10, 10, 10]), 0.3, 30),  # every neuron refractory
-            (np.zeros(0, dtype=int), 0.2, 40),  # no refractoriness
-        ]
+        cases += hidden_module("ch08").spike_count_cases()
     for past, p, n in cases:
         before = past.copy()
         out = unpack(spike_count_moments(past, p, n), 2, "spike_count_moments")
@@ -69,10 +64,7 @@ def check_gaussian_terms(gaussian_terms, *, hidden: bool = False) -> None:
         (rng.random(20) * 5, rng.random(20) * 5, 1 + rng.random(20)),
     ]
     if hidden:
-        cases += [
-            (np.zeros(5), np.zeros(5), np.full(5, 0.5)),
-            (rng.random(50) * 20, rng.random(50) * 20, 1 + 10 * rng.random(50)),
-        ]
+        cases += hidden_module("ch08").gaussian_terms_cases(rng)
     for z, m, v in cases:
         out = unpack(gaussian_terms(z.copy(), m.copy(), v.copy()), 4, "gaussian_terms")
         value = float(as_array(out[0], "value", shape=()))
