@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import as_array, fail, passed, require, unpack
+from ._common import as_array, fail, hidden_module, passed, require, unpack
 
 
 def _psth_reference(probs, target):
@@ -20,7 +20,7 @@ def _psth_cases(hidden):
     rng = np.random.default_rng(90)
     cases = [(rng.random((4, 6, 3)), rng.random((6, 3))), (rng.random((2, 5, 1)), np.zeros((5, 1)))]
     if hidden:
-        cases += [(rng.random((10, 20, 4)) ** 3, rng.random((20, 4)) * 0.2)]
+        cases += hidden_module("ch09").psth_cases(rng)
     return cases
 
 
@@ -82,7 +82,7 @@ def _delta_cases(hidden):
     rng = np.random.default_rng(91)
     cases = []
     for t_len, n, lags, gamma in [(8, 3, 1, 1.0), (12, 4, 3, 0.5)] + (
-        [(30, 6, 2, 1.0), (5, 1, 4, 0.3)] if hidden else []
+        hidden_module("ch09").DELTA_CASES if hidden else []
     ):
         w_rec = rng.normal(0, 1, (lags, n, n))
         probs = rng.uniform(0.05, 0.95, (t_len, n))
