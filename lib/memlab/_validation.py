@@ -197,6 +197,28 @@ def check_option(value, name: str, options) -> str:
     return value
 
 
+def _check_layout(arr: np.ndarray, name: str, ndim, shape, allow_empty: bool) -> None:
+    """Require ``arr.ndim`` in ``ndim``, ``arr.shape`` matching ``shape`` (None: any), non-empty."""
+    if ndim is not None:
+        ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in ndims:
+            allowed = " or ".join(str(d) for d in ndims)
+            raise ValueError(
+                f"{name} must be a {allowed}-dimensional array; got {arr.ndim} "
+                f"dimension(s) with shape {arr.shape}"
+            )
+    if shape is not None:
+        shape = tuple(shape)
+        if arr.ndim != len(shape) or any(
+            want is not None and got != want for got, want in zip(arr.shape, shape)
+        ):
+            dims = ["any" if d is None else str(d) for d in shape]
+            shown = "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+            raise ValueError(f"{name} must have shape {shown}; got shape {arr.shape}")
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
+
+
 def check_real_array(
     values,
     name: str,
@@ -242,24 +264,7 @@ def check_real_array(
         raise TypeError(
             f"{name} must be an array of real numbers (integer or float); got dtype {arr.dtype}"
         )
-    if ndim is not None:
-        ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if arr.ndim not in ndims:
-            allowed = " or ".join(str(d) for d in ndims)
-            raise ValueError(
-                f"{name} must be a {allowed}-dimensional array; got {arr.ndim} "
-                f"dimension(s) with shape {arr.shape}"
-            )
-    if shape is not None:
-        shape = tuple(shape)
-        if arr.ndim != len(shape) or any(
-            want is not None and got != want for got, want in zip(arr.shape, shape)
-        ):
-            dims = ["any" if d is None else str(d) for d in shape]
-            shown = "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
-            raise ValueError(f"{name} must have shape {shown}; got shape {arr.shape}")
-    if arr.size == 0 and not allow_empty:
-        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
+    _check_layout(arr, name, ndim, shape, allow_empty)
     arr = np.array(arr, dtype=np.float64, order="C", copy=True if copy else None)
     if not arr.flags.writeable:
         # A read-only input (e.g. a memory-mapped file) would make numba compile a second,
@@ -292,24 +297,7 @@ def check_int_array(
     arr = np.asarray(values)
     if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{name} must be an array of integers; got dtype {arr.dtype}")
-    if ndim is not None:
-        ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if arr.ndim not in ndims:
-            allowed = " or ".join(str(d) for d in ndims)
-            raise ValueError(
-                f"{name} must be a {allowed}-dimensional array; got {arr.ndim} "
-                f"dimension(s) with shape {arr.shape}"
-            )
-    if shape is not None:
-        shape = tuple(shape)
-        if arr.ndim != len(shape) or any(
-            want is not None and got != want for got, want in zip(arr.shape, shape)
-        ):
-            dims = ["any" if d is None else str(d) for d in shape]
-            shown = "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
-            raise ValueError(f"{name} must have shape {shown}; got shape {arr.shape}")
-    if arr.size == 0 and not allow_empty:
-        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
+    _check_layout(arr, name, ndim, shape, allow_empty)
     if arr.dtype == np.uint64 and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
         raise ValueError(f"{name} has entries too large for int64; found {int(arr.max())}")
     out = np.array(arr, dtype=np.int64, order="C", copy=True)
