@@ -868,65 +868,59 @@ ANSWERS = [
     ),
     # --- Chapter 6 ---
     Answer(
-        "ch06-ex-rls",
-        "new-p",
+        "ch06-ex-rls-pass",
+        "solve",
         """
-        def rls_step(P, w, r, f):
-            e = float(np.dot(w, r) - f)
-            P_new = P - (P @ np.outer(r, r) @ P) / (1 + r @ P @ r)
-            return P_new, w - e * (P_new @ r)
+        def rls_after_pass(R, f, alpha, w0):
+            A = alpha * np.eye(len(w0)) + sum(np.outer(r, r) for r in R)
+            return np.linalg.inv(A), np.linalg.solve(A, alpha * w0 + R.T @ f)
         """,
     ),
     Answer(
-        "ch06-ex-rls",
-        "no-denominator",
+        "ch06-ex-rls-pass",
+        "no-start",
         """
-        def rls_step(P, w, r, f):
-            pr = P @ r
-            P_new = P - np.outer(pr, pr)
-            return P_new, w - (w @ r - f) * (P_new @ r)
+        def rls_after_pass(R, f, alpha, w0):
+            P = np.linalg.inv(alpha * np.eye(R.shape[1]) + R.T @ R)
+            return P, P @ (R.T @ f)
         """,
-        mistake="denominator",
+        mistake="ignores the starting readout w0",
     ),
     Answer(
-        "ch06-ex-rls",
-        "wrong-sign",
+        "ch06-ex-rls-pass",
+        "start-weight-one",
         """
-        def rls_step(P, w, r, f):
-            pr = P @ r
-            k = pr / (1 + r @ pr)
-            return P - np.outer(k, pr), w + (w @ r - f) * k
+        def rls_after_pass(R, f, alpha, w0):
+            P = np.linalg.inv(alpha * np.eye(R.shape[1]) + R.T @ R)
+            return P, P @ (w0 + R.T @ f)
         """,
-        mistake="sign of the weight change",
+        mistake="weight of the regulariser alpha I",
     ),
     Answer(
-        "ch06-ex-rls",
-        "in-place",
+        "ch06-ex-rls-pass",
+        "inverse-alpha",
         """
-        def rls_step(P, w, r, f):
-            pr = P @ r
-            P -= np.outer(pr, pr) / (1 + r @ pr)
-            w -= (w @ r - f) * (P @ r)
-            return P, w
+        def rls_after_pass(R, f, alpha, w0):
+            P = np.linalg.inv(np.eye(R.shape[1]) / alpha + R.T @ R)
+            return P, P @ (w0 / alpha + R.T @ f)
         """,
-        mistake="in place",
+        mistake="1/alpha as the regulariser",
     ),
     Answer(
-        "ch06-ex-rls",
-        "old-p",
+        "ch06-ex-rls-pass",
+        "no-regulariser",
         """
-        def rls_step(P, w, r, f):
-            pr = P @ r
-            return P - np.outer(pr, pr) / (1 + r @ pr), w - (w @ r - f) * pr
+        def rls_after_pass(R, f, alpha, w0):
+            return np.linalg.pinv(R.T @ R), np.linalg.lstsq(R, f, rcond=None)[0]
         """,
-        mistake="old P",
+        mistake="no regulariser",
     ),
     Answer(
-        "ch06-ex-rls",
+        "ch06-ex-rls-pass",
         "one-value",
         """
-        def rls_step(P, w, r, f):
-            return P
+        def rls_after_pass(R, f, alpha, w0):
+            return np.linalg.inv(alpha * np.eye(R.shape[1]) + R.T @ R)
         """,
         mistake="2 values",
     ),
@@ -1004,78 +998,82 @@ ANSWERS = [
         mistake="return",
     ),
     Answer(
-        "ch06-ex-clapp",
-        "chain-rule",
+        "ch06-ex-clapp-score",
+        "take-the-step",
         """
-        def clapp_local_update(W, W_pred, x_prev, x, y):
-            a, b = W @ x, W @ x_prev
-            z, c = np.where(a > 0, a, 0.0), np.where(b > 0, b, 0.0)
-            u = float(z @ W_pred @ c)
+        def score_change(W, W_pred, x_prev, x, y, eta):
+            z, c = np.where(W @ x > 0, W @ x, 0.0), np.where(W @ x_prev > 0, W @ x_prev, 0.0)
+            u = z @ W_pred @ c
             if y * u >= 1:
-                return np.zeros_like(W), np.zeros_like(W_pred)
-            dL_du = -y
-            dz = (W_pred @ c) * (a > 0)  # du/da
-            dc = (W_pred.T @ z) * (b > 0)  # du/da'
-            grad_W = dL_du * (dz[:, None] * x[None, :] + dc[:, None] * x_prev[None, :])
-            grad_P = dL_du * np.outer(z, c)
-            return -grad_W, -grad_P
+                return 0.0
+            return z @ (W_pred + eta * y * np.outer(z, c)) @ c - u
         """,
     ),
     Answer(
-        "ch06-ex-clapp",
-        "no-retrodiction",
-        """
-        def clapp_local_update(W, W_pred, x_prev, x, y):
-            a, b = W @ x, W @ x_prev
-            z, c = np.maximum(a, 0), np.maximum(b, 0)
-            g = y if 1 - y * (z @ W_pred @ c) > 0 else 0.0
-            return g * np.outer((W_pred @ c) * (a > 0), x), g * np.outer(z, c)
-        """,
-        mistake="retrodiction",
-    ),
-    Answer(
-        "ch06-ex-clapp",
-        "uphill",
-        """
-        def clapp_local_update(W, W_pred, x_prev, x, y):
-            a, b = W @ x, W @ x_prev
-            z, c = np.maximum(a, 0), np.maximum(b, 0)
-            g = -y if 1 - y * (z @ W_pred @ c) > 0 else 0.0
-            dW = g * (
-                np.outer((W_pred @ c) * (a > 0), x) + np.outer((W_pred.T @ z) * (b > 0), x_prev)
-            )
-            return dW, g * np.outer(z, c)
-        """,
-        mistake="point up the loss",
-    ),
-    Answer(
-        "ch06-ex-clapp",
+        "ch06-ex-clapp-score",
         "no-hinge",
         """
-        def clapp_local_update(W, W_pred, x_prev, x, y):
-            a, b = W @ x, W @ x_prev
-            z, c = np.maximum(a, 0), np.maximum(b, 0)
-            g = y
-            dW = g * (
-                np.outer((W_pred @ c) * (a > 0), x) + np.outer((W_pred.T @ z) * (b > 0), x_prev)
-            )
-            return dW, g * np.outer(z, c)
+        def score_change(W, W_pred, x_prev, x, y, eta):
+            z, c = np.maximum(W @ x, 0), np.maximum(W @ x_prev, 0)
+            return eta * y * (z @ z) * (c @ c)
         """,
-        mistake="must be zero",
-        calls="hidden",
+        mistake="the margin is met, the hinge loss is flat",
     ),
     Answer(
-        "ch06-ex-clapp",
-        "no-relu-derivative",
+        "ch06-ex-clapp-score",
+        "tie-pushes",
         """
-        def clapp_local_update(W, W_pred, x_prev, x, y):
-            a, b = W @ x, W @ x_prev
-            z, c = np.maximum(a, 0), np.maximum(b, 0)
-            g = y if 1 - y * (z @ W_pred @ c) > 0 else 0.0
-            dW = g * (np.outer(W_pred @ c, x) + np.outer(W_pred.T @ z, x_prev))
-            return dW, g * np.outer(z, c)
+        def score_change(W, W_pred, x_prev, x, y, eta):
+            z, c = np.maximum(W @ x, 0), np.maximum(W @ x_prev, 0)
+            gamma = y if 1 - y * (z @ W_pred @ c) >= 0 else 0.0
+            return eta * gamma * (z @ z) * (c @ c)
         """,
-        mistake="relu'",
+        mistake="y u = 1 exactly",
+    ),
+    Answer(
+        "ch06-ex-clapp-score",
+        "wrong-sign",
+        """
+        def score_change(W, W_pred, x_prev, x, y, eta):
+            z, c = np.maximum(W @ x, 0), np.maximum(W @ x_prev, 0)
+            gamma = -y if 1 - y * (z @ W_pred @ c) > 0 else 0.0
+            return eta * gamma * (z @ z) * (c @ c)
+        """,
+        mistake="wrong sign",
+    ),
+    Answer(
+        "ch06-ex-clapp-score",
+        "inputs",
+        """
+        def score_change(W, W_pred, x_prev, x, y, eta):
+            z, c = np.maximum(W @ x, 0), np.maximum(W @ x_prev, 0)
+            gamma = y if 1 - y * (z @ W_pred @ c) > 0 else 0.0
+            return eta * gamma * (x @ x) * (x_prev @ x_prev)
+        """,
+        mistake="unit outputs z = relu(W x)",
+    ),
+    Answer(
+        "ch06-ex-clapp-score",
+        "no-eta",
+        """
+        def score_change(W, W_pred, x_prev, x, y, eta):
+            z, c = np.maximum(W @ x, 0), np.maximum(W @ x_prev, 0)
+            gamma = y if 1 - y * (z @ W_pred @ c) > 0 else 0.0
+            return gamma * (z @ z) * (c @ c)
+        """,
+        mistake="misses the learning rate",
+    ),
+    Answer(
+        "ch06-ex-clapp-score",
+        "new-score",
+        """
+        def score_change(W, W_pred, x_prev, x, y, eta):
+            z, c = np.maximum(W @ x, 0), np.maximum(W @ x_prev, 0)
+            u = z @ W_pred @ c
+            gamma = y if 1 - y * u > 0 else 0.0
+            return u + eta * gamma * (z @ z) * (c @ c)
+        """,
+        mistake="new score",
     ),
     # --- Chapter 7 ---
     Answer(

@@ -940,6 +940,15 @@ FUZZ["local_learning"] = {
         stream=Obj(_stream),
         eta=Float(2e-3),
     ),
+    "train_clapp_two_layers": Call(
+        raises=(_divergence,),
+        layer1=Obj(_clapp_w),
+        layer2=Obj(lambda: _ll().init_clapp(4, 3, rng=np.random.default_rng(16))),
+        stream=Obj(_stream),
+        eta=Float(2e-3),
+        backprop=Bool(False),
+        labels2=PM1(lambda: np.where(np.arange(60) % 3 == 0, -1, 1), optional=True),
+    ),
     "encode": Call(w=Arr(_H), x=Arr(lambda: _normal(5, 8, seed=22))),
     "decoding_accuracy": Call(
         features_train=Arr(lambda: _normal(12, 3, seed=23)),

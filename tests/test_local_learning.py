@@ -482,3 +482,96 @@ def test_results_are_named():
     stream = ll.object_stream(ll.object_prototypes(rng=rng, dim=4, n_signal=2), 20, rng=rng)
     run = ll.train_clapp(weights.w, weights.w_pred, stream)
     assert run._fields == ("w", "w_pred", "agree") and run.agree.shape == (19,)
+
+
+# ---------------------------------------------------------------------------------------------
+# two stacked CLAPP layers: per-layer losses (no error between layers) against backprop
+# ---------------------------------------------------------------------------------------------
+
+
+def _stack_case(seed, t_len=400):
+    rng = np.random.default_rng(seed)
+    protos = ll.object_prototypes(rng=rng, n_objects=3, dim=8, n_signal=3)
+    stream = ll.object_stream(protos, t_len, rng=rng)
+    return stream, ll.init_clapp(8, 5, rng=rng), ll.init_clapp(5, 3, rng=rng, pred_scale=0.3)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_clapp_stack_layer1_is_the_layer_trained_alone(seed):
+    stream, layer1, layer2 = _stack_case(seed)
+    alone = ll.train_clapp(*layer1, stream, eta=0.01)
+    stack = ll.train_clapp_two_layers(layer1, layer2, stream, 0.01)
+    np.testing.assert_array_equal(stack.layer1.w, alone.w)
+    np.testing.assert_array_equal(stack.layer1.w_pred, alone.w_pred)
+    np.testing.assert_array_equal(stack.agree[0], alone.agree)
+    # layer 2 learned something, and perturbing it leaves layer 1 bit-for-bit unchanged
+    assert not np.array_equal(stack.layer2.w, layer2.w)
+    labels = np.where(np.random.default_rng(seed).random(len(stream.y)) < 0.5, -1, 1)
+    redrawn = ll.init_clapp(5, 3, rng=np.random.default_rng(99))
+    for l2, lab in ((layer2, labels), (redrawn, None)):
+        other = ll.train_clapp_two_layers(layer1, l2, stream, 0.01, labels2=lab)
+        np.testing.assert_array_equal(other.layer1.w, alone.w)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_clapp_stack_backprop_sends_layer2_error_down(seed):
+    stream, layer1, layer2 = _stack_case(seed)
+    labels = np.where(np.random.default_rng(seed).random(len(stream.y)) < 0.5, -1, 1)
+    base = ll.train_clapp_two_layers(layer1, layer2, stream, 0.01, backprop=True)
+    other = ll.train_clapp_two_layers(layer1, layer2, stream, 0.01, backprop=True, labels2=labels)
+    change = np.abs(other.layer1.w - base.layer1.w).max() / np.abs(base.layer1.w).max()
+    assert change > 1e-3
+
+
+def _stack_loss(w1, p1, w2, p2, x_prev, x, y1, y2):
+    h_prev, h = np.maximum(w1 @ x_prev, 0), np.maximum(w1 @ x, 0)
+    return ll.clapp_loss(w1, p1, x_prev, x, y1) + ll.clapp_loss(w2, p2, h_prev, h, y2)
+
+
+@FAST
+@given(st.integers(0, 100_000), st.sampled_from([-1, 1]), st.sampled_from([-1, 1]))
+def test_clapp_stack_one_step_is_minus_the_gradient(seed, y1, y2):
+    rng = np.random.default_rng(seed)
+    w1, p1 = rng.normal(size=(4, 5)), 0.3 * rng.normal(size=(4, 4))
+    w2, p2 = rng.normal(size=(3, 4)), 0.3 * rng.normal(size=(3, 3))
+    x_prev, x = rng.normal(size=5), rng.normal(size=5)
+    h_prev, h = np.maximum(w1 @ x_prev, 0), np.maximum(w1 @ x, 0)
+    # stay away from the kinks of the ReLUs and of both hinges
+    assume(np.min(np.abs(w1 @ x)) > 1e-3 and np.min(np.abs(w1 @ x_prev)) > 1e-3)
+    assume(np.min(np.abs(w2 @ h)) > 1e-3 and np.min(np.abs(w2 @ h_prev)) > 1e-3)
+    assume(abs(1 - y1 * ll.clapp_score(w1, p1, x_prev, x)) > 1e-3)
+    assume(abs(1 - y2 * ll.clapp_score(w2, p2, h_prev, h)) > 1e-3)
+    frames = ll.ObjectStream(np.stack([x_prev, x]), np.zeros(2, dtype=int), np.array([1.0, y1]))
+    labels2 = np.array([1.0, y2])
+    eta = 1e-3
+    for backprop in (False, True):
+        run = ll.train_clapp_two_layers(
+            (w1, p1), (w2, p2), frames, eta, backprop=backprop, labels2=labels2
+        )
+        if backprop:
+            loss = lambda a: _stack_loss(a, p1, w2, p2, x_prev, x, y1, y2)  # noqa: E731
+        else:
+            loss = lambda a: ll.clapp_loss(a, p1, x_prev, x, y1)  # noqa: E731
+        grad = _fd_grad(loss, w1)
+        np.testing.assert_allclose((run.layer1.w - w1) / eta, -grad, atol=1e-5, rtol=1e-5)
+        own = ll.clapp_update(w1, p1, x_prev, x, y1)
+        np.testing.assert_allclose((run.layer1.w_pred - p1) / eta, own.d_w_pred, atol=1e-9)
+        step2 = ll.clapp_update(w2, p2, h_prev, h, y2)
+        np.testing.assert_allclose((run.layer2.w - w2) / eta, step2.d_w, atol=1e-9)
+        np.testing.assert_allclose((run.layer2.w_pred - p2) / eta, step2.d_w_pred, atol=1e-9)
+
+
+def test_clapp_stack_validation():
+    stream, layer1, layer2 = _stack_case(0, t_len=20)
+    with pytest.raises(TypeError, match="ObjectStream"):
+        ll.train_clapp_two_layers(layer1, layer2, stream.x)
+    with pytest.raises(TypeError, match="backprop"):
+        ll.train_clapp_two_layers(layer1, layer2, stream, backprop="yes")
+    with pytest.raises(TypeError, match="layer2 must be a pair"):
+        ll.train_clapp_two_layers(layer1, layer2.w, stream)
+    with pytest.raises(ValueError, match="one column per unit of layer 1"):
+        ll.train_clapp_two_layers(layer1, ll.init_clapp(4, 3, rng=np.random.default_rng(0)), stream)
+    with pytest.raises(ValueError, match="labels2"):
+        ll.train_clapp_two_layers(layer1, layer2, stream, labels2=np.ones(5))
+    with pytest.raises(ValueError):
+        ll.train_clapp_two_layers(layer1, layer2, stream, labels2=np.zeros(20))

@@ -94,6 +94,8 @@ __all__ = [
     "clapp_update",
     "init_clapp",
     "train_clapp",
+    "ClappStackRun",
+    "train_clapp_two_layers",
     "encode",
     "decoding_accuracy",
 ]
@@ -1290,6 +1292,222 @@ def train_clapp(w, w_pred, stream, eta=2e-3) -> ClappRun:
             f"(the chapter uses 2e-3) or smaller inputs"
         )
     return ClappRun(w, w_pred, agree)
+
+
+class ClappStackRun(NamedTuple):
+    """Result of :func:`train_clapp_two_layers`.
+
+    Attributes
+    ----------
+    layer1, layer2 : ClappWeights
+        The trained weights of the first (H1, D) and the second (H2, H1) layer.
+    agree : ndarray, shape (2, T - 1)
+        ``agree[l, t-1]`` is 1 if :math:`\\mathrm{sign}(u_{l+1}^t) = y_{l+1}^t` before the
+        update at step t, else 0.
+    """
+
+    layer1: ClappWeights
+    layer2: ClappWeights
+    agree: np.ndarray
+
+
+@njit(cache=True)
+def _clapp_two_layers(w1, p1, w2, p2, x, y1, y2, eta, backprop, agree):  # pragma: no cover
+    h1, d = w1.shape
+    h2 = w2.shape[0]
+    a = np.empty(h1)
+    ap = np.empty(h1)
+    z = np.empty(h1)
+    c = np.empty(h1)
+    pc = np.empty(h1)
+    pz = np.empty(h1)
+    b = np.empty(h2)
+    bp = np.empty(h2)
+    z2 = np.empty(h2)
+    c2 = np.empty(h2)
+    qc = np.empty(h2)
+    qz = np.empty(h2)
+    err_z = np.empty(h1)
+    err_c = np.empty(h1)
+    for t in range(1, x.shape[0]):
+        # layer 1: the same arithmetic as _clapp_train
+        for j in range(h1):
+            s1 = 0.0
+            s0 = 0.0
+            for i in range(d):
+                s1 += w1[j, i] * x[t, i]
+                s0 += w1[j, i] * x[t - 1, i]
+            a[j] = s1
+            ap[j] = s0
+            z[j] = s1 if s1 > 0 else 0.0
+            c[j] = s0 if s0 > 0 else 0.0
+        for j in range(h1):
+            acc = 0.0
+            acc2 = 0.0
+            for k in range(h1):
+                acc += p1[j, k] * c[k]
+                acc2 += p1[k, j] * z[k]
+            pc[j] = acc
+            pz[j] = acc2
+        u = 0.0
+        for j in range(h1):
+            u += z[j] * pc[j]
+        agree[0, t - 1] = 1.0 if u * y1[t] > 0 else 0.0
+        # layer 2 sees layer 1's outputs for the two frames
+        for j in range(h2):
+            s1 = 0.0
+            s0 = 0.0
+            for i in range(h1):
+                s1 += w2[j, i] * z[i]
+                s0 += w2[j, i] * c[i]
+            b[j] = s1
+            bp[j] = s0
+            z2[j] = s1 if s1 > 0 else 0.0
+            c2[j] = s0 if s0 > 0 else 0.0
+        for j in range(h2):
+            acc = 0.0
+            acc2 = 0.0
+            for k in range(h2):
+                acc += p2[j, k] * c2[k]
+                acc2 += p2[k, j] * z2[k]
+            qc[j] = acc
+            qz[j] = acc2
+        u2 = 0.0
+        for j in range(h2):
+            u2 += z2[j] * qc[j]
+        agree[1, t - 1] = 1.0 if u2 * y2[t] > 0 else 0.0
+        g2 = eta * y2[t] if 1.0 - y2[t] * u2 > 0 else 0.0
+        # the error that backpropagation sends down: -eta dL2/dz and -eta dL2/dc (old weights)
+        for i in range(h1):
+            ez = 0.0
+            ec = 0.0
+            if backprop and g2 != 0.0:
+                for j in range(h2):
+                    if b[j] > 0:
+                        ez += w2[j, i] * qc[j]
+                    if bp[j] > 0:
+                        ec += w2[j, i] * qz[j]
+            err_z[i] = g2 * ez
+            err_c[i] = g2 * ec
+        if g2 != 0.0:
+            for j in range(h2):
+                for k in range(h2):
+                    p2[j, k] += g2 * z2[j] * c2[k]
+            for j in range(h2):
+                f1 = g2 * qc[j] if b[j] > 0 else 0.0
+                f0 = g2 * qz[j] if bp[j] > 0 else 0.0
+                for i in range(h1):
+                    w2[j, i] += f1 * z[i] + f0 * c[i]
+        if 1.0 - y1[t] * u > 0:
+            g = eta * y1[t]
+            for j in range(h1):
+                for k in range(h1):
+                    p1[j, k] += g * z[j] * c[k]
+            for j in range(h1):
+                f1 = g * pc[j] if a[j] > 0 else 0.0
+                f0 = g * pz[j] if ap[j] > 0 else 0.0
+                for i in range(d):
+                    w1[j, i] += f1 * x[t, i] + f0 * x[t - 1, i]
+        if backprop and g2 != 0.0:
+            for j in range(h1):
+                f1 = err_z[j] if a[j] > 0 else 0.0
+                f0 = err_c[j] if ap[j] > 0 else 0.0
+                for i in range(d):
+                    w1[j, i] += f1 * x[t, i] + f0 * x[t - 1, i]
+
+
+def train_clapp_two_layers(
+    layer1, layer2, stream, eta=2e-3, *, backprop=False, labels2=None
+) -> ClappStackRun:
+    r"""Train two stacked CLAPP layers online, each on its own hinge loss, or end to end.
+
+    Layer 1 encodes the frames, :math:`\mathbf z_1 = \rho(W_1\mathbf x^t)`,
+    :math:`\mathbf c_1 = \rho(W_1\mathbf x^{t-1})`; layer 2 encodes layer 1's outputs,
+    :math:`\mathbf z_2 = \rho(W_2\mathbf z_1)`, :math:`\mathbf c_2 = \rho(W_2\mathbf c_1)`.
+    Each layer :math:`l` has the loss :math:`\mathcal L_l = \max(0, 1 - y_l u_l)` with
+    :math:`u_l = \mathbf z_l^\top W_l^{pred}\mathbf c_l`. At every step t both layers are
+    updated from the weights before the step:
+
+    .. math::
+
+        \theta_2 \leftarrow \theta_2 - \eta\,\partial\mathcal L_2/\partial\theta_2,
+        \qquad
+        \theta_1 \leftarrow \theta_1 - \eta\,\partial\mathcal L_1/\partial\theta_1
+        \ \text{(CLAPP)} \quad\text{or}\quad
+        \theta_1 \leftarrow \theta_1 - \eta\,\partial(\mathcal L_1 + \mathcal L_2)/
+        \partial\theta_1 \ \text{(backprop)},
+
+    with :math:`\theta_l = (W_l, W^{pred}_l)`. In CLAPP mode each layer's update is
+    :func:`clapp_update` of its own input; with ``backprop=True`` layer 1 also receives the
+    error :math:`-\partial\mathcal L_2/\partial\mathbf z_1 = \gamma_2 W_2^\top
+    [(W_2^{pred}\mathbf c_2)\odot\rho'(\mathbf a_2)]` (and the same for
+    :math:`\mathbf c_1`), sent down from layer 2.
+
+    Parameters
+    ----------
+    layer1 : ClappWeights or tuple
+        Initial ``(w, w_pred)`` of layer 1, shapes (H1, D) and (H1, H1) (not modified).
+    layer2 : ClappWeights or tuple
+        Initial ``(w, w_pred)`` of layer 2, shapes (H2, H1) and (H2, H2) (not modified).
+    stream : ObjectStream
+        The frames and the labels :math:`y_1` of layer 1 (see :func:`object_stream`).
+    eta : float
+        Learning rate :math:`\eta > 0` of both layers.
+    backprop : bool
+        False: per-layer losses, no error between layers (CLAPP). True: layer 1 learns from
+        the gradient of :math:`\mathcal L_1 + \mathcal L_2` (end-to-end backpropagation).
+    labels2 : array_like of +-1, shape (T,), optional
+        The labels :math:`y_2` of layer 2's loss (default: ``stream.y``, the same as layer 1).
+
+    Returns
+    -------
+    ClappStackRun
+        The trained ``layer1``, ``layer2`` and ``agree`` (2, T - 1).
+
+    Raises
+    ------
+    memlab.plasticity.DivergenceError
+        If the weights stop being finite (too large ``eta`` or inputs).
+    """
+    if not isinstance(stream, ObjectStream):
+        raise TypeError(
+            f"stream must be an ObjectStream (from object_stream); got {type(stream).__name__}"
+        )
+    if not isinstance(backprop, (bool, np.bool_)):
+        raise TypeError(f"backprop must be True or False; got {backprop!r}")
+    weights = []
+    for name, layer in (("layer1", layer1), ("layer2", layer2)):
+        if not isinstance(layer, (tuple, list)) or len(layer) != 2:
+            raise TypeError(f"{name} must be a pair (w, w_pred), e.g. from init_clapp")
+        w = check_real_array(layer[0], f"{name}.w", ndim=2, copy=True)
+        h = w.shape[0]
+        weights += [w, check_real_array(layer[1], f"{name}.w_pred", shape=(h, h), copy=True)]
+    w1, p1, w2, p2 = weights
+    if w2.shape[1] != w1.shape[0]:
+        raise ValueError(
+            f"layer2.w must have one column per unit of layer 1, shape (H2, {w1.shape[0]}); "
+            f"got {w2.shape}"
+        )
+    x = check_real_array(stream.x, "stream.x", shape=(None, w1.shape[1]))
+    y1 = check_pm1_array(stream.y, "stream.y", ndims=(1,)).astype(np.float64)
+    if y1.shape != (x.shape[0],):
+        raise ValueError(
+            f"stream.y must have one label per frame, shape ({x.shape[0]},); got {y1.shape}"
+        )
+    check_int_array(stream.objects, "stream.objects", shape=(x.shape[0],), low=0)
+    y2 = y1 if labels2 is None else check_pm1_array(labels2, "labels2", ndims=(1,))
+    y2 = np.asarray(y2, dtype=np.float64)
+    if y2.shape != (x.shape[0],):
+        raise ValueError(f"labels2 must have shape ({x.shape[0]},); got {y2.shape}")
+    eta = check_positive_float(eta, "eta")
+    agree = np.zeros((2, x.shape[0] - 1))
+    _clapp_two_layers(w1, p1, w2, p2, x, y1, y2, eta, bool(backprop), agree)
+    if not all(np.isfinite(arr).all() for arr in (w1, p1, w2, p2)):
+        raise DivergenceError(
+            f"two-layer CLAPP training diverged (weights not finite) with eta={eta}: use a "
+            "smaller eta or smaller inputs"
+        )
+    return ClappStackRun(ClappWeights(w1, p1), ClappWeights(w2, p2), agree)
 
 
 def encode(w, x) -> np.ndarray:

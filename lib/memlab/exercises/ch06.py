@@ -1,4 +1,4 @@
-"""Checks for the coding exercises of Chapter 6 (local learning: reward-modulated Hebb, CLAPP)."""
+"""Checks for the coding exercises of Chapter 6 (FORCE, reward-modulated Hebb, CLAPP)."""
 
 from __future__ import annotations
 
@@ -19,48 +19,84 @@ def _rls_cases(hidden: bool):
         yield p, rng.normal(size=n), rng.normal(size=n), float(rng.normal())
 
 
-def check_rls_step(rls_step, *, hidden: bool = False) -> None:
-    """Check ``rls_step(P, w, r, f) -> (P_new, w_new)``.
+def _pass_cases(hidden: bool):
+    """(R, f, alpha, w0): rows of rates, targets, regulariser and starting readout."""
+    cases = [(40, 5, 1.0, False, 0), (8, 12, 0.5, True, 1), (30, 6, 3.0, True, 2)]
+    if hidden:
+        cases += hidden_module("ch06").PASS_CASES
+    for t_len, n, alpha, with_w0, seed in cases:
+        rng = np.random.default_rng(610 + seed)
+        rates = np.tanh(rng.normal(size=(t_len, n)))
+        w0 = rng.normal(size=n) if with_w0 else np.zeros(n)
+        yield rates, rng.normal(size=t_len), alpha, w0
 
-    The reference is :func:`memlab.local_learning.rls_update`.
+
+def check_rls_after_pass(rls_after_pass, *, hidden: bool = False) -> None:
+    """Check ``rls_after_pass(R, f, alpha, w0) -> (P, w)``: the state of recursive least squares
+    after one pass through the rows of ``R``, from :math:`P = \\mathbb I/\\alpha` and
+    :math:`\\mathbf w = \\mathbf w_0`, computed without running the recursion.
+
+    The reference runs :func:`memlab.local_learning.rls_update` row by row.
     """
-    for k, (p, w, r, f) in enumerate(_rls_cases(hidden)):
-        n = w.shape[0]
-        p_in, w_in, r_in = p.copy(), w.copy(), r.copy()
-        p_new, w_new = unpack(rls_step(p_in, w_in, r_in, f), 2, "rls_step(P, w, r, f)")
+    for k, (rates, f, alpha, w0) in enumerate(_pass_cases(hidden)):
+        t_len, n = rates.shape
+        args = rates.copy(), f.copy(), alpha, w0.copy()
+        p_got, w_got = unpack(rls_after_pass(*args), 2, "rls_after_pass(R, f, alpha, w0)")
         require(
-            np.array_equal(p_in, p) and np.array_equal(w_in, w) and np.array_equal(r_in, r),
-            "rls_step changed an input array in place: return new arrays "
-            "(e.g. P - ..., not P -= ...).",
+            np.array_equal(args[0], rates) and np.array_equal(args[3], w0),
+            "rls_after_pass changed an input array in place: return new arrays.",
         )
-        p_new = as_array(p_new, "P_new", shape=(n, n))
-        w_new = as_array(w_new, "w_new", shape=(n,))
-        p_ref, w_ref = ll.rls_update(p, w, r, f)
-        if not np.allclose(p_new, p_ref, rtol=1e-7, atol=1e-10):
-            if np.allclose(p_new, p - np.outer(p @ r, p @ r), atol=1e-10):
-                fail("your P update lacks the denominator 1 + r^T P r (Sherman-Morrison).")
-            if not np.allclose(p_new, p_new.T, atol=1e-10):
-                fail("your P_new is not symmetric: subtract (P r)(P r)^T / (1 + r^T P r).")
-            fail(f"case {k}: P_new differs from P - P r r^T P / (1 + r^T P r).")
-        e_before, e_after = w @ r - f, w_new @ r - f
-        if not np.allclose(w_new, w_ref, rtol=1e-7, atol=1e-10) and np.allclose(
-            w_new, w - e_before * (p @ r), atol=1e-10
-        ):
+        p_got = as_array(p_got, "P", shape=(n, n))
+        w_got = as_array(w_got, "w", shape=(n,))
+        p_ref, w_ref = np.eye(n) / alpha, w0.copy()
+        for r, target in zip(rates, f):
+            p_ref, w_ref = ll.rls_update(p_ref, w_ref, r, target)
+        where = f"case {k} ({t_len} rows, N = {n}, alpha = {alpha:g})"
+        gram = rates.T @ rates
+        if not np.allclose(p_got, p_ref, rtol=1e-6, atol=1e-9):
+            if np.allclose(p_got, np.linalg.inv(gram + np.eye(n) / alpha), rtol=1e-6):
+                fail(
+                    f"{where}: your P uses 1/alpha as the regulariser; FORCE starts from "
+                    "P = I / alpha, the inverse of alpha I."
+                )
+            if np.allclose(p_got, np.linalg.pinv(gram), rtol=1e-6, atol=1e-9):
+                fail(
+                    f"{where}: your P has no regulariser: the starting P = I / alpha counts "
+                    "as alpha I in the correlation matrix."
+                )
+            i, j = np.unravel_index(np.argmax(np.abs(p_got - p_ref)), p_ref.shape)
             fail(
-                "your weight change uses the old P: use the updated P (or divide P r by "
-                "1 + r^T P r, which is the same)."
+                f"{where}: P[{i}, {j}] is {p_got[i, j]:.6g}, but after the pass RLS has "
+                f"{p_ref[i, j]:.6g}. Which matrix does each Sherman-Morrison step invert?"
             )
-        if abs(e_after) > abs(e_before) + 1e-12:
+        if not np.allclose(w_got, w_ref, rtol=1e-6, atol=1e-9):
+            no_start = p_ref @ (rates.T @ f)
+            if np.any(w0 != 0) and np.allclose(w_got, no_start, rtol=1e-6, atol=1e-9):
+                fail(
+                    f"{where}: your w ignores the starting readout w0 (it would be right "
+                    "for w0 = 0): the regulariser pulls w towards w0, not towards 0."
+                )
+            if np.any(w0 != 0) and np.allclose(
+                w_got, p_ref @ (w0 + rates.T @ f), rtol=1e-6, atol=1e-9
+            ):
+                fail(
+                    f"{where}: the starting readout w0 enters with the weight of the "
+                    "regulariser alpha I, not with weight 1."
+                )
+            if np.allclose(w_got, np.linalg.lstsq(rates, f, rcond=None)[0], atol=1e-9):
+                fail(
+                    f"{where}: your w is the plain least-squares fit; RLS started from "
+                    "P = I / alpha keeps a ridge regulariser."
+                )
+            i = int(np.argmax(np.abs(w_got - w_ref)))
             fail(
-                f"case {k}: after your step the error w^T r - f grew from {e_before:.3f} to "
-                f"{e_after:.3f}: check the sign of the weight change "
-                "(w - e P r, with e = w^T r - f)."
+                f"{where}: w[{i}] is {w_got[i]:.6g}, but after the pass RLS has "
+                f"{w_ref[i]:.6g}. Which cost does w minimise after t steps?"
             )
-        require(
-            np.allclose(w_new, w_ref, rtol=1e-7, atol=1e-10),
-            f"case {k}: w_new differs from w - (w^T r - f) P_new r.",
-        )
-    return passed("P follows the Sherman-Morrison update and w the RLS (FORCE) correction.")
+    passed(
+        "one pass of RLS from P = I/alpha is ridge regression: P = (alpha I + R^T R)^-1 and "
+        "w = P (alpha w0 + R^T f)."
+    )
 
 
 def check_reward_hebbian_update(reward_hebbian_update, *, hidden: bool = False) -> None:
@@ -103,85 +139,90 @@ def check_reward_hebbian_update(reward_hebbian_update, *, hidden: bool = False) 
 
 def _clapp_case(seed):
     rng = np.random.default_rng(seed)
-    h, d = int(rng.integers(2, 6)), int(rng.integers(2, 8))
+    h, d = int(rng.integers(3, 7)), int(rng.integers(3, 8))
     w = rng.normal(size=(h, d))
     wp = rng.normal(size=(h, h)) * 0.3
     x_prev, x = rng.normal(size=d), rng.normal(size=d)
     return w, wp, x_prev, x
 
 
-def check_clapp_local_update(clapp_local_update, *, hidden: bool = False) -> None:
-    """Check ``clapp_local_update(W, W_pred, x_prev, x, y) -> (dW, dW_pred)`` = minus the gradient.
-
-    The reference is a central finite difference of :func:`memlab.local_learning.clapp_loss`.
-    """
-    seeds = range(8) if not hidden else hidden_module("ch06").CLAPP_SEEDS
+def _score_cases(hidden: bool):
+    """(W, W_pred, x_prev, x, y, eta, what): random layers, then exact margin cases."""
+    seeds = range(6) if not hidden else hidden_module("ch06").CLAPP_SEEDS
     for seed in seeds:
         w, wp, x_prev, x = _clapp_case(660 + seed)
-        y = 1 if seed % 2 else -1
-        u = ll.clapp_score(w, wp, x_prev, x)
-        if min(np.abs(w @ x).min(), np.abs(w @ x_prev).min(), abs(1 - y * u)) < 1e-3:
-            continue  # too close to a kink for finite differences
-        dw, dwp = unpack(
-            clapp_local_update(w.copy(), wp.copy(), x_prev, x, y),
-            2,
-            "clapp_local_update(W, W_pred, x_prev, x, y)",
-        )
-        dw = as_array(dw, "dW", shape=w.shape)
-        dwp = as_array(dwp, "dW_pred", shape=wp.shape)
-        ref_w, ref_p = ll.clapp_update(w, wp, x_prev, x, y)
-        h = 1e-6
-        num_p = np.zeros_like(wp)
-        for idx in np.ndindex(wp.shape):
-            a, b = wp.copy(), wp.copy()
-            a[idx] += h
-            b[idx] -= h
-            num_p[idx] = -(
-                ll.clapp_loss(w, a, x_prev, x, y) - ll.clapp_loss(w, b, x_prev, x, y)
-            ) / (2 * h)
-        if not np.allclose(num_p, ref_p, atol=1e-6):  # pragma: no cover - guards the reference
-            continue
-        margin_met = 1 - y * u <= 0
-        if margin_met:
-            require(
-                np.all(dw == 0) and np.all(dwp == 0),
-                f"here y u = {y * u:.2f} > 1: the hinge is flat and both updates must be zero "
-                "(gamma = 0).",
-            )
-            continue
-        if np.allclose(dwp, -ref_p, atol=1e-9) and np.any(ref_p != 0):
-            fail(
-                "your updates point up the loss: return minus the gradient "
-                "(gamma = +y when the margin is violated)."
-            )
-        require(
-            np.allclose(dwp, ref_p, rtol=1e-6, atol=1e-9),
-            f"dW_pred differs from -dL/dW_pred (y = {y:+d}, u = {u:.3f}): it should be "
-            "gamma * z c^T with z = relu(W x), c = relu(W x_prev).",
-        )
-        forward_only = y * np.outer((wp @ np.maximum(w @ x_prev, 0)) * (w @ x > 0), x)
-        if np.allclose(dw, forward_only, atol=1e-9) and not np.allclose(dw, ref_w, atol=1e-9):
-            fail(
-                "your dW misses the second ('retrodiction') term: W also produces the context "
-                "c = relu(W x_prev), which contributes (W_pred^T z)_j relu'(a'_j) x_prev_i."
-            )
-        require(
-            np.allclose(dw, ref_w, rtol=1e-6, atol=1e-9),
-            f"dW differs from -dL/dW (y = {y:+d}, u = {u:.3f}): check the relu' factors "
-            "(a > 0 for the current frame, a' > 0 for the previous one).",
-        )
-    # a case where the margin is met (y u = 8 > 1): the hinge is flat, nothing changes
+        eta = 10.0 ** -(1 + seed % 3)
+        yield w, wp, x_prev, x, (1 if seed % 2 else -1), eta, "random"
+    # integer weights: u = 8 (margin met for y = +1, violated for y = -1), and u = 1 exactly
     w, wp, x = np.eye(3, 4) * 2, np.eye(3), np.array([1.0, 1.0, 0.0, 0.0])
-    dw, dwp = unpack(
-        clapp_local_update(w, wp, x, x, 1), 2, "clapp_local_update(W, W_pred, x_prev, x, y)"
+    yield w, wp, x, x, 1, 0.01, "met"
+    yield w, wp, x, x, -1, 0.01, "random"
+    w, wp, x = np.eye(2, 3), np.eye(2), np.array([1.0, 0.0, 0.0])
+    yield w, wp, x, x, 1, 0.01, "tie"
+
+
+def check_score_change(score_change, *, hidden: bool = False) -> None:
+    """Check ``score_change(W, W_pred, x_prev, x, y, eta) -> du``: the change of the CLAPP score
+    :math:`u` when :math:`W^{pred}` alone takes one step :math:`\\eta\\,\\Delta W^{pred}`,
+    predicted without taking it.
+
+    The reference applies :func:`memlab.local_learning.clapp_update` and measures the score.
+    """
+    for k, (w, wp, x_prev, x, y, eta, what) in enumerate(_score_cases(hidden)):
+        args = (w.copy(), wp.copy(), x_prev.copy(), x.copy())
+        got = score_change(*args, y, eta)
+        require(
+            all(np.array_equal(a, b) for a, b in zip(args, (w, wp, x_prev, x))),
+            "score_change changed an input array in place: it must only predict.",
+        )
+        if got is None:
+            fail("score_change returned None: did you forget the `return` statement?")
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            fail(f"score_change returned {got!r}, not a number.")
+        u = ll.clapp_score(w, wp, x_prev, x)
+        step = ll.clapp_update(w, wp, x_prev, x, y)
+        want = ll.clapp_score(w, wp + eta * step.d_w_pred, x_prev, x) - u
+        if np.isclose(got, want, rtol=1e-9, atol=1e-12):
+            continue
+        z, c = np.maximum(w @ x, 0.0), np.maximum(w @ x_prev, 0.0)
+        size = eta * (z @ z) * (c @ c)
+        where = f"case {k} (y = {y:+d}, u = {u:.4g}, eta = {eta:g})"
+        if want == 0 and what == "tie":
+            fail(
+                f"{where}: here y u = 1 exactly, so 1 - y u = 0 and the margin is met: "
+                "the hinge does not push, W_pred does not change and du = 0."
+            )
+        if want == 0:
+            fail(
+                f"{where}: here y u = {y * u:.3g} > 1: the margin is met, the hinge loss is "
+                "flat, W_pred does not change and du must be 0."
+            )
+        if np.isclose(got, -want, rtol=1e-9):
+            fail(
+                f"{where}: your change has the wrong sign: the step descends the hinge loss, "
+                f"so it moves u towards the side of y = {y:+d} (expected {want:.6g})."
+            )
+        if np.isclose(got, u + want, rtol=1e-9):
+            fail(f"{where}: you returned the new score u + du; return the change du.")
+        if np.isclose(got, want / eta, rtol=1e-9):
+            fail(f"{where}: your du misses the learning rate eta (it is {eta:g} here).")
+        raw = eta * (x @ x) * (x_prev @ x_prev)
+        pre = eta * np.sum((w @ x) ** 2) * np.sum((w @ x_prev) ** 2)
+        if np.isclose(abs(got), raw, rtol=1e-9) or np.isclose(abs(got), pre, rtol=1e-9):
+            fail(
+                f"{where}: your size uses the inputs or the pre-activations; W_pred "
+                "connects the unit outputs z = relu(W x) and c = relu(W x_prev)."
+            )
+        fail(
+            f"{where}: expected du = {want:.6g} (size eta |z|^2 |c|^2 = {size:.6g}), "
+            f"got {got:.6g}. Write u after the step with W_pred + eta dW_pred and expand."
+        )
+    passed(
+        "a CLAPP step on W_pred moves the score by y eta |z|^2 |c|^2 towards the side of y "
+        "while the margin is violated, and not at all once y u >= 1."
     )
-    require(
-        np.all(as_array(dw, "dW", shape=w.shape) == 0)
-        and np.all(as_array(dwp, "dW_pred", shape=wp.shape) == 0),
-        "when y u > 1 the hinge loss is flat (zero): both updates must be exactly zero "
-        "(gamma = 0).",
-    )
-    return passed("the local update equals minus the gradient of the CLAPP hinge loss.")
 
 
 def check_posterior_error(posterior_error, *, hidden: bool = False) -> None:
