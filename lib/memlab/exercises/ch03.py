@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
+from ._common import fail, hidden_module, load_cases, passed, require, unpack
 
-from .. import dmft
-from ._common import fail, hidden_module, passed, require, unpack
+_DT = 0.25
 
-_G, _DT, _STEPS, _SAMPLES = 1.5, 0.25, 40, 2000
+
+def _cases(name: str, hidden: bool) -> list[dict]:
+    """The visible cases (stored with the package), and with ``hidden`` the grader's."""
+    cases = load_cases(f"ch03_{name}")
+    if hidden:
+        cases += hidden_module("ch03").hidden_cases(name)
+    return cases
 
 
 def check_readout_time(readout_time, *, hidden: bool = False) -> None:
@@ -16,12 +21,12 @@ def check_readout_time(readout_time, *, hidden: bool = False) -> None:
     ``t_opt`` is the first time at which :math:`\\bar m(t)` is within ``tolerance`` of its
     maximum.  The reference solves the DMFT with the chapter's settings (g = 1.5, dt = 0.25,
     40 steps, 2000 samples, seed 0).  Another seed or sample size moves the answer a little, so
-    t_opt may differ by one time step and the overlap by 0.03.
+    t_opt may differ by one time step and the overlap by 0.03.  The visible cases and the
+    reference's answers are stored in ``data/ch03_readout.json``; the reference lives with the
+    hidden cases, which only the grader has.
     """
-    cases = [(0.2, 0.6, 0.01), (0.14, 0.6, 0.01)]
-    if hidden:
-        cases += hidden_module("ch03").READOUT_CASES
-    for alpha, a_bar, tol in cases:
+    for case in _cases("readout", hidden):
+        alpha, a_bar, tol = case["alpha"], case["init_overlap"], case["tolerance"]
         t_opt, best = unpack(
             readout_time(alpha, a_bar, tolerance=tol),
             2,
@@ -31,11 +36,7 @@ def check_readout_time(readout_time, *, hidden: bool = False) -> None:
             t_opt, best = float(t_opt), float(best)
         except (TypeError, ValueError):
             fail("readout_time should return two numbers: (t_opt, max m_bar).")
-        m_bar = dmft.solve(
-            1, _G, alpha, _DT, _STEPS, a_bar, _SAMPLES, rng=np.random.default_rng(0)
-        ).m_bar
-        k_max = int(np.argmax(m_bar))
-        k = int(np.argmax(m_bar >= m_bar[k_max] - tol))
+        k, k_max, best_ref = case["k"], case["k_max"], case["best"]
         where = f"alpha = {alpha}, initial alignment {a_bar}, tolerance {tol}"
         if k > 1 and abs(t_opt - k) <= 1:
             fail(
@@ -48,8 +49,8 @@ def check_readout_time(readout_time, *, hidden: bool = False) -> None:
             "not m.",
         )
         require(
-            abs(best - m_bar[k_max]) <= 0.03,
-            f"{where}: your best overlap {best:.3f} differs from {m_bar[k_max]:.3f}: take the "
+            abs(best - best_ref) <= 0.03,
+            f"{where}: your best overlap {best:.3f} differs from {best_ref:.3f}: take the "
             "maximum over time of sol.m_bar.",
         )
         if tol > 0 and abs(t_opt - _DT * k_max) <= _DT + 1e-9 < abs(t_opt - _DT * k):
@@ -65,24 +66,6 @@ def check_readout_time(readout_time, *, hidden: bool = False) -> None:
     return passed("the optimal readout time and the best overlap agree with the DMFT.")
 
 
-def _first_step_reference(n, alpha, a_bar, dt, g=_G):
-    """``(m(1), C_phi(1,1))`` of the DMFT by 2-D Gauss-Hermite quadrature (xi_0 = +1)."""
-    u, w = np.polynomial.hermite_e.hermegauss(60)
-    w = w / w.sum()
-    a = a_bar * g
-    x0 = a + g * np.sqrt(1.0 - a_bar**2) * u
-    phi0 = np.tanh(x0)
-    m0, c0 = w @ phi0, w @ phi0**2
-    if n == 1:
-        c_eta, f00 = g**2 * c0, g * np.sqrt(alpha)
-    else:
-        c_eta, f00 = g**2 * np.prod(np.arange(1, 2 * n, 2)) * c0**n, 0.0
-    drift = (1.0 - dt) * x0 + dt * (g / np.sqrt(alpha) * m0**n + f00 * phi0)
-    phi1 = np.tanh(drift[:, None] + dt * np.sqrt(c_eta) * u[None, :])
-    weights = w[:, None] * w[None, :]
-    return float(np.sum(weights * phi1)), float(np.sum(weights * phi1**2))
-
-
 _FIRST_STEP_TOL = 0.01
 
 
@@ -92,11 +75,10 @@ def check_first_step(first_step, *, hidden: bool = False) -> None:
     The reference evaluates the same two-dimensional Gaussian integral by Gauss-Hermite
     quadrature; it agrees with ``dmft.solve(..., n_steps=1)`` to the solver's sampling error.
     Answers within 0.01 pass (a Monte Carlo answer with 10^6 samples is well within that).
+    The visible cases and the reference's answers are stored in ``data/ch03_first_step.json``.
     """
-    cases = [(1, 0.2, 0.5, 0.25), (2, 0.1, 0.5, 0.25)]
-    if hidden:
-        cases += hidden_module("ch03").FIRST_STEP_CASES
-    for n, alpha, a_bar, dt in cases:
+    for case in _cases("first_step", hidden):
+        n, alpha, a_bar, dt = case["n"], case["alpha"], case["init_overlap"], case["dt"]
         m1, c1 = unpack(
             first_step(n, alpha, a_bar, dt), 2, "first_step(n, alpha, init_overlap, dt)"
         )
@@ -104,11 +86,11 @@ def check_first_step(first_step, *, hidden: bool = False) -> None:
             m1, c1 = float(m1), float(c1)
         except (TypeError, ValueError):
             fail("first_step should return two numbers: (m(1), C_phi(1, 1)).")
-        m_ref, c_ref = _first_step_reference(n, alpha, a_bar, dt)
+        m_ref, c_ref = case["m1"], case["c1"]
         where = f"n = {n}, alpha = {alpha}, initial alignment {a_bar}, dt = {dt}"
         err = max(abs(m1 - m_ref), abs(c1 - c_ref))
         if n == 1 and err > _FIRST_STEP_TOL:
-            m_no, c_no = _first_step_reference_without_self(alpha, a_bar, dt)
+            m_no, c_no = case["without_self"]
             if max(abs(m1 - m_no), abs(c1 - c_no)) <= _FIRST_STEP_TOL:
                 fail(
                     f"{where}: your (m(1), C_phi(1, 1)) = ({m1:.4f}, {c1:.4f}) is what one gets "
@@ -129,65 +111,20 @@ def check_first_step(first_step, *, hidden: bool = False) -> None:
     return passed("the first step agrees with the DMFT's two-dimensional Gaussian integral.")
 
 
-def _first_step_reference_without_self(alpha, a_bar, dt, g=_G):
-    """The typical mistake for ``n = 1``: no self-coupling term."""
-    u, w = np.polynomial.hermite_e.hermegauss(60)
-    w = w / w.sum()
-    a = a_bar * g
-    x0 = a + g * np.sqrt(1.0 - a_bar**2) * u
-    phi0 = np.tanh(x0)
-    m0, c0 = w @ phi0, w @ phi0**2
-    drift = (1.0 - dt) * x0 + dt * g / np.sqrt(alpha) * m0
-    phi1 = np.tanh(drift[:, None] + dt * g * np.sqrt(c0) * u[None, :])
-    weights = w[:, None] * w[None, :]
-    return float(np.sum(weights * phi1)), float(np.sum(weights * phi1**2))
-
-
-def _double_factorial(k: int) -> int:
-    return 1 if k <= 0 else k * _double_factorial(k - 2)
-
-
-def _wick(p, q, a, b, c):
-    """``E[u^p v^q]`` for zero-mean Gaussians with ``Var u = a``, ``Var v = b``, ``Cov = c``."""
-    from math import comb, factorial
-
-    total = 0.0
-    for j in range(min(p, q) + 1):
-        if (p - j) % 2 or (q - j) % 2:
-            continue
-        total += (
-            comb(p, j)
-            * comb(q, j)
-            * factorial(j)
-            * c**j
-            * _double_factorial(p - j - 1)
-            * a ** ((p - j) // 2)
-            * _double_factorial(q - j - 1)
-            * b ** ((q - j) // 2)
-        )
-    return total
-
-
 def check_gaussian_moment(gaussian_moment, *, hidden: bool = False) -> None:
     """Check ``gaussian_moment(p, q, a, b, c) -> E[u^p v^q]`` (Isserlis' theorem).
 
     ``(u, v)`` is a zero-mean Gaussian pair with ``Var u = a``, ``Var v = b`` and
-    ``Cov(u, v) = c``; the answer must be exact (relative error below 1e-6).
+    ``Cov(u, v) = c``; the answer must be exact (relative error below 1e-6).  The visible cases
+    and their moments are stored in ``data/ch03_isserlis.json``.
     """
-    cases = [
-        (4, 4, 0.7, 0.5, 0.3),
-        (2, 2, 1.0, 1.0, 0.5),
-        (3, 5, 0.6, 0.9, -0.4),
-        (1, 3, 0.8, 0.6, 0.2),
-    ]
-    if hidden:
-        cases += hidden_module("ch03").MOMENT_CASES
-    for p, q, a, b, c in cases:
+    for case in _cases("isserlis", hidden):
+        p, q, a, b, c = (case[key] for key in ("p", "q", "a", "b", "c"))
         try:
             value = float(gaussian_moment(p, q, a, b, c))
         except (TypeError, ValueError):
             fail("gaussian_moment should return one number.")
-        ref = _wick(p, q, a, b, c)
+        ref = case["expected"]
         where = f"E[u^{p} v^{q}] with Var u = {a}, Var v = {b}, Cov = {c}"
         if (p + q) % 2:
             require(

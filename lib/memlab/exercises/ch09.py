@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import as_array, fail, hidden_module, passed, require, unpack
+from ._common import as_array, fail, hidden_module, load_cases, passed, require, unpack
 
 
-def _psth_reference(probs, target):
-    m, t, n = probs.shape
-    pbar = probs.mean(axis=0)
-    dev = probs - pbar
-    loss = np.mean((pbar - target) ** 2) - np.sum(dev**2) / (m * (m - 1) * t * n)
-    grad = 2.0 * (pbar - target) / (t * n * m) - 2.0 * dev / (m * (m - 1) * t * n)
-    return float(loss), grad
-
-
-def _psth_cases(hidden):
-    rng = np.random.default_rng(90)
-    cases = [(rng.random((4, 6, 3)), rng.random((6, 3))), (rng.random((2, 5, 1)), np.zeros((5, 1)))]
+def _cases(name: str, hidden: bool) -> list[dict]:
+    """The visible cases (stored with the package), and with ``hidden`` the grader's."""
+    cases = load_cases(f"ch09_{name}")
     if hidden:
-        cases += hidden_module("ch09").psth_cases(rng)
+        cases += hidden_module("ch09").hidden_cases(name)
     return cases
 
 
@@ -28,16 +19,19 @@ def check_psth_loss(psth_loss_and_gradient, *, hidden: bool = False) -> None:
     """Check ``psth_loss_and_gradient(probs, target) -> (loss, grad)``.
 
     The unbiased PSTH loss :math:`\\langle(\\bar p-\\bar y)^2\\rangle - s^2/(MTN)`-style
-    correction and its gradient with respect to every trial's probabilities.
+    correction and its gradient with respect to every trial's probabilities.  The visible cases
+    and the reference's loss and gradient are stored in ``data/ch09_psth.json``; the reference
+    lives with the hidden cases, which only the grader has.
     """
-    for probs, target in _psth_cases(hidden):
+    for case in _cases("psth", hidden):
+        probs, target = np.array(case["probs"]), np.array(case["target"])
         before = probs.copy()
         out = unpack(psth_loss_and_gradient(probs, target), 2, "psth_loss_and_gradient")
         require(np.array_equal(probs, before), "your function changed probs: work on a copy.")
         loss = float(as_array(out[0], "the loss", shape=()))
         grad = as_array(out[1], "the gradient", shape=probs.shape)
-        ref_loss, ref_grad = _psth_reference(probs, target)
-        biased = float(np.mean((probs.mean(0) - target) ** 2))
+        ref_loss, ref_grad = case["loss"], np.array(case["grad"])
+        biased = case["biased_loss"]
         if not np.isclose(loss, ref_loss, rtol=1e-8, atol=1e-12):
             if np.isclose(loss, biased, rtol=1e-8):
                 fail(
@@ -64,61 +58,34 @@ def check_psth_loss(psth_loss_and_gradient, *, hidden: bool = False) -> None:
     return passed("unbiased PSTH loss and its gradient agree with the reference.")
 
 
-def _delta_reference(w_rec, probs, g_p, g_z, gamma):
-    t_len, n = probs.shape
-    lags = w_rec.shape[0]
-    delta = np.zeros((t_len, n))
-    for t in range(t_len - 1, -1, -1):
-        carry = np.zeros(n)
-        for d in range(1, lags + 1):
-            if t + d < t_len:
-                carry += w_rec[d - 1].T @ delta[t + d]
-        dp = probs[t] * (1.0 - probs[t])
-        delta[t] = dp * (g_p[t] + gamma * (g_z[t] + carry))
-    return delta
-
-
-def _delta_cases(hidden):
-    rng = np.random.default_rng(91)
-    cases = []
-    for t_len, n, lags, gamma in [(8, 3, 1, 1.0), (12, 4, 3, 0.5)] + (
-        hidden_module("ch09").DELTA_CASES if hidden else []
-    ):
-        w_rec = rng.normal(0, 1, (lags, n, n))
-        probs = rng.uniform(0.05, 0.95, (t_len, n))
-        cases.append(
-            (w_rec, probs, rng.normal(size=(t_len, n)), rng.normal(size=(t_len, n)), gamma)
-        )
-    return cases
-
-
 def check_backward(backward_through_time, *, hidden: bool = False) -> None:
     """Check ``backward_through_time(w_rec, probs, g_p, g_z, gamma) -> delta``.
 
     :math:`\\delta_t = p_t(1-p_t)[g^p_t + \\gamma(g^z_t + \\sum_d W_d^\\top\\delta_{t+d})]` for
-    one trial, from the last bin backwards.
+    one trial, from the last bin backwards.  The visible cases, with the reference's delta and
+    those of the typical mistakes, are stored in ``data/ch09_backward.json``.
     """
-    for w_rec, probs, g_p, g_z, gamma in _delta_cases(hidden):
+    for case in _cases("backward", hidden):
+        w_rec, probs = np.array(case["w_rec"]), np.array(case["probs"])
+        g_p, g_z, gamma = np.array(case["g_p"]), np.array(case["g_z"]), case["gamma"]
         delta = backward_through_time(w_rec, probs, g_p, g_z, gamma)
         delta = as_array(delta, "delta", shape=probs.shape)
-        ref = _delta_reference(w_rec, probs, g_p, g_z, gamma)
+        ref = np.array(case["delta"])
         if np.allclose(delta, ref, rtol=1e-8, atol=1e-12):
             continue
         if np.allclose(delta[-1], ref[-1], rtol=1e-8, atol=1e-12):
             wrong_t = int(np.argmax(~np.isclose(delta, ref, rtol=1e-8, atol=1e-12).all(1)))
-            if np.allclose(
-                delta, _delta_reference(w_rec.transpose(0, 2, 1), probs, g_p, g_z, gamma)
-            ):
+            if np.allclose(delta, case["delta_untransposed"]):
                 fail(
                     "your delta uses W_d instead of its transpose: the error reaching neuron k "
                     "at time t is sum_i W_d[i, k] delta_{t+d, i} (W_d.T @ delta)."
                 )
-            if np.allclose(delta, _delta_reference(w_rec[:1], probs, g_p, g_z, gamma)):
+            if np.allclose(delta, case["delta_one_lag"]):
                 fail(
                     "your delta only carries the error back one bin: add the terms of every lag "
                     f"d = 1..{w_rec.shape[0]} (W_d.T @ delta_(t+d))."
                 )
-            if np.allclose(delta, _delta_reference(w_rec, probs, g_p, g_z, 1.0)):
+            if np.allclose(delta, case["delta_gamma_one"]):
                 fail("your delta ignores gamma: scale the path through the spikes by gamma.")
             fail(
                 f"your delta is right at the last bin but wrong at bin {wrong_t}: check the "

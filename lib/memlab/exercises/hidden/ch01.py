@@ -82,6 +82,6 @@ def hidden_cases() -> list[dict]:
     return [make_case(*case) for case in HIDDEN_CASES]
 
 
-def visible_cases() -> list[dict]:
+def visible_cases(name: str = "async") -> list[dict]:
     """What ``memlab/exercises/data/ch01_async.json`` stores (a test compares the two)."""
     return [make_case(*case) for case in VISIBLE_CASES]

@@ -37,7 +37,7 @@ def _inputs():
     return visible, hidden
 
 
-def visible_cases() -> list[dict]:
+def visible_cases(name: str = "pf") -> list[dict]:
     """What ``memlab/exercises/data/ch07_pf.json`` stores (a test compares the two)."""
     return [_case(*c) for c in _inputs()[0]]
 
