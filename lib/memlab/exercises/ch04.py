@@ -7,14 +7,12 @@ import math
 import numpy as np
 
 from memlab import kernel as km
-from memlab.hopfield import flip_bits, random_patterns
+from memlab.hopfield import random_patterns
 
 from ._common import as_array, fail, hidden_module, passed, require
 
 __all__ = [
     "check_projector_weights",
-    "check_kernel_step",
-    "check_sdm_kernel",
     "check_basin_radius",
 ]
 
@@ -61,95 +59,6 @@ def check_projector_weights(projector_weights, *, hidden=False) -> None:
         "your weights are the projector onto the span of the patterns "
         "(W^2 = W, trace P, every pattern a fixed point)."
     )
-
-
-def check_kernel_step(kernel_step, *, hidden=False) -> None:
-    """ch04-ex-kernel-step: ``kernel_step(patterns, kernel, state) -> new state`` (one step)."""
-    cases = [
-        (16, 60, km.polynomial_kernel(2), 2, 0),
-        (24, 80, km.exponential_kernel(3.0), 3, 1),
-        (20, 10, km.linear_kernel(), 2, 2),
-    ]
-    if hidden:
-        cases += hidden_module("ch04").kernel_step_cases()
-    for n, p, kernel, flips, seed in cases:
-        rng = np.random.default_rng(seed)
-        xi = random_patterns(p, n, rng=rng)
-        model = km.fit(xi, kernel)
-        hebb = km.fit(xi, kernel, method="hebbian")
-        cues = flip_bits(xi[:12], flips / n, rng=rng)
-        for b, cue in enumerate(cues):
-            if np.min(np.abs(km.fields(model, cue))) < 1e-9:
-                continue  # avoid ties, where conventions may differ
-            new = as_array(
-                kernel_step(xi.copy(), kernel, cue.copy()),
-                f"the new state (case N={n}, P={p})",
-                shape=(n,),
-            )
-            want = km.recall(model, cue, 1)
-            if np.array_equal(new, want):
-                continue
-            if np.array_equal(new, km.recall(hebb, cue, 1)):
-                fail(
-                    f"With {kernel.name}, N={n}, P={p} your step equals the network without "
-                    f"K^-1, sgn(X^T k(x)): solve K c = k(x) first, then take sgn(X^T c)."
-                )
-            if np.array_equal(new, -want):
-                fail(f"With {kernel.name}, N={n}, P={p} your state has the wrong sign everywhere.")
-            if not np.all(np.isin(new, (-1, 1))):
-                fail("The new state must contain only -1 and +1 (apply the sign).")
-            wrong = int(np.sum(new != want))
-            fail(
-                f"With {kernel.name}, N={n}, P={p}, cue {b}: {wrong} of {n} neurons differ from "
-                f"sgn(X^T K^-1 k(x)); check that K[mu, nu] = kernel(x^mu, x^nu) and "
-                f"k[mu] = kernel(x^mu, x)."
-            )
-        # stored patterns must be fixed points
-        fixed = as_array(kernel_step(xi.copy(), kernel, xi[0].copy()), "the new state", shape=(n,))
-        require(
-            np.array_equal(fixed, xi[0]),
-            f"With {kernel.name}, N={n}, P={p} a stored pattern is not a fixed point of your "
-            f"step, but K^-1 k(x^mu) = e_mu makes it one.",
-        )
-    passed("your step is x <- sgn(X^T K^-1 k(x)) for every kernel tested.")
-
-
-def check_sdm_kernel(sdm_kernel_closed_form, *, hidden=False) -> None:
-    """ch04-ex-sdm-kernel: ``sdm_kernel_closed_form(d, n, m, r)`` = expected shared locations."""
-    cases = [(16, 2000, 5), (12, 500, 3), (20, 10_000, 6)]
-    if hidden:
-        cases += hidden_module("ch04").SDM_CASES
-    for n, m, r in cases:
-        for d in range(0, n + 1):
-            got = sdm_kernel_closed_form(d, n, m, r)
-            try:
-                got = float(got)
-            except (TypeError, ValueError):
-                fail(f"sdm_kernel_closed_form({d}, {n}, {m}, {r}) returned {got!r}, not a number.")
-            want = float(km.sdm_expected_kernel(d, n, m, r))
-            if math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9):
-                continue
-            if want > 0 and math.isclose(got, want * 2**n / m, rel_tol=1e-9):
-                fail(
-                    f"For N={n}, M={m}, r={r}, d={d} you returned the number of points of "
-                    f"{{-1,1}}^N in both balls ({got:g}); multiply by the density M / 2^N."
-                )
-            if d == 0:
-                fail(
-                    f"For d=0 the two balls coincide: expected M |B_r| / 2^N = {want:.6g}, got "
-                    f"{got:.6g}."
-                )
-            if d > 2 * r and got != 0:
-                fail(
-                    f"For d={d} > 2r={2 * r} no address can be within r of both points, so the "
-                    f"kernel must be 0; you returned {got:.6g}."
-                )
-            fail(
-                f"For N={n}, M={m}, r={r}, d={d}: expected {want:.6g}, got {got:.6g}. Split the "
-                f"address's differences into a among the d coordinates where the points differ "
-                f"and b among the other N-d, and count a+b <= r and d-a+b <= r."
-            )
-    passed("your closed form matches the expected SDM kernel for every distance.")
 
 
 def check_basin_radius(predicted_basin_radius, *, hidden=False) -> None:

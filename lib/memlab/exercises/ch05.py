@@ -13,7 +13,7 @@ from memlab import plasticity as pl
 
 from ._common import as_array, fail, hidden_module, passed
 
-__all__ = ["check_oja_step", "check_invariant_update", "check_clamped_change"]
+__all__ = ["check_oja_step", "check_clamped_change"]
 
 
 def _stream(seed, n, t, kind="laplace"):
@@ -103,72 +103,6 @@ def check_oja_step(oja_step, *, hidden=False):
                     "to every component."
                 )
     return passed(f"your Oja step reproduces memlab.plasticity.oja on {len(cases)} streams.")
-
-
-# ---------------------------------------------------------------------------
-# exercise: the correlation-invariant update
-# ---------------------------------------------------------------------------
-
-
-def check_invariant_update(invariant_update, *, hidden=False):
-    """``invariant_update(w, x, m_bar, eta, kappa)`` must return the weight change
-    ``eta * x * (y**3 - kappa * m_bar**2 * y)`` with ``y = w @ x``.
-
-    The check runs a learning loop with the student's update (the running average ``m_bar`` of
-    ``y**2`` is updated by the check, at rate 0.01) and compares it with
-    :func:`memlab.plasticity.correlation_invariant`.
-    """
-    cases = [(10, 2, 300, 1e-4, 6.0), (11, 3, 300, 5e-5, 3.0)]
-    if hidden:
-        cases += hidden_module("ch05").INVARIANT_CASES
-    for seed, n, t, eta, kappa in cases:
-        x, w0 = _stream(seed, n, t)
-        w0 = 1.3 * w0  # var(y) = 1.69 at the start, so m_bar != m_bar**2
-        run = pl.correlation_invariant(x, w0, eta, power=3, kappa=kappa, on_divergence="stop")
-        reference = run.trajectory
-        w = w0.copy()
-        m = float(np.mean((x @ w0) ** 2))
-        for k in range(len(reference) - 1):
-            dw = as_array(
-                invariant_update(w.copy(), x[k].copy(), m, eta, kappa),
-                "invariant_update(w, x, m_bar, eta, kappa)",
-                shape=(n,),
-            )
-            ref_dw = reference[1] - reference[0]
-            if k == 0 and not np.allclose(dw, ref_dw, rtol=1e-7, atol=1e-15):
-                y = w @ x[k]
-                if np.allclose(dw, reference[1], rtol=1e-9):
-                    fail("invariant_update returns the new weights; return the change dw.")
-                across = dw - (dw @ x[k]) / (x[k] @ x[k]) * x[k]
-                if np.linalg.norm(across) > 1e-9 * max(np.linalg.norm(dw), 1e-300):
-                    fail(
-                        "your update is not parallel to the presynaptic input x: in the "
-                        "invariant rule *every* term, the depression included, is x times a "
-                        "function of y (no term proportional to w)."
-                    )
-                if np.allclose(dw, eta * x[k] * (y**3 - kappa * m * y), rtol=1e-9):
-                    fail(
-                        "the depression uses kappa * m_bar * y; the cubic rule needs "
-                        "kappa * m_bar**2 * y so that both terms scale like y**3."
-                    )
-                if np.allclose(dw, -ref_dw, rtol=1e-9):
-                    fail(
-                        "your update has the opposite sign: potentiation is +x*y**3, "
-                        "depression is -kappa * m_bar**2 * x * y."
-                    )
-            y_before = w @ x[k]
-            w = w + dw
-            m += 0.01 * (y_before**2 - m)  # the running average of y**2, as in memlab
-            if not np.allclose(w, reference[k + 1], rtol=1e-7, atol=1e-12):
-                fail(
-                    f"after step {k + 1} (kappa={kappa}, eta={eta}) your weights differ from "
-                    f"the invariant rule: {_difference(w, reference[k + 1])}. Check your update "
-                    "against the rule of the chapter with p = 3, with y = w @ x from the "
-                    "weights before the update."
-                )
-    return passed(
-        f"your update reproduces memlab.plasticity.correlation_invariant on {len(cases)} streams."
-    )
 
 
 # ---------------------------------------------------------------------------

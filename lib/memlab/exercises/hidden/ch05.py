@@ -4,7 +4,5 @@ from __future__ import annotations
 
 # (seed, n_inputs, n_steps, eta)
 OJA_CASES = [(2, 4, 300, 1e-3), (3, 2, 500, 2e-2)]
-# (seed, n_inputs, n_steps, eta, kappa)
-INVARIANT_CASES = [(12, 4, 400, 1e-4, 6.0), (13, 2, 400, 2e-4, 1.0)]
 # VoltageRuleParams keyword arguments
 CLAMP_PARAMS = [dict(tau_g=10.0, theta_plus=-50.0, theta_minus=-65.0, a_ltp=2.0, a_ltd=0.5)]
