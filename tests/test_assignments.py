@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import importlib.util
 import re
 import shutil
@@ -581,8 +582,30 @@ def test_plain_markdown_of_myst():
 
 EXERCISES_DIR = Path(builder.__file__).parent
 
+# Coding exercises whose visible check needs a reference answer: the data file its expectations
+# are stored in (exercises/data/<stem>.json) and the keys of a case that hold them (a "." goes
+# into a nested dict). The visible module chNN.py must compute none of them itself.
+STORED_EXPECTATIONS = {
+    "ch01-ex-async": ("ch01_async", ["outcomes.expected", "energies"]),
+    "ch03-ex-readout": ("ch03_readout", ["k", "k_max", "best"]),
+    "ch03-ex-first-step": ("ch03_first_step", ["m1", "c1"]),
+    "ch03-ex-isserlis": ("ch03_isserlis", ["expected"]),
+    "ch07-ex-pf": ("ch07_pf", ["expected"]),
+    "ch08-ex-moments": ("ch08_moments", ["mean", "variance"]),
+    "ch08-ex-gaussian": ("ch08_gaussian", ["value", "d_z", "d_mean", "d_var"]),
+    "ch09-ex-psth": ("ch09_psth", ["loss", "grad"]),
+    "ch09-ex-backward": ("ch09_backward", ["delta"]),
+}
+# Coding exercises of those chapters whose visible check needs no reference (bounds, invariants).
+NEEDS_NO_REFERENCE = {"ch01-ex-async-capacity": "a range and the sync/async agreement"}
+STORED_CHAPTERS = sorted({label[:4] for label in STORED_EXPECTATIONS})
+# Module-level helpers a visible module may define besides its check_* functions: none of them
+# computes an answer (loading the stored cases, recording the library's calls).
+VISIBLE_HELPERS = {"_cases", "_record_updates"}
 
-def test_hidden_package_is_left_out_of_the_built_package():
+
+def _installed_files() -> set[str]:
+    """The files under memlab/ that the built package contains (pyproject.toml's rules)."""
     import tomllib
 
     from setuptools import find_packages
@@ -590,19 +613,149 @@ def test_hidden_package_is_left_out_of_the_built_package():
     config = tomllib.loads((course_cli.REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
     find = config["packages"]["find"]
     (where,) = find["where"]
-    found = find_packages(str(course_cli.REPO / where), exclude=find["exclude"])
-    assert "memlab.exercises" in found
-    assert not [p for p in found if p.startswith("memlab.exercises.hidden")], found
-    assert "exercises/data/*.json" in config["package-data"]["memlab"]
+    root = course_cli.REPO / where
+    packages = find_packages(str(root), exclude=find["exclude"])
+    files = set()
+    for package in packages:
+        folder = root / package.replace(".", "/")
+        files |= {str(f.relative_to(root)) for f in folder.glob("*.py")}
+    for pattern in config["package-data"]["memlab"]:
+        files |= {str(f.relative_to(root)) for f in (root / "memlab").glob(pattern)}
+    return files
+
+
+def test_hidden_package_is_left_out_of_the_built_package():
+    """What ``pip install memlab`` installs: every chapter's visible checks and the stored cases
+    they load, none of the hidden modules (hidden cases, references)."""
+    installed = _installed_files()
+    assert "memlab/exercises/ch01.py" in installed
+    assert not [f for f in installed if "exercises/hidden" in f], sorted(installed)
+    for module in sorted(EXERCISES_DIR.glob("ch[0-9][0-9].py")):
+        assert f"memlab/exercises/{module.name}" in installed
+        assert (EXERCISES_DIR / "hidden" / module.name).exists(), module.name
+    for data in (EXERCISES_DIR / "data").glob("*.json"):
+        assert f"memlab/exercises/data/{data.name}" in installed
+    for stem, _ in STORED_EXPECTATIONS.values():
+        assert f"memlab/exercises/data/{stem}.json" in installed, f"{stem}.json is not stored"
+
+
+def _same_cases(stored, computed, where="") -> list[str]:
+    """Differences between stored and recomputed cases: floats to 1e-10 relative (another CPU's
+    libm may differ in the last bits), everything else exactly."""
+    if isinstance(stored, dict) and isinstance(computed, dict):
+        if stored.keys() != computed.keys():
+            return [f"{where}: keys {sorted(stored)} != {sorted(computed)}"]
+        return [d for k in stored for d in _same_cases(stored[k], computed[k], f"{where}.{k}")]
+    if isinstance(stored, list) and isinstance(computed, list):
+        if len(stored) != len(computed):
+            return [f"{where}: length {len(stored)} != {len(computed)}"]
+        return [
+            d
+            for i, pair in enumerate(zip(stored, computed))
+            for d in _same_cases(*pair, f"{where}[{i}]")
+        ]
+    if isinstance(stored, float) or isinstance(computed, float):
+        if type(stored) is not type(computed) or stored != pytest.approx(
+            computed, rel=1e-10, abs=1e-13
+        ):
+            return [f"{where}: stored {stored!r}, computed {computed!r}"]
+        return []
+    return (
+        []
+        if stored == computed and type(stored) is type(computed)
+        else [f"{where}: stored {stored!r}, computed {computed!r}"]
+    )
 
 
 @pytest.mark.parametrize("data", sorted((EXERCISES_DIR / "data").glob("*.json")), ids=str)
 def test_stored_visible_cases_are_what_the_hidden_module_computes(data):
+    """``data/chNN_<name>.json`` is ``hidden.chNN.visible_cases(name)``; rewrite it with
+    ``json.dumps(visible_cases(name), indent=0) + "\\n"`` after changing the cases."""
     import importlib
     import json
 
-    hidden = importlib.import_module(f"memlab.exercises.hidden.{data.name[:4]}")
-    assert json.loads(data.read_text()) == json.loads(json.dumps(hidden.visible_cases()))
+    chapter, name = data.stem.split("_", 1)
+    hidden = importlib.import_module(f"memlab.exercises.hidden.{chapter}")
+    computed = json.loads(json.dumps(hidden.visible_cases(name)))
+    assert not _same_cases(json.loads(data.read_text()), computed)
+
+
+def test_every_exercise_of_the_stored_chapters_is_classified():
+    from test_exercises import CHAPTER_OF
+
+    labels = {label for label in CHAPTER_OF if label[:4] in STORED_CHAPTERS}
+    assert labels == set(STORED_EXPECTATIONS) | set(NEEDS_NO_REFERENCE)
+
+
+def _shifted(value):
+    """A wrong expectation: numbers moved by 1 (step indices by 3), +- strings flipped."""
+    if isinstance(value, list):
+        return [_shifted(v) for v in value]
+    if isinstance(value, str):
+        return value.translate(str.maketrans("+-", "-+"))
+    if isinstance(value, bool) or value is None:
+        raise TypeError(f"cannot shift {value!r}")
+    return value + 3 if isinstance(value, int) else value + 1.0
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        pytest.param(label, marks=[pytest.mark.slow] if label == "ch03-ex-readout" else [])
+        for label in STORED_EXPECTATIONS
+    ],
+)
+def test_visible_checks_take_their_expectations_from_the_stored_cases(label, monkeypatch):
+    """The visible module computes no reference answer: with the stored expectations shifted
+    (and no hidden package), our own solution fails the visible check. A check that computed
+    the answer itself, from the library or a reference function, would still pass it."""
+    import importlib
+
+    from test_exercises import attempt, exercise
+
+    stem, keys = STORED_EXPECTATIONS[label]
+    module = importlib.import_module(f"memlab.exercises.{label[:4]}")
+    for name in [m.stem for m in (EXERCISES_DIR / "hidden").glob("ch*.py")]:
+        monkeypatch.setitem(sys.modules, f"memlab.exercises.hidden.{name}", None)
+    load_cases = module.load_cases  # AttributeError: the module does not read stored cases
+    loaded = []
+
+    def shifted_cases(name):
+        cases = load_cases(name)
+        loaded.append(name)
+        if name == stem:
+            for case in cases:
+                for key in keys:
+                    *outer, last = key.split(".")
+                    inner = functools.reduce(dict.__getitem__, outer, case)
+                    inner[last] = _shifted(inner[last])
+        return cases
+
+    monkeypatch.setattr(module, "load_cases", shifted_cases)
+    nb, ex = exercise(label)
+    with pytest.raises(ExerciseFailure):
+        attempt(label, nb.cells[ex.solutions[0]].source, "visible")
+    assert stem in loaded
+
+
+@pytest.mark.parametrize("chapter", STORED_CHAPTERS)
+def test_visible_modules_define_no_reference_functions(chapter):
+    """Besides its checks, a visible module defines only helpers that compute no answer
+    (references and typical mistakes belong in hidden/chNN.py)."""
+    tree = ast.parse((EXERCISES_DIR / f"{chapter}.py").read_text())
+    defined = {
+        node.name
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    } | {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    extra = {name for name in defined if not name.startswith("check_")} - VISIBLE_HELPERS
+    assert not extra, f"{chapter}.py defines {sorted(extra)}: move references to hidden/"
 
 
 def test_checks_without_the_hidden_package_run_visible_cases_and_say_why_not_hidden(
@@ -615,11 +768,15 @@ def test_checks_without_the_hidden_package_run_visible_cases_and_say_why_not_hid
         monkeypatch.setitem(sys.modules, f"memlab.exercises.hidden.{name}", None)
     for label in [
         "ch01-ex-async",
+        "ch03-ex-readout",
+        "ch03-ex-first-step",
         "ch03-ex-isserlis",
         "ch05-ex-oja",
         "ch07-ex-pf",
         "ch08-ex-moments",
+        "ch08-ex-gaussian",
         "ch09-ex-psth",
+        "ch09-ex-backward",
         "ch10-ex-count",
     ]:
         nb, ex = exercise(label)
