@@ -933,3 +933,16 @@ def test_new_learners_reject_bad_input():
         su.stratified_resampling([0.0], 0.1, 3, rng=1, sigma=1.0)
     with pytest.raises(ValueError, match="variant must be one of"):
         su.nassar([0.0], 0.1, sigma=1.0, variant="original")
+
+
+def test_argsort_matches_numba_argsort():
+    """The hand-written argsort (used by SOR and the particle filter) orders like numba's."""
+    from numba import njit
+
+    reference = njit(lambda a: np.argsort(a))
+    rng = np.random.default_rng(8)
+    for n in (0, 1, 2, 14, 15, 16, 40, 300):
+        for a in (rng.random(n), rng.integers(0, 4, n).astype(float), np.zeros(n)):
+            got = su._argsort(a)
+            assert np.array_equal(got, reference(a))
+            assert np.array_equal(np.sort(got), np.arange(n))

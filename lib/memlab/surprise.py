@@ -545,6 +545,72 @@ def _drop_and_normalise(lw, n, log_tol, max_n, rows_a, rows_b):  # pragma: no co
 
 
 @njit(cache=True)
+def _argsort(a):  # pragma: no cover - numba
+    """``np.argsort(a)`` for a float array without NaN, the same order as numba's.
+
+    numba's quicksort (median-of-three partitions, insertion sort below 15 elements),
+    written out because compiling the generic ``np.argsort`` costs over a second.
+    """
+    n = a.shape[0]
+    r = np.arange(n)
+    if n < 2:
+        return r
+    stack_lo = np.empty(100, dtype=np.int64)
+    stack_hi = np.empty(100, dtype=np.int64)
+    stack_lo[0] = 0
+    stack_hi[0] = n - 1
+    top = 1
+    while top > 0:
+        top -= 1
+        low = stack_lo[top]
+        high = stack_hi[top]
+        while high - low >= 15:
+            mid = (low + high) >> 1
+            if a[r[mid]] < a[r[low]]:
+                r[low], r[mid] = r[mid], r[low]
+            if a[r[high]] < a[r[mid]]:
+                r[high], r[mid] = r[mid], r[high]
+            if a[r[mid]] < a[r[low]]:
+                r[low], r[mid] = r[mid], r[low]
+            pivot = a[r[mid]]
+            r[high], r[mid] = r[mid], r[high]
+            i = low
+            j = high - 1
+            while True:
+                while i < high and a[r[i]] < pivot:
+                    i += 1
+                while j >= low and pivot < a[r[j]]:
+                    j -= 1
+                if i >= j:
+                    break
+                r[i], r[j] = r[j], r[i]
+                i += 1
+                j -= 1
+            r[i], r[high] = r[high], r[i]
+            if high - i > i - low:
+                if high > i:
+                    stack_lo[top] = i + 1
+                    stack_hi[top] = high
+                    top += 1
+                high = i - 1
+            else:
+                if i > low:
+                    stack_lo[top] = low
+                    stack_hi[top] = i - 1
+                    top += 1
+                low = i + 1
+        for i in range(low + 1, high + 1):
+            k = r[i]
+            v = a[k]
+            j = i
+            while j > low and v < a[r[j - 1]]:
+                r[j] = r[j - 1]
+                j -= 1
+            r[j] = k
+    return r
+
+
+@njit(cache=True)
 def _sor_reduce(lw, n, max_n, rows_a, rows_b, rng):  # pragma: no cover - numba
     """Stratified optimal resampling (Fearnhead & Liu 2007) down to ``max_n`` components.
 
@@ -558,7 +624,7 @@ def _sor_reduce(lw, n, max_n, rows_a, rows_b, rng):  # pragma: no cover - numba
         w = np.empty(n)
         for k in range(n):
             w[k] = math.exp(lw[k])
-        order = np.argsort(w)  # ascending
+        order = _argsort(w)  # ascending
         a = n - max_n + 1  # number of "small" components
         acc = 0.0
         for i in range(a):
@@ -584,28 +650,107 @@ def _sor_reduce(lw, n, max_n, rows_a, rows_b, rng):  # pragma: no cover - numba
 
 
 @njit(cache=True)
-def _runlength_surprise(lw, n, l0, log_m):  # pragma: no cover - numba
-    """Surprise step shared by the run-length kernels.
-
-    On entry ``lw[:n]`` holds ``log w_k P(y; pi_k)`` and ``l0`` is ``log P(y; pi^(0))``;
-    on exit ``lw[:n]`` holds ``log[(1 - gamma) w_k P(y; pi_k) / P(y; pi^(t))]``.
-    Returns ``(log S_BF, log gamma)``.
-    """
-    lpt = _logsumexp(lw, n)  # log P(y; pi^(t))
-    ls = l0 - lpt
-    lg, l1g = _log_sigmoid_pair(log_m + ls)
-    for k in range(n):
-        lw[k] += l1g - lpt
-    return ls, lg
+def _grow1(a, rows):  # pragma: no cover - numba
+    """Copy of the 1-D array ``a`` with ``rows`` entries (the first ones kept)."""
+    out = np.empty(rows)
+    for k in range(a.shape[0]):
+        out[k] = a[k]
+    return out
 
 
 @njit(cache=True)
-def _grow(a, rows):  # pragma: no cover - numba
-    """Copy of the 1-D or 2-D array ``a`` with ``rows`` rows (the first ones kept)."""
-    shape = (rows,) + a.shape[1:]
-    out = np.empty(shape, dtype=a.dtype)
-    out[: a.shape[0]] = a
+def _grow2(a, rows):  # pragma: no cover - numba
+    """Copy of the 2-D array ``a`` with ``rows`` rows (the first ones kept)."""
+    out = np.empty((rows, a.shape[1]))
+    for k in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[k, j] = a[k, j]
     return out
+
+
+@njit(cache=True)
+def _prune(lw, w, n, log_tol, max_n, rows_a, rows_b):  # pragma: no cover - numba
+    """:func:`_drop_and_normalise` that also keeps the linear weights ``w = exp(lw)``.
+
+    ``w[:n]`` must sum to one on entry.  Only the renormalisation after a drop costs a
+    logarithm; no exponential is evaluated.
+    """
+    keep = 0
+    for k in range(n):
+        if lw[k] >= log_tol:
+            if keep != k:
+                lw[keep] = lw[k]
+                w[keep] = w[k]
+                rows_a[keep] = rows_a[k]
+                for j in range(rows_b.shape[1]):
+                    rows_b[keep, j] = rows_b[k, j]
+            keep += 1
+    dropped = keep != n
+    n = keep
+    while n > max_n:
+        kmin = 0
+        for k in range(1, n):
+            if lw[k] < lw[kmin]:
+                kmin = k
+        for k in range(kmin, n - 1):
+            lw[k] = lw[k + 1]
+            w[k] = w[k + 1]
+            rows_a[k] = rows_a[k + 1]
+            for j in range(rows_b.shape[1]):
+                rows_b[k, j] = rows_b[k + 1, j]
+        n -= 1
+        dropped = True
+    if dropped:
+        tot = 0.0
+        for k in range(n):
+            tot += w[k]
+        if tot > 0.0:
+            lt = math.log(tot)
+            for k in range(n):
+                lw[k] -= lt
+                w[k] /= tot
+        else:  # every linear weight underflowed: renormalise in log space
+            lse = _logsumexp(lw, n)
+            for k in range(n):
+                lw[k] -= lse
+                w[k] = math.exp(lw[k])
+    return n
+
+
+@njit(cache=True)
+def _reduce(lw, w, n, log_tol, max_n, rows_a, rows_b, sor, rng):  # pragma: no cover - numba
+    """Pruning (exact Bayes, MP) or stratified optimal resampling (SOR); returns ``n``."""
+    if sor:
+        n = _sor_reduce(lw, n, max_n, rows_a, rows_b, rng)
+        for k in range(n):
+            w[k] = math.exp(lw[k])
+        return n
+    return _prune(lw, w, n, log_tol, max_n, rows_a, rows_b)
+
+
+@njit(cache=True)
+def _mix_step(lw, w, n, l0, log_m):  # pragma: no cover - numba
+    """Surprise step on ``lw[:n] = log w_k P(y; pi_k)``, one exponential per component.
+
+    Sets ``lw[:n]`` to ``log[(1 - gamma) w_k P(y; pi_k) / P(y; pi^(t))]`` and ``w[:n]``
+    to its exponential; returns ``(log S_BF, log gamma)``.
+    """
+    mx = -math.inf
+    for k in range(n):
+        if lw[k] > mx:
+            mx = lw[k]
+    acc = 0.0
+    for k in range(n):
+        w[k] = math.exp(lw[k] - mx)
+        acc += w[k]
+    lpt = mx + math.log(acc)  # log P(y; pi^(t))
+    ls = l0 - lpt
+    lg, l1g = _log_sigmoid_pair(log_m + ls)
+    f = math.exp(l1g) / acc
+    for k in range(n):
+        lw[k] += l1g - lpt
+        w[k] *= f
+    return ls, lg
 
 
 @njit(cache=True)
@@ -614,6 +759,7 @@ def _runlength_gauss(
 ):  # pragma: no cover - numba
     """Run-length message passing, Gaussian task; ``nu`` is stored as ``nu[:, 0]``."""
     nu0, s0, pv0 = _gauss_prior(var, mu0, sigma0)
+    w = np.empty(lw.shape[0])  # linear weights exp(lw), kept beside lw
     n = 1
     lw[0] = 0.0
     s[0] = s0
@@ -624,27 +770,26 @@ def _runlength_gauss(
             nk = nu[k, 0]
             lw[k] += _gauss_logpdf(yt, s[k] / nk, var + var / nk)
         # integrate: (1 - gamma) w_k P(y; pi_k) / P(y; pi^(t)); reset: gamma
-        ls, lg = _runlength_surprise(lw, n, _gauss_logpdf(yt, mu0, pv0), log_m)
+        ls, lg = _mix_step(lw, w, n, _gauss_logpdf(yt, mu0, pv0), log_m)
         log_s[t] = ls
         gam[t] = math.exp(lg)
         if n >= lw.shape[0]:  # room for the new run length
-            lw = _grow(lw, 2 * n)
-            s = _grow(s, 2 * n)
-            nu = _grow(nu, 2 * n)
+            lw = _grow1(lw, 2 * n)
+            w = _grow1(w, 2 * n)
+            s = _grow1(s, 2 * n)
+            nu = _grow2(nu, 2 * n)
         lw[n] = lg
+        w[n] = gam[t]
         s[n] = s0
         nu[n, 0] = nu0
         n += 1
         for k in range(n):
             s[k] += yt
             nu[k, 0] += 1.0
-        if sor:
-            n = _sor_reduce(lw, n, max_n, s, nu, rng)
-        else:
-            n = _drop_and_normalise(lw, n, log_tol, max_n, s, nu)
+        n = _reduce(lw, w, n, log_tol, max_n, s, nu, sor, rng)
         e = 0.0
         for k in range(n):
-            e += math.exp(lw[k]) * s[k] / nu[k, 0]
+            e += w[k] * s[k] / nu[k, 0]
         est[t] = e
         ncomp[t] = n
     return n, lw, s, nu
@@ -659,6 +804,7 @@ def _runlength_cat(
     a0 = 0.0
     for j in range(kc):
         a0 += alpha0[j]
+    w = np.empty(lw.shape[0])  # linear weights exp(lw), kept beside lw
     n = 1
     lw[0] = 0.0
     asum[0] = a0
@@ -667,16 +813,18 @@ def _runlength_cat(
     for t in range(y.shape[0]):
         yt = y[t]
         for k in range(n):
-            lw[k] += math.log(alpha[k, yt]) - math.log(asum[k])
-        l0 = math.log(alpha0[yt]) - math.log(a0)
-        ls, lg = _runlength_surprise(lw, n, l0, log_m)
+            lw[k] += math.log(alpha[k, yt] / asum[k])
+        l0 = math.log(alpha0[yt] / a0)
+        ls, lg = _mix_step(lw, w, n, l0, log_m)
         log_s[t] = ls
         gam[t] = math.exp(lg)
         if n >= lw.shape[0]:
-            lw = _grow(lw, 2 * n)
-            asum = _grow(asum, 2 * n)
-            alpha = _grow(alpha, 2 * n)
+            lw = _grow1(lw, 2 * n)
+            w = _grow1(w, 2 * n)
+            asum = _grow1(asum, 2 * n)
+            alpha = _grow2(alpha, 2 * n)
         lw[n] = lg
+        w[n] = gam[t]
         asum[n] = a0
         for j in range(kc):
             alpha[n, j] = alpha0[j]
@@ -684,16 +832,13 @@ def _runlength_cat(
         for k in range(n):
             alpha[k, yt] += 1.0
             asum[k] += 1.0
-        if sor:
-            n = _sor_reduce(lw, n, max_n, asum, alpha, rng)
-        else:
-            n = _drop_and_normalise(lw, n, log_tol, max_n, asum, alpha)
+        n = _reduce(lw, w, n, log_tol, max_n, asum, alpha, sor, rng)
         for j in range(kc):
             est[t, j] = 0.0
         for k in range(n):
-            w = math.exp(lw[k]) / asum[k]
+            f = w[k] / asum[k]
             for j in range(kc):
-                est[t, j] += w * alpha[k, j]
+                est[t, j] += f * alpha[k, j]
         ncomp[t] = n
     return n, lw, asum, alpha
 
@@ -1001,10 +1146,13 @@ def _resample_index(w, rng):  # pragma: no cover - numba
         sq += w[i] * w[i]
     if 1.0 / sq > 0.5 * n:
         return np.empty(0, dtype=np.int64)
+    u0 = np.empty(n)
+    for i in range(n):
+        u0[i] = rng.random()
+    order = _argsort(u0)
     u = np.empty(n)
     for i in range(n):
-        u[i] = rng.random()
-    u.sort()
+        u[i] = u0[order[i]]
     idx = np.empty(n, dtype=np.int64)
     c = w[0]
     j = 0
@@ -1034,8 +1182,11 @@ def _pf_gauss(y, var, mu0, sigma0, log_m, n_p, rng, est, log_s, gam):  # pragma:
                 nu[i] = nu0
         idx = _resample_index(w, rng)
         if idx.shape[0] > 0:
-            s = s[idx]
-            nu = nu[idx]
+            s_old = s.copy()
+            nu_old = nu.copy()
+            for i in range(n_p):
+                s[i] = s_old[idx[i]]
+                nu[i] = nu_old[idx[i]]
         e = 0.0
         for i in range(n_p):
             s[i] += yt
@@ -1065,8 +1216,12 @@ def _pf_cat(y, alpha0, log_m, n_p, rng, est, log_s, gam):  # pragma: no cover - 
                 asum[i] = a0
         idx = _resample_index(w, rng)
         if idx.shape[0] > 0:
-            alpha = alpha[idx]
-            asum = asum[idx]
+            alpha_old = alpha.copy()
+            asum_old = asum.copy()
+            for i in range(n_p):
+                asum[i] = asum_old[idx[i]]
+                for j in range(kc):
+                    alpha[i, j] = alpha_old[idx[i], j]
         for j in range(kc):
             est[t, j] = 0.0
         for i in range(n_p):
