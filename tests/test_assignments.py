@@ -16,15 +16,16 @@ Without executing anything:
 With nbgrader (marker ``assignments``), one course directory per chapter, each chapter executed
 once: ``generate_assignment``, then ``autograde`` of two submissions:
 
-- ``stubs``: the released notebook as it is, graded running every cell. nbgrader executes it top
-  to bottom and keeps going after errors: this is the execution of the student notebook (the two
-  differ only in the hidden tests, which run only after a visible check passed; a test below
-  compares them cell by cell). From its outputs: the student notebook runs with only the guarded
-  cells failing, each with ``NotImplementedError``, and no check passes without an answer; the
-  stubs score zero.
-- ``solved``: the released notebook with our solutions, graded as a course grades it (the
-  chapter's simulations skipped, memlab.exercises.grading): full marks, every check (visible and
-  hidden) prints its ``Correct:`` line, and no skipped cell ran.
+- ``stubs``: the released notebook as it is, graded as a course grades it (the chapter's
+  simulations and figures skipped, :mod:`memlab.exercises.grading`): the setup, the cells that
+  only define things, the stubs and the checks run. Each of the skipped cells is a cell of the
+  chapter itself, which nbval executes with the answers in place, and no unguarded cell needs an
+  answer (``builder.unguarded_uses``, checked without executing anything): so the chapter is
+  executed once per run, and Run All of the student notebook fails only in the guarded cells.
+  From its outputs: every executed guarded cell fails with ``NotImplementedError``, no check
+  passes without an answer, every cell that is not skipped ran; the stubs score zero.
+- ``solved``: the released notebook with our solutions, graded the same way: full marks, every
+  check (visible and hidden) prints its ``Correct:`` line, and no skipped cell ran.
 
 The released notebook keeps the figures and the stubs' messages and has no instructors' banner.
 ``test_course_end_to_end_with_two_students`` runs the instructors' path of instructors.md on
@@ -88,6 +89,34 @@ def test_chapter_follows_the_exercise_convention(path):
     labels = _exercise_labels(nb)
     assert len(labels) >= 3, f"{path.name}: fewer than three exercises"
     assert set(exercises) <= set(labels), "a coding exercise without an {exercise} block"
+    # the student notebook's Run All fails only in guarded cells (grading skips the rest, and
+    # nbval runs them in the chapter, where the answers exist)
+    problems = builder.unguarded_uses(nb)
+    assert not problems, "\n".join(problems)
+
+
+def test_unguarded_uses_finds_every_way_to_need_an_answer():
+    v4 = nbformat.v4
+
+    def notebook(*later, uses=None):
+        cells = [v4.new_code_cell("import numpy as np"), *_exercise_notebook()]
+        for source in later:
+            cells.append(v4.new_code_cell(source))
+        if uses is not None:
+            cells[uses].metadata.update(tags=[builder.USES], exercise="x")
+        return v4.new_notebook(cells=cells)
+
+    assert builder.unguarded_uses(notebook("y = np.ones(3)")) == []
+    assert builder.unguarded_uses(notebook("print(f())"))  # calls the stub
+    assert builder.unguarded_uses(notebook("def g():\n    return f() + 1", "g()"))
+    helper = notebook("print(math.pi)")  # only the removed solution cell imports math
+    helper.cells[3].source = "import math\n\n\n" + helper.cells[3].source
+    assert builder.unguarded_uses(helper)
+    # guarded: the using cell, and a cell reading what it computed
+    assert builder.unguarded_uses(notebook("z = f()", uses=6)) == []
+    assert builder.unguarded_uses(notebook("z = f()", "print(z)", uses=6))
+    # bound again by a plain cell: answered
+    assert builder.unguarded_uses(notebook("def f():\n    return 0", "print(f())")) == []
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
@@ -224,8 +253,8 @@ def solved_submission(released, chapter):
 def autograde(path: Path, root: Path) -> Graded:
     """Build chapter ``path``'s assignment in ``root``, release it, autograde both submissions.
 
-    ``stubs`` is graded running every cell (the execution of the student notebook), ``solved``
-    as a course grades (:mod:`memlab.exercises.grading`: the chapter's simulations skipped).
+    Both are graded as a course grades (:mod:`memlab.exercises.grading`: the chapter's
+    simulations skipped).
     """
     require_tool(HAVE_NBGRADER, HOW_TO_GET_NBGRADER)
     from nbgrader.api import Gradebook
@@ -242,7 +271,7 @@ def autograde(path: Path, root: Path) -> Graded:
         target = course / "submitted" / student / assignment / path.name
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
-        api = course_cli.api(course, run_every_cell=student == "stubs")
+        api = course_cli.api(course)
         start = time.perf_counter()
         _succeeded(api.autograde(assignment, student, force=True), f"autograde of {student}")
         seconds[student] = time.perf_counter() - start
@@ -344,7 +373,7 @@ def test_nbgrader_grades_solutions_full_and_stubs_zero(path, graded):
             assert cell.execution_count is None, f"a skipped cell ran: {cell.source[:80]}"
     print(
         f"{path.name}: autograde of one solved submission {result.seconds['solved']:.1f} s, "
-        f"running every cell {result.seconds['stubs']:.1f} s (wall clock)"
+        f"of the stubs {result.seconds['stubs']:.1f} s (wall clock)"
     )
 
 
@@ -448,8 +477,11 @@ def test_student_notebook_runs_with_only_the_expected_failures(path, graded):
             failures.append(f"cell {index}: {errors[0].ename} instead of NotImplementedError")
         if builder.CHECK in _tags(cell) and not errors:
             failures.append(f"cell {index}: a check passed without an answer")
-        if cell.execution_count is None:
+        skipped = cell.get("metadata", {}).get(builder.GRADING_KEY, {}).get("grading") == "skip"
+        if cell.execution_count is None and not skipped:
             failures.append(f"cell {index} was not executed")
+        if cell.execution_count is not None and skipped:
+            failures.append(f"cell {index} ran although grading skips it")
     assert not failures, "\n".join(failures)
 
 

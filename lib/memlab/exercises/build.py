@@ -439,6 +439,75 @@ def _remaining_cells(nb, exercises):
     return [(i, cell) for i, cell in enumerate(nb.cells) if i not in drop]
 
 
+class _Names(ast.NodeVisitor):
+    """Names a cell reads anywhere, and names it binds at the notebook's top level."""
+
+    def __init__(self):
+        self.loaded, self.bound, self._depth = set(), set(), 0
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load):
+            self.loaded.add(node.id)
+        elif self._depth == 0:
+            self.bound.add(node.id)
+
+    def _scope(self, node):
+        if self._depth == 0 and not isinstance(node, ast.Lambda):
+            self.bound.add(node.name)
+        self._depth += 1
+        self.generic_visit(node)
+        self._depth -= 1
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = _scope
+
+    def visit_Import(self, node):
+        self.bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+
+    visit_ImportFrom = visit_Import
+
+
+def _names(source: str) -> _Names:
+    names = _Names()
+    try:
+        names.visit(ast.parse(source))
+    except SyntaxError:  # IPython magics: no names we can see
+        pass
+    return names
+
+
+def unguarded_uses(nb) -> list[str]:
+    """Cells of the student notebook that need an answer but are not guarded.
+
+    A name is *unanswered* in the student notebook when only a stub, a removed solution cell or a
+    guarded cell (a check, or a cell tagged as using an answer) binds it: calling it raises
+    ``NotImplementedError``, or it is not defined at all. Every other code cell that reads an
+    unanswered name, directly or inside a function it defines, fails on Run All of the student
+    notebook without being guarded; this returns one line per such cell (empty: none). A plain
+    cell that binds the name again makes it answered again.
+    """
+    exercises = coding_exercises(nb)
+    kept = {i for i, _ in _remaining_cells(nb, exercises)}
+    stubs = {ex.stub for ex in exercises.values()}
+    guarded = {i for ex in exercises.values() for i in ex.checks + ex.uses}
+    unanswered: set[str] = set()
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        names = _names(cell.source)
+        if index not in kept or index in stubs or index in guarded:
+            unanswered |= names.bound
+            continue
+        needs = names.loaded & unanswered
+        if needs:
+            problems.append(
+                f"cell {index} uses {sorted(needs)}, which the student notebook defines only "
+                "with an answer: tag the cell exercise-uses-answer (or move it into the solution)"
+            )
+        unanswered -= names.bound
+    return problems
+
+
 def _context(nb, ctx):
     return ctx if ctx is not None else markdown_context(nb, _default_bib())
 
