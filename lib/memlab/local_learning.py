@@ -520,19 +520,22 @@ def _reservoir_chunk(
         z = zh + expl_noise[s]
         f = target[k % n_t]
         if mode == 1 and (k % force_every == 0):
+            # P stays exactly symmetric (the update below is), so P r is the sum of the rows
+            # r_j P[j, :]: a loop without a reduction, which the compiler vectorises
             for i in range(n):
-                acc = 0.0
-                for j in range(n):
-                    acc += p_mat[i, j] * r[j]
-                pr[i] = acc
+                pr[i] = 0.0
+            for j in range(n):
+                rj = r[j]
+                for i in range(n):
+                    pr[i] += p_mat[j, i] * rj
             rpr = 0.0
             for i in range(n):
                 rpr += r[i] * pr[i]
             c = 1.0 / (1.0 + rpr)
             for i in range(n):
-                ki = pr[i] * c
+                pi = pr[i]
                 for j in range(n):
-                    p_mat[i, j] -= ki * pr[j]
+                    p_mat[i, j] -= c * (pi * pr[j])
             err = zh - f
             for i in range(n):
                 w[i] -= err * pr[i] * c
