@@ -1168,8 +1168,13 @@ def _resample_index(w, rng):  # pragma: no cover - numba
 @njit(cache=True)
 def _pf_gauss(y, var, mu0, sigma0, log_m, n_p, rng, est, log_s, gam):  # pragma: no cover - numba
     nu0, s0, pv0 = _gauss_prior(var, mu0, sigma0)
-    s = np.full(n_p, s0)
-    nu = np.full(n_p, nu0)
+    s = np.empty(n_p)
+    nu = np.empty(n_p)
+    s_old = np.empty(n_p)
+    nu_old = np.empty(n_p)
+    for i in range(n_p):
+        s[i] = s0
+        nu[i] = nu0
     w, lp, switch = _pf_buffers(n_p)
     for t in range(y.shape[0]):
         yt = y[t]
@@ -1182,8 +1187,9 @@ def _pf_gauss(y, var, mu0, sigma0, log_m, n_p, rng, est, log_s, gam):  # pragma:
                 nu[i] = nu0
         idx = _resample_index(w, rng)
         if idx.shape[0] > 0:
-            s_old = s.copy()
-            nu_old = nu.copy()
+            for i in range(n_p):
+                s_old[i] = s[i]
+                nu_old[i] = nu[i]
             for i in range(n_p):
                 s[i] = s_old[idx[i]]
                 nu[i] = nu_old[idx[i]]
@@ -1198,11 +1204,17 @@ def _pf_gauss(y, var, mu0, sigma0, log_m, n_p, rng, est, log_s, gam):  # pragma:
 @njit(cache=True)
 def _pf_cat(y, alpha0, log_m, n_p, rng, est, log_s, gam):  # pragma: no cover - numba
     kc = alpha0.shape[0]
-    a0 = alpha0.sum()
+    a0 = 0.0
+    for j in range(kc):
+        a0 += alpha0[j]
     alpha = np.empty((n_p, kc))
+    alpha_old = np.empty((n_p, kc))
+    asum = np.empty(n_p)
+    asum_old = np.empty(n_p)
     for i in range(n_p):
-        alpha[i, :] = alpha0
-    asum = np.full(n_p, a0)
+        asum[i] = a0
+        for j in range(kc):
+            alpha[i, j] = alpha0[j]
     w, lp, switch = _pf_buffers(n_p)
     for t in range(y.shape[0]):
         yt = y[t]
@@ -1212,12 +1224,15 @@ def _pf_cat(y, alpha0, log_m, n_p, rng, est, log_s, gam):  # pragma: no cover - 
         log_s[t], gam[t] = _pf_step(w, lp, l0, log_m, rng, switch)
         for i in range(n_p):
             if switch[i]:
-                alpha[i, :] = alpha0
                 asum[i] = a0
+                for j in range(kc):
+                    alpha[i, j] = alpha0[j]
         idx = _resample_index(w, rng)
         if idx.shape[0] > 0:
-            alpha_old = alpha.copy()
-            asum_old = asum.copy()
+            for i in range(n_p):
+                asum_old[i] = asum[i]
+                for j in range(kc):
+                    alpha_old[i, j] = alpha[i, j]
             for i in range(n_p):
                 asum[i] = asum_old[idx[i]]
                 for j in range(kc):
