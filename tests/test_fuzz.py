@@ -1388,6 +1388,14 @@ FUZZ["populations"] = {
         n_iter=Int(1, low=0),
         smooth=Float(2.0, low=0.0),
     ),
+    "fit_neulvm_particle": Call(
+        observation=Obj(_pop_observation),
+        circuit=Obj(_pop_circuit),
+        rng=Rng(),
+        n_iter=Int(1, low=0),
+        n_particles=Int(4, low=2),
+        lag=Int(3, low=0),
+    ),
     "dwell_times": Call(
         counts=Arr(lambda: np.tile([[3.0, 0.0], [0.0, 3.0]], (50, 1))),
         sizes=Arr(lambda: np.array([5.0, 5.0])),

@@ -52,6 +52,14 @@ Gaussian (mean and variance of the binomial, plus :math:`\epsilon`) relaxes the 
 to real numbers.  The E-step maximises :math:`\mathcal L` over :math:`z` (L-BFGS-B with the
 analytic gradient, :math:`0 \le z \le N - k`), the M-step over :math:`\Theta = (\mu, J)`.
 
+:func:`fit_neulvm_particle` fits the same model by Monte-Carlo EM instead: a particle smoother
+samples :math:`z` from its exact binomial law given the observed spikes, and the M-step
+maximises the exact complete-data (binomial) log-likelihood averaged over the samples.  MAP-EM
+is biased twice here (the Gaussian relaxation, whose :math:`\epsilon` inflates the variance of
+the small hidden counts of 1-ms steps, and the single smooth latent trajectory); the particle
+version is not, and its fits reproduce the circuit's switching (see
+``benchmarks/switching_populations.py``).
+
 Public functions validate their inputs and raise ``ValueError`` / ``TypeError``; the loops run
 in private numba kernels.
 """
@@ -84,6 +92,7 @@ __all__ = [
     "Observation",
     "LogLikelihood",
     "FitResult",
+    "ParticleFit",
     "Dwell",
     "make_circuit",
     "winner_take_all",
@@ -97,6 +106,7 @@ __all__ = [
     "map_latent",
     "fit_parameters",
     "fit_neulvm",
+    "fit_neulvm_particle",
     "dwell_times",
 ]
 
@@ -105,6 +115,8 @@ _H_MIN, _H_MAX = -40.0, 8.0
 _MAX_NEURONS = 10**7  # per population
 _MAX_LAG = 10**4  # refractory period and delay, in steps
 _MAX_ITER = 1000  # EM iterations
+_MAX_PARTICLES = 10**5
+_MAX_PARTICLE_VALUES = 2 * 10**7  # T * particles * M (the smoother keeps 3 float32 each, twice)
 
 
 class Circuit(NamedTuple):
@@ -1056,6 +1068,280 @@ def fit_neulvm(
         trace.append(value(z, circuit))
     activity = (z + obs.spike_counts) / circuit.sizes
     return FitResult(circuit, z, activity, np.array(trace))
+
+
+# --- Monte-Carlo EM with a particle smoother -------------------------------------------------
+
+
+class ParticleFit(NamedTuple):
+    """Result of :func:`fit_neulvm_particle`.
+
+    Attributes
+    ----------
+    circuit : Circuit
+        Fitted circuit (fitted ``bias`` and ``coupling``, the rest as given).
+    activity : numpy.ndarray, shape (T, M)
+        Posterior mean of the population activity :math:`(y + z)/N` (spikes per neuron per
+        step) under the last E-step's particle smoother.
+    log_marginal : numpy.ndarray, shape (n_iter,)
+        Particle estimate of :math:`\\log p(y \\mid \\Theta)` at the parameters of each E-step.
+    """
+
+    circuit: Circuit
+    activity: np.ndarray
+    log_marginal: np.ndarray
+
+
+@njit(cache=True)
+def _particle_kernel(
+    y, g, n_obs, sizes, coupling, bias, ref, a, delay, dt, inputs, n_particles, seed
+):  # pragma: no cover
+    """Bootstrap particle filter of the hidden counts with systematic resampling.
+
+    Returns the ancestor of every particle (``anc[t, i]``: index at step t - 1 of the parent
+    of particle i at step t, before its step-t count is drawn), per particle and step the
+    statistics the M-step needs (total count n, total free neurons F, synaptic variable s,
+    for each population) and the log-marginal-likelihood estimate.
+    """
+    np.random.seed(seed)
+    n_steps, n_pop = y.shape
+    P = n_particles
+    hist = np.zeros((P, max(ref, 1), n_pop))  # hidden counts 1..ref steps ago
+    xbuf = np.zeros((P, delay + 1, n_pop))  # total rates 0..delay steps ago
+    s = np.zeros((P, n_pop))
+    anc = np.zeros((n_steps, P), dtype=np.int32)
+    stats = np.zeros((n_steps, P, 3 * n_pop), dtype=np.float32)
+    logw = np.zeros(P)
+    p = np.zeros((P, n_pop))
+    log_marginal = 0.0
+    for t in range(n_steps):
+        # the observed spikes of step t weight each particle's past
+        for i in range(P):
+            lw = 0.0
+            for al in range(n_pop):
+                h = bias[al] + inputs[t, al]
+                for be in range(n_pop):
+                    h += coupling[al, be] * s[i, be]
+                h = min(max(h, -40.0), 8.0)
+                lam = dt * math.exp(h)
+                q = -math.expm1(-lam)
+                p[i, al] = q
+                if y[t, al] > 0:
+                    lw += y[t, al] * math.log(q)
+                lw -= (g[t, al] - y[t, al]) * lam
+            logw[i] = lw
+        top = logw.max()
+        w = np.exp(logw - top)
+        total = w.sum()
+        log_marginal += top + math.log(total / P)
+        w /= total
+        # systematic resampling
+        idx = np.empty(P, dtype=np.int32)
+        u0 = np.random.random() / P
+        cum = w[0]
+        j = 0
+        for i in range(P):
+            u = u0 + i / P
+            while u > cum and j < P - 1:
+                j += 1
+                cum += w[j]
+            idx[i] = j
+        anc[t] = idx
+        hist = hist[idx]
+        xbuf = xbuf[idx]
+        s = s[idx]
+        p = p[idx]
+        # draw the hidden counts of step t from the population equation
+        for i in range(P):
+            for al in range(n_pop):
+                free = sizes[al] - n_obs[al]
+                for k in range(ref):
+                    free -= hist[i, k, al]
+                z = np.random.binomial(int(free), p[i, al]) if free > 0 else 0
+                stats[t, i, al] = y[t, al] + z
+                stats[t, i, n_pop + al] = g[t, al] + free
+                stats[t, i, 2 * n_pop + al] = s[i, al]
+                for k in range(ref - 1, 0, -1):
+                    hist[i, k, al] = hist[i, k - 1, al]
+                if ref > 0:
+                    hist[i, 0, al] = z
+                for k in range(delay, 0, -1):
+                    xbuf[i, k, al] = xbuf[i, k - 1, al]
+                xbuf[i, 0, al] = (y[t, al] + z) / (sizes[al] * dt)
+                s[i, al] = a * s[i, al] + (1.0 - a) * xbuf[i, delay, al]
+    return anc, stats, log_marginal
+
+
+@njit(cache=True)
+def _trace_back(anc, lag):  # pragma: no cover
+    """Index, at each step t, of the ancestors of the particles of step min(t + lag, T - 1)."""
+    n_steps, P = anc.shape
+    out = np.empty((n_steps, P), dtype=np.int32)
+    for t in range(n_steps):
+        idx = np.arange(P).astype(np.int32)
+        for u in range(min(t + lag, n_steps - 1), t, -1):
+            idx = anc[u][idx]
+        out[t] = idx
+    return out
+
+
+def _particle_estep(obs, circuit, inputs, n_particles, lag, seed):
+    anc, stats, log_marginal = _particle_kernel(
+        obs.spike_counts,
+        obs.free_counts,
+        obs.n_observed.astype(np.float64),
+        circuit.sizes.astype(np.float64),
+        circuit.coupling,
+        circuit.bias,
+        circuit.refractory,
+        math.exp(-circuit.dt / circuit.tau_syn),
+        circuit.delay,
+        circuit.dt,
+        inputs,
+        n_particles,
+        seed,
+    )
+    idx = _trace_back(anc, lag)
+    return stats[np.arange(stats.shape[0])[:, None], idx], log_marginal
+
+
+def _binomial_mstep(samples, circuit, inputs, n_use):
+    """Maximise the complete-data log-likelihood averaged over smoothed particles.
+
+    Every neuron, observed or hidden, contributes :math:`n\\log p + (F - n)\\log(1 - p)`
+    (the exact binomial law of the population equation), so the M-step is unbiased given
+    samples of the hidden activity.
+    """
+    n_steps, n_part, _ = samples.shape
+    m = circuit.sizes.size
+    keep = np.linspace(0, n_part - 1, min(n_use, n_part)).round().astype(int)
+    st = samples[:, keep].reshape(-1, 3 * m).astype(np.float64)
+    n, free, s = st[:, :m], st[:, m : 2 * m], st[:, 2 * m :]
+    ext = np.repeat(inputs, keep.size, axis=0)
+    scale = 1.0 / keep.size
+
+    def f(theta):
+        b, j = theta[:m], theta[m:].reshape(m, m)
+        h = b + s @ j.T + ext
+        inside = (h > _H_MIN) & (h < _H_MAX)
+        h = np.clip(h, _H_MIN, _H_MAX)
+        lam = circuit.dt * np.exp(h)
+        p = -np.expm1(-lam)
+        value = np.sum(n * np.log(p) - (free - n) * lam)
+        d_h = np.where(inside, n * (1.0 - p) * lam / p - (free - n) * lam, 0.0)
+        grad = np.concatenate([d_h.sum(axis=0), (d_h.T @ s).ravel()])
+        return -value * scale, -grad * scale
+
+    theta0 = np.concatenate([circuit.bias, circuit.coupling.ravel()])
+    with single_threaded_blas():
+        res = minimize(f, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 300})
+    theta = res.x if res.fun <= f(theta0)[0] and np.all(np.isfinite(res.x)) else theta0
+    return circuit._replace(bias=theta[:m].copy(), coupling=theta[m:].reshape(m, m))
+
+
+def fit_neulvm_particle(
+    observation,
+    circuit,
+    *,
+    rng,
+    n_iter=40,
+    n_particles=100,
+    lag=40,
+    inputs=None,
+    progress=False,
+) -> ParticleFit:
+    """Fit the neuLVM by Monte-Carlo EM with a particle smoother (instead of MAP-EM).
+
+    Start from the fit of the recorded neurons alone (each population's recorded neurons
+    standing in for the whole population, :math:`N = k`: a GLM pooled by population, fitted by
+    the exact M-step), then alternate
+
+    - **E-step:** a bootstrap particle filter of the hidden counts under the current
+      parameters (each particle draws :math:`z_{\\alpha,t} \\sim \\mathrm{Bin}(F^h_{\\alpha,t},
+      p_{\\alpha,t})` from the population equation and is weighted by the Bernoulli
+      likelihood of the recorded spikes of step t, systematic resampling every step),
+      smoothed with a fixed lag: the sample for step t is the ancestor, at t, of the particles
+      of step t + ``lag``;
+    - **M-step:** maximise the exact complete-data log-likelihood
+      :math:`\\sum_{t,\\alpha} n\\log p + (F - n)\\log(1 - p)` (all neurons, recorded and hidden,
+      :math:`n = y + z`, :math:`F = G + F^h`) averaged over the smoothed samples.
+
+    Unlike MAP-EM this is (Monte-Carlo) EM for the marginal likelihood
+    :math:`p(y \\mid \\Theta)`: no Gaussian relaxation of the counts and no single latent
+    trajectory enter the M-step, so its fixed point is not biased towards stiffer circuits.
+    EM converges slowly here (the hidden neurons carry most of the information), hence the
+    default of 40 iterations and the start close to the data (starting from the MAP-EM
+    initialisation, the M-step on :func:`empirical_latent`, can leave EM far from the optimum
+    after 40 iterations).
+
+    Parameters
+    ----------
+    observation : Observation
+        Observed neurons (from :func:`observe`).
+    circuit : Circuit
+        Initial parameters (``bias``, ``coupling``); the rest is taken as known.
+    rng : numpy.random.Generator
+        Source of randomness (seeds the particle filter of every E-step).
+    n_iter : int
+        Number of E-steps.
+    n_particles : int
+        Particles of the filter (>= 2).
+    lag : int
+        Smoothing lag in steps (>= 0; 0 gives the filtering distribution).
+    inputs : array_like, shape (T, M), optional
+        External input during the recording (default zero).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    ParticleFit
+        Fitted circuit, posterior-mean activity and the log-marginal-likelihood estimates.
+    """
+    circuit = _check_circuit(circuit)
+    obs = _check_observation(observation, circuit)
+    rng = check_generator(rng)
+    n_iter = check_nonneg_int(n_iter, "n_iter")
+    if n_iter > _MAX_ITER:
+        raise ValueError(f"n_iter must be at most {_MAX_ITER}; got {n_iter}")
+    n_particles = check_positive_int(n_particles, "n_particles", minimum=2)
+    if n_particles > _MAX_PARTICLES:
+        raise ValueError(f"n_particles must be at most {_MAX_PARTICLES}; got {n_particles}")
+    lag = _check_lag(lag, "lag")
+    progress = check_bool(progress, "progress")
+    y, g = obs.spike_counts, obs.free_counts
+    if np.any(y != np.round(y)) or np.any(g != np.round(g)):
+        raise ValueError("the particle filter needs integer spike and free counts (from observe)")
+    if np.any(y > g) or np.any(g > obs.n_observed):
+        raise ValueError(
+            "observation must have spike counts <= free counts <= observed neurons (from observe)"
+        )
+    n_steps, n_pop = obs.spike_counts.shape
+    if n_steps * n_particles * n_pop > _MAX_PARTICLE_VALUES:
+        raise ValueError(
+            f"T * n_particles * M = {n_steps * n_particles * n_pop} exceeds "
+            f"{_MAX_PARTICLE_VALUES} (memory); use fewer particles or a shorter recording"
+        )
+    inputs = _check_inputs(inputs, n_steps, n_pop)
+    if np.all(obs.n_observed > 0):
+        # the recorded neurons alone (no hidden ones): the exact Bernoulli M-step
+        glm = _mstep(np.zeros_like(y), obs, circuit._replace(sizes=obs.n_observed), inputs, 200)
+        circuit = circuit._replace(bias=glm.bias, coupling=glm.coupling)
+    activity = (empirical_latent(obs, circuit) + y) / circuit.sizes
+    trace = []
+    steps = range(n_iter)
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(steps, desc="particle EM")
+    for _ in steps:
+        samples, log_marginal = _particle_estep(
+            obs, circuit, inputs, n_particles, lag, int(rng.integers(2**31))
+        )
+        trace.append(log_marginal)
+        circuit = _binomial_mstep(samples, circuit, inputs, 25)
+        activity = samples[:, :, :n_pop].mean(axis=1) / circuit.sizes
+    return ParticleFit(circuit, activity.astype(np.float64), np.array(trace))
 
 
 # --- analysis --------------------------------------------------------------------------------
