@@ -44,8 +44,10 @@ separates the causes, on the same recordings (seeds 101-104). Switching is count
    0.09, 0.07, 0.12, 0.03 (MAP-EM: 0.40, 0.35, 1.38, 0.44); switches per 30 s 33, 22, 25, 73
    as population equation (true 54 +- 6) and 25, 20, 23, 57 as spiking network (true
    40 +- 5): within a factor of 2.4 of the truth on every recording, as good as the
-   complete-data binomial fits of part 2 (27-82, factor 2.0), where MAP-EM is off by factors
-   up to 55. (Seed 987, used by the library test: error 0.07, 42 switches.) EM converges
+   complete-data binomial fits of part 2 (27-82, factor 1.9), where MAP-EM is off by factors
+   up to 55. (Seed 987, used by the library test: error 0.07, 42 switches.) With 3 recorded
+   neurons per population (the paper's 9), measured separately on seeds 101 and 102: errors
+   0.14 and 0.10, 38 and 30 switches (MAP-EM: errors 1.51 and 2.66). EM converges
    slowly here (most information is in the hidden neurons): started instead from the MAP-EM
    initialisation (M-step on the smoothed recorded spikes), 40 iterations gave errors 0.15,
    0.13 and 0.42 on seeds 101-103 (seed 103 stays near its runaway start). The particle
