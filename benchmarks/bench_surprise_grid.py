@@ -32,6 +32,13 @@ Measured on the shared 2-core machine under load 10-14 (CPU time, 2 December 202
   120.7 s); median relative difference from the published Delta MSE 2-8 % for pf1, MP1,
   SOR1, VarSMiLe, SMiLe, Nas10*, Nas12*, Leaky, 13-28 % for pf20, MP20, SOR20 (small
   values); mean ranks within 0.3 of the published ones.
+* ``--scale medium``, the whole grid (both tasks, all 72 cells; 3 December 2026, niced beside
+  other jobs on the 2-core machine): 1473 s CPU (Gaussian 627 s, of which 413 s for the
+  p_c = 10^-4 column; categorical 845 s, 549 s for p_c = 10^-4), peak RSS 284 MB.  Median
+  |ours - published| / published: Gaussian 1.9-9.8 % for every algorithm except MP20 (15 %);
+  categorical 0.9-6.4 % except MP20 (27 %); cells within 3 SE or 10 %: 80-97 % (Gaussian),
+  79-100 % (categorical).  Mean ranks within 0.26 of the published ones for every algorithm
+  in both tasks.
 * ``--scale paper`` (not run here): about 10 s per cell for p_c >= 0.005 and, extrapolating
   the exact-Bayes cost O(T x messages), roughly 1 CPU minute per seed and cell at
   p_c <= 10^-3 with 10^6 steps: several CPU hours in all.
