@@ -280,17 +280,18 @@ def test_particle_em_log_marginal_prefers_the_true_parameters():
 
 @pytest.mark.slow
 def test_particle_em_recovers_the_coupling_on_an_unused_seed():
-    # benchmarks/switching_populations.py: 8 s, 10 recorded neurons per population, 40
-    # iterations; measured error 0.07 on this seed (MAP-EM's tolerance above is 0.6)
+    # benchmarks/switching_populations.py: 8 s, 10 recorded neurons per population; measured
+    # error on this seed 0.094 / 0.093 / 0.086 / 0.077 / 0.07 after 1 / 4 / 8 / 15 / 40
+    # iterations (MAP-EM's tolerance above is 0.6); 4 iterations cost ~7 s instead of ~45 s
     c = pp.winner_take_all()
     run = pp.simulate_micro(c, 8000, rng=np.random.default_rng(987), n_record=10)
     obs = pp.observe(run.spikes, c.refractory)
     start = c._replace(coupling=np.zeros((3, 3)), bias=np.full(3, -4.0))
-    fit = pp.fit_neulvm_particle(obs, start, rng=np.random.default_rng(1))
+    fit = pp.fit_neulvm_particle(obs, start, rng=np.random.default_rng(1), n_iter=4)
     rel = np.abs(fit.circuit.coupling - c.coupling) / np.abs(c.coupling)
     assert rel.mean() < 0.15
     assert np.all(np.sign(fit.circuit.coupling) == np.sign(c.coupling))
-    assert fit.log_marginal.shape == (40,)
+    assert fit.log_marginal.shape == (4,)
 
 
 def test_particle_em_rejects_bad_input():
