@@ -760,7 +760,7 @@ def _runlength_gauss(
     """Run-length message passing, Gaussian task; ``nu`` is stored as ``nu[:, 0]``."""
     nu0, s0, pv0 = _gauss_prior(var, mu0, sigma0)
     w = np.empty(lw.shape[0])  # linear weights exp(lw), kept beside lw
-    n = 1
+    n = np.int64(1)  # not a literal 1: no extra specialisation of the callees
     lw[0] = 0.0
     s[0] = s0
     nu[0, 0] = nu0
@@ -805,7 +805,7 @@ def _runlength_cat(
     for j in range(kc):
         a0 += alpha0[j]
     w = np.empty(lw.shape[0])  # linear weights exp(lw), kept beside lw
-    n = 1
+    n = np.int64(1)
     lw[0] = 0.0
     asum[0] = a0
     for j in range(kc):
@@ -1518,12 +1518,13 @@ def _smile_root(kind, bound, bmax, p0, p1, p2, p3, a, b, tmp):  # pragma: no cov
             tot += a[j]
             p0 += math.lgamma(a[j])
         p0 -= math.lgamma(tot)
-    _, fisher0 = _smile_kl(kind, 0.0, p0, p1, p2, p3, a, b, tmp, False)
+    # np.bool_ / np.int64 arguments (not literals): one compiled variant of _smile_kl
+    _, fisher0 = _smile_kl(kind, 0.0, p0, p1, p2, p3, a, b, tmp, np.bool_(False))
     lam = math.sqrt(2.0 * bound / fisher0) if fisher0 > 0.0 else 0.5
     if not (lo < lam < hi):
         lam = 0.5
     for _ in range(100):
-        kl, fisher = _smile_kl(kind, lam, p0, p1, p2, p3, a, b, tmp, True)
+        kl, fisher = _smile_kl(kind, lam, p0, p1, p2, p3, a, b, tmp, np.bool_(True))
         f = kl - bound
         if f > 0.0:
             hi = lam
@@ -1557,7 +1558,7 @@ def _smile_gauss(y, var, mu0, sigma0, log_m, est, log_s, gam):  # pragma: no cov
         scc = _kl_gauss(mu, v, yt, var)  # confidence-corrected surprise
         bmax = _kl_gauss(yt, var, mu, v)
         g = m * scc / (1.0 + m * scc) if m < math.inf else 1.0
-        lam = _smile_root(0, g * bmax, bmax, mu, v, yt, var, dummy, dummy, dummy)
+        lam = _smile_root(np.int64(0), g * bmax, bmax, mu, v, yt, var, dummy, dummy, dummy)
         # geometric mixture with N(theta; y, sigma^2): pseudo-count 1, sum y
         s = (1.0 - lam) * s + lam * yt
         nu = (1.0 - lam) * nu + lam
@@ -1581,7 +1582,7 @@ def _smile_cat(y, alpha0, log_m, est, log_s, gam):  # pragma: no cover - numba
         scc = _kl_dirichlet(alpha, beta)
         bmax = _kl_dirichlet(beta, alpha)
         g = m * scc / (1.0 + m * scc) if m < math.inf else 1.0
-        lam = _smile_root(1, g * bmax, bmax, 0.0, 0.0, 0.0, 0.0, alpha, beta, tmp)
+        lam = _smile_root(np.int64(1), g * bmax, bmax, 0.0, 0.0, 0.0, 0.0, alpha, beta, tmp)
         asum = 0.0
         for j in range(kc):
             alpha[j] = (1.0 - lam) * alpha[j] + lam * beta[j]
