@@ -510,6 +510,9 @@ def _reservoir_chunk(
     r = np.empty(n)
     h = np.empty(n)
     pr = np.empty(n)
+    pr_old = np.empty(n)  # P r of the last RLS step, whose update of P is still pending
+    c_old = 0.0
+    pending = False
     for s in range(n_steps):
         k = step0 + s
         for i in range(n):
@@ -520,22 +523,34 @@ def _reservoir_chunk(
         z = zh + expl_noise[s]
         f = target[k % n_t]
         if mode == 1 and (k % force_every == 0):
-            # P stays exactly symmetric (the update below is), so P r is the sum of the rows
-            # r_j P[j, :]: a loop without a reduction, which the compiler vectorises
+            # P stays exactly symmetric (its update is), so P r is the sum of the rows
+            # r_j P[j, :]: a loop without a reduction, which the compiler vectorises.  The
+            # previous step's update P[j, i] -= c (Pr)_j (Pr)_i is applied to row j in the same
+            # sweep, just before the row is used: one pass over P instead of two, with the
+            # same arithmetic for every element
             for i in range(n):
                 pr[i] = 0.0
-            for j in range(n):
-                rj = r[j]
-                for i in range(n):
-                    pr[i] += p_mat[j, i] * rj
+            if pending:
+                for j in range(n):
+                    rj = r[j]
+                    qj = pr_old[j]
+                    for i in range(n):
+                        v = p_mat[j, i] - c_old * (qj * pr_old[i])
+                        p_mat[j, i] = v
+                        pr[i] += v * rj
+            else:
+                for j in range(n):
+                    rj = r[j]
+                    for i in range(n):
+                        pr[i] += p_mat[j, i] * rj
             rpr = 0.0
             for i in range(n):
                 rpr += r[i] * pr[i]
             c = 1.0 / (1.0 + rpr)
             for i in range(n):
-                pi = pr[i]
-                for j in range(n):
-                    p_mat[i, j] -= c * (pi * pr[j])
+                pr_old[i] = pr[i]
+            c_old = c
+            pending = True
             err = zh - f
             for i in range(n):
                 w[i] -= err * pr[i] * c
@@ -565,6 +580,11 @@ def _reservoir_chunk(
                 h[i] += drive[kd, i]
         for i in range(n):
             x[i] += alpha * (h[i] - x[i])
+    if pending:  # leave P up to date for the next chunk
+        for i in range(n):
+            pi = pr_old[i]
+            for j in range(n):
+                p_mat[i, j] -= c_old * (pi * pr_old[j])
 
 
 def _check_reservoir(res) -> Reservoir:
@@ -656,13 +676,17 @@ def _run(mode, res, target, n_steps, rng, *, w0, states, step0, drive, **rule) -
     avg = np.zeros(2)
     z = np.empty(n_steps)
     norms = np.empty(n_steps)
+    # one noise buffer for all chunks; random() * (high - low) + low is bit for bit what
+    # rng.uniform(low, high) returns, from the same draws
+    noise = np.zeros((min(_CHUNK, n_steps), n))
     done = 0
     while done < n_steps:
         m = min(_CHUNK, n_steps - done)
+        sn = noise[:m]
         if state_noise > 0:
-            sn = rng.uniform(-state_noise, state_noise, (m, n))
-        else:
-            sn = np.zeros((m, n))
+            rng.random(out=sn)
+            sn *= state_noise - (-state_noise)
+            sn += -state_noise
         en = rng.uniform(-expl_noise, expl_noise, m) if expl_noise > 0 else np.zeros(m)
         _reservoir_chunk(
             _MODES[mode],
