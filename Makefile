@@ -77,10 +77,14 @@ browser:
 # Every test, in parallel on all cores (pytest-xdist; the cells of one notebook, one chapter's
 # nbgrader tests and the book build each stay in one worker: tests/conftest.py). JOBS=0: serial.
 # MEMLAB_REQUIRE_ALL=1: a test whose tool (nbgrader, Chromium) is missing fails, saying how to
-# install it, instead of being skipped. OMP_WAIT_POLICY=PASSIVE: numba's idle OpenMP threads sleep
-# instead of spinning on the cores the other workers need (the thread counts stay as they are).
+# install it, instead of being skipped. One numba and BLAS thread per worker: the workers already
+# fill the cores, and threads on top oversubscribe them (Chapter 3's section-3 cell took 190 s in
+# the suite with two threads per worker, 35 s with one; the whole suite 7:44 against 6:07 on
+# 2 cores). Stored outputs do not depend on the thread count; tests that compare thread counts
+# start their own process with two threads. OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep.
 JOBS ?= auto
-TEST_ENV := OMP_WAIT_POLICY=PASSIVE
+TEST_ENV := OMP_WAIT_POLICY=PASSIVE NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+	MKL_NUM_THREADS=1
 test: $(EXTRAS) browser
 	$(TEST_ENV) MEMLAB_REQUIRE_ALL=1 $(BIN)/python -m pytest tests chapters --nbval \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider \

@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import erf, erfinv
 
-import memlab._common
 from memlab import hopfield as hf
 from memlab.images import PIXEL_PATTERN_NAMES, PixelPatterns, pixel_patterns
 
@@ -513,22 +512,43 @@ def test_async_single_equals_batch_of_one_and_deterministic():
     assert not np.array_equal(d.overlaps, e.overlaps)
 
 
-def test_async_independent_of_thread_count(monkeypatch):
-    # small runs use one thread by default; force the parallel kernels
-    monkeypatch.setattr(memlab._common, "SMALL_PARALLEL_WORK", 0)
-    rng = np.random.default_rng(16)
-    xi = hf.random_patterns(30, 200, rng=rng)
-    s0 = pm1(rng, (8, 200))
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = hf.simulate(xi, s0, 6, update="async", rng=np.random.default_rng(3))
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        many = hf.simulate(xi, s0, 6, update="async", rng=np.random.default_rng(3))
-    finally:
-        numba.set_num_threads(before)
-    np.testing.assert_array_equal(one.overlaps, many.overlaps)
-    np.testing.assert_array_equal(one.states, many.states)
+_THREAD_COUNT_CHECK = """
+import numba, numpy as np
+import memlab._common
+from memlab import hopfield as hf
+assert numba.config.NUMBA_NUM_THREADS >= 2, numba.config.NUMBA_NUM_THREADS
+# small runs use one thread by default; force the parallel kernels
+memlab._common.SMALL_PARALLEL_WORK = 0
+rng = np.random.default_rng(16)
+xi = hf.random_patterns(30, 200, rng=rng)
+s0 = rng.choice(np.array([-1, 1], dtype=np.int8), size=(8, 200))
+numba.set_num_threads(1)
+one = hf.simulate(xi, s0, 6, update="async", rng=np.random.default_rng(3))
+numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+many = hf.simulate(xi, s0, 6, update="async", rng=np.random.default_rng(3))
+np.testing.assert_array_equal(one.overlaps, many.overlaps)
+np.testing.assert_array_equal(one.states, many.states)
+print("same with", numba.config.NUMBA_NUM_THREADS, "threads")
+"""
+
+
+def test_async_independent_of_thread_count():
+    """One thread against two, in a fresh process: ``make test`` gives each xdist worker one
+    numba thread (NUMBA_NUM_THREADS=1), under which an in-process comparison would be vacuous."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    proc = subprocess.run(
+        [sys.executable, "-c", _THREAD_COUNT_CHECK],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "same with 2 threads" in proc.stdout
 
 
 def test_async_retrieves_at_moderate_load():
