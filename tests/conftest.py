@@ -66,9 +66,15 @@ def work_unit(nodeid: str) -> str:
     return nodeid
 
 
+LONGEST_UNITS = ("tests/test_book_build.py", "chapters/03_dmft.ipynb")
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """``-n N`` (``--dist load``): schedule by :func:`work_unit`, the largest units first."""
+    """``-n N`` (``--dist load``): schedule by :func:`work_unit`, the largest units first.
+
+    Largest means :data:`LONGEST_UNITS` first, then by number of tests (xdist's order).
+    """
     if config.getvalue("dist") not in ("load", "loadgroup"):
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -76,6 +82,15 @@ def pytest_xdist_make_scheduler(config, log):
     class WorkUnitScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return work_unit(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            # The longest units first, so that neither worker is left with one at the end:
+            # the book build and browser test (about 45 s, few tests, so xdist's own order,
+            # by number of tests, would start it late) and Chapter 3 (the longest chapter).
+            for scope in reversed(LONGEST_UNITS):
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
 
     return WorkUnitScheduling(config, log)
 

@@ -1,7 +1,9 @@
 """The book builds strictly, and every page renders in a headless browser.
 
 The browser test serves the built HTML on 127.0.0.1, opens every page in Debian's
-Chromium (driven by Playwright), saves a screenshot to ``_build/screenshots/`` and fails on
+Chromium (driven by Playwright), saves a screenshot of its first screen to
+``_build/screenshots/`` (the whole page with ``MEMLAB_FULL_SCREENSHOTS=1``; a chapter's
+full-page screenshot takes 2-4 s, half of the test's time) and fails on
 images that did not load, stored errors or tracebacks, MathJax errors, broken internal links
 and any request that would need the network.
 
@@ -24,6 +26,7 @@ import pytest
 from conftest import ROOT, require_tool
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
+FULL_SCREENSHOTS = os.environ.get("MEMLAB_FULL_SCREENSHOTS", "") not in ("", "0")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -168,7 +171,9 @@ def check_site(browser, html: Path, base: str, screenshots: Path | None = None) 
             screenshots.mkdir(parents=True, exist_ok=True)
             name = rel.replace("/", "__").replace(".html", ".jpg")
             # JPEG: a chapter's full-page PNG takes about a third longer to encode
-            page.screenshot(path=str(screenshots / name), full_page=True, type="jpeg", quality=80)
+            page.screenshot(
+                path=str(screenshots / name), full_page=FULL_SCREENSHOTS, type="jpeg", quality=80
+            )
         report = page.evaluate(_REPORT_JS)
         if report["broken_images"]:
             problems.append(f"{rel}: images did not load: {report['broken_images']}")

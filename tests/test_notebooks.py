@@ -13,7 +13,7 @@ import re
 import nbformat
 import pytest
 import yaml
-from conftest import CHAPTERS, ROOT, work_unit
+from conftest import CHAPTERS, LONGEST_UNITS, ROOT, work_unit
 
 
 def notebook_problems(nb) -> list[str]:
@@ -130,6 +130,12 @@ def test_every_notebook_item_is_one_work_unit_and_assignments_go_by_chapter():
     assert work_unit(graded) == work_unit(runs) != work_unit(graded.replace("07_s", "06_s"))
     single = "tests/test_dense.py::test_energy[3]"
     assert work_unit(single) == single
+
+
+def test_the_units_scheduled_first_exist():
+    for unit in LONGEST_UNITS:
+        assert (ROOT / unit).exists(), f"{unit} in conftest.LONGEST_UNITS does not exist"
+        assert work_unit(f"{unit}::x") == unit
 
 
 def test_a_missing_tool_skips_or_under_make_test_fails(monkeypatch):
