@@ -1106,13 +1106,20 @@ def _particle_kernel(
     np.random.seed(seed)
     n_steps, n_pop = y.shape
     P = n_particles
-    hist = np.zeros((P, max(ref, 1), n_pop))  # hidden counts 1..ref steps ago
-    xbuf = np.zeros((P, delay + 1, n_pop))  # total rates 0..delay steps ago
-    s = np.zeros((P, n_pop))
+    n_ref = max(ref, 1)
+    # per particle: hidden counts 1..ref steps ago (a ring buffer: slot (t - 1 - k) % n_ref
+    # holds step t - 1 - k), their sum (the refractory hidden neurons), total rates 0..delay
+    # steps ago (ring), synaptic variables, firing probabilities; each twice, for resampling
+    hist, hist2 = np.zeros((P, n_ref, n_pop)), np.zeros((P, n_ref, n_pop))
+    busy, busy2 = np.zeros((P, n_pop)), np.zeros((P, n_pop))
+    xbuf, xbuf2 = np.zeros((P, delay + 1, n_pop)), np.zeros((P, delay + 1, n_pop))
+    s, s2 = np.zeros((P, n_pop)), np.zeros((P, n_pop))
+    p, p2 = np.zeros((P, n_pop)), np.zeros((P, n_pop))
     anc = np.zeros((n_steps, P), dtype=np.int32)
     stats = np.zeros((n_steps, P, 3 * n_pop), dtype=np.float32)
     logw = np.zeros(P)
-    p = np.zeros((P, n_pop))
+    w = np.zeros(P)
+    idx = np.empty(P, dtype=np.int32)
     log_marginal = 0.0
     for t in range(n_steps):
         # the observed spikes of step t weight each particle's past
@@ -1131,44 +1138,50 @@ def _particle_kernel(
                 lw -= (g[t, al] - y[t, al]) * lam
             logw[i] = lw
         top = logw.max()
-        w = np.exp(logw - top)
-        total = w.sum()
+        total = 0.0
+        for i in range(P):
+            w[i] = math.exp(logw[i] - top)
+            total += w[i]
         log_marginal += top + math.log(total / P)
-        w /= total
         # systematic resampling
-        idx = np.empty(P, dtype=np.int32)
         u0 = np.random.random() / P
-        cum = w[0]
+        cum = w[0] / total
         j = 0
         for i in range(P):
             u = u0 + i / P
             while u > cum and j < P - 1:
                 j += 1
-                cum += w[j]
+                cum += w[j] / total
             idx[i] = j
         anc[t] = idx
-        hist = hist[idx]
-        xbuf = xbuf[idx]
-        s = s[idx]
-        p = p[idx]
+        for i in range(P):
+            j = idx[i]
+            hist2[i] = hist[j]
+            xbuf2[i] = xbuf[j]
+            busy2[i] = busy[j]
+            s2[i] = s[j]
+            p2[i] = p[j]
+        hist, hist2 = hist2, hist
+        xbuf, xbuf2 = xbuf2, xbuf
+        busy, busy2 = busy2, busy
+        s, s2 = s2, s
+        p, p2 = p2, p
         # draw the hidden counts of step t from the population equation
+        slot = t % n_ref  # holds step t - ref: it leaves the refractory period now
+        now = t % (delay + 1)  # ring slot of step t; slot (t - delay) % (delay + 1) is read
+        late = (t + 1) % (delay + 1)
         for i in range(P):
             for al in range(n_pop):
-                free = sizes[al] - n_obs[al]
-                for k in range(ref):
-                    free -= hist[i, k, al]
+                free = sizes[al] - n_obs[al] - busy[i, al]
                 z = np.random.binomial(int(free), p[i, al]) if free > 0 else 0
                 stats[t, i, al] = y[t, al] + z
                 stats[t, i, n_pop + al] = g[t, al] + free
                 stats[t, i, 2 * n_pop + al] = s[i, al]
-                for k in range(ref - 1, 0, -1):
-                    hist[i, k, al] = hist[i, k - 1, al]
                 if ref > 0:
-                    hist[i, 0, al] = z
-                for k in range(delay, 0, -1):
-                    xbuf[i, k, al] = xbuf[i, k - 1, al]
-                xbuf[i, 0, al] = (y[t, al] + z) / (sizes[al] * dt)
-                s[i, al] = a * s[i, al] + (1.0 - a) * xbuf[i, delay, al]
+                    busy[i, al] += z - hist[i, slot, al]
+                    hist[i, slot, al] = z
+                xbuf[i, now, al] = (y[t, al] + z) / (sizes[al] * dt)
+                s[i, al] = a * s[i, al] + (1.0 - a) * xbuf[i, late if delay > 0 else now, al]
     return anc, stats, log_marginal
 
 
@@ -1205,38 +1218,97 @@ def _particle_estep(obs, circuit, inputs, n_particles, lag, seed):
     return stats[np.arange(stats.shape[0])[:, None], idx], log_marginal
 
 
-def _binomial_mstep(samples, circuit, inputs, n_use):
-    """Maximise the complete-data log-likelihood averaged over smoothed particles.
+@njit(cache=True)
+def _binomial_terms(theta, stats, al, inputs, n_use, dt, derivatives):  # pragma: no cover
+    r"""Value, gradient and Hessian of population ``al``'s complete-data log-likelihood.
 
-    Every neuron, observed or hidden, contributes :math:`n\\log p + (F - n)\\log(1 - p)`
+    Rows ``r`` of ``stats`` (step ``r // n_use``) hold the counts n, free neurons F and synaptic
+    variables s of every population; with :math:`h = \theta_0 + \sum_\beta \theta_{1+\beta}
+    s_\beta + I`, clipped to ``[_H_MIN, _H_MAX]``, :math:`\lambda = \Delta t\, e^h`,
+
+    .. math::
+        \ell(\theta) = \sum_r n \log(1 - e^{-\lambda}) - (F - n)\lambda, \qquad
+        \frac{\partial\ell}{\partial h} = \frac{n\lambda}{e^\lambda - 1} - (F - n)\lambda,
+        \qquad \frac{\partial^2\ell}{\partial h^2} = n\lambda\,
+        \frac{e^\lambda - 1 - \lambda e^\lambda}{(e^\lambda - 1)^2} - (F - n)\lambda \le 0,
+
+    so :math:`\ell` is concave in :math:`\theta` (zero derivatives where h is clipped).
+    """
+    m = inputs.shape[1]
+    k = m + 1
+    value = 0.0
+    grad = np.zeros(k)
+    hess = np.zeros((k, k))
+    x = np.empty(k)
+    x[0] = 1.0
+    for r in range(stats.shape[0]):
+        n = stats[r, al]
+        free = stats[r, m + al]
+        h = theta[0] + inputs[r // n_use, al]
+        for b in range(m):
+            x[1 + b] = stats[r, 2 * m + b]
+            h += theta[1 + b] * x[1 + b]
+        inside = h > _H_MIN and h < _H_MAX
+        h = min(max(h, _H_MIN), _H_MAX)
+        lam = dt * math.exp(h)
+        if n > 0:
+            value += n * math.log(-math.expm1(-lam))
+        value -= (free - n) * lam
+        if derivatives and inside:
+            em1 = math.expm1(lam)
+            if lam < 1e-3:  # e^lam - 1 - lam e^lam by its series (no cancellation)
+                num = -lam * lam * (0.5 + lam / 3.0)
+            else:
+                num = em1 - lam * (1.0 + em1)
+            d1 = n * lam / em1 - (free - n) * lam
+            d2 = n * lam * num / (em1 * em1) - (free - n) * lam
+            for a in range(k):
+                grad[a] += d1 * x[a]
+                for b in range(a + 1):
+                    hess[a, b] += d2 * x[a] * x[b]
+    for a in range(k):
+        for b in range(a):
+            hess[b, a] = hess[a, b]
+    return value, grad, hess
+
+
+def _binomial_mstep(samples, circuit, inputs, n_use, max_iter=50):
+    r"""Maximise the complete-data log-likelihood averaged over smoothed particles.
+
+    Every neuron, observed or hidden, contributes :math:`n\log p + (F - n)\log(1 - p)`
     (the exact binomial law of the population equation), so the M-step is unbiased given
-    samples of the hidden activity.
+    samples of the hidden activity. The log-likelihood separates over populations and is
+    concave in each population's bias and couplings (:func:`_binomial_terms`): Newton's method
+    with a backtracking line search, to a Newton decrement below 1e-6 nats (3-5 steps).
     """
     n_steps, n_part, _ = samples.shape
     m = circuit.sizes.size
     keep = np.linspace(0, n_part - 1, min(n_use, n_part)).round().astype(int)
-    st = samples[:, keep].reshape(-1, 3 * m).astype(np.float64)
-    n, free, s = st[:, :m], st[:, m : 2 * m], st[:, 2 * m :]
-    ext = np.repeat(inputs, keep.size, axis=0)
-    scale = 1.0 / keep.size
-
-    def f(theta):
-        b, j = theta[:m], theta[m:].reshape(m, m)
-        h = b + s @ j.T + ext
-        inside = (h > _H_MIN) & (h < _H_MAX)
-        h = np.clip(h, _H_MIN, _H_MAX)
-        lam = circuit.dt * np.exp(h)
-        p = -np.expm1(-lam)
-        value = np.sum(n * np.log(p) - (free - n) * lam)
-        d_h = np.where(inside, n * (1.0 - p) * lam / p - (free - n) * lam, 0.0)
-        grad = np.concatenate([d_h.sum(axis=0), (d_h.T @ s).ravel()])
-        return -value * scale, -grad * scale
-
-    theta0 = np.concatenate([circuit.bias, circuit.coupling.ravel()])
-    with single_threaded_blas():
-        res = minimize(f, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 300})
-    theta = res.x if res.fun <= f(theta0)[0] and np.all(np.isfinite(res.x)) else theta0
-    return circuit._replace(bias=theta[:m].copy(), coupling=theta[m:].reshape(m, m))
+    stats = np.ascontiguousarray(samples[:, keep].reshape(-1, 3 * m), dtype=np.float64)
+    inputs = np.ascontiguousarray(inputs, dtype=np.float64)
+    bias, coupling = circuit.bias.copy(), circuit.coupling.copy()
+    for al in range(m):
+        theta = np.concatenate([[bias[al]], coupling[al]])
+        current = _binomial_terms(theta, stats, al, inputs, keep.size, circuit.dt, False)[0]
+        for _ in range(max_iter):
+            _, grad, hess = _binomial_terms(theta, stats, al, inputs, keep.size, circuit.dt, True)
+            ridge = 1e-9 * max(1.0, -np.trace(hess))
+            step = np.linalg.solve(hess - ridge * np.eye(m + 1), -grad)
+            decrement = grad @ step  # >= 0: twice the predicted gain of the Newton step
+            if not np.isfinite(decrement) or decrement < 1e-6:
+                break
+            t = 1.0
+            while t > 1e-8:
+                trial = theta + t * step
+                value = _binomial_terms(trial, stats, al, inputs, keep.size, circuit.dt, False)[0]
+                if value >= current + 1e-4 * t * decrement:
+                    break
+                t *= 0.5
+            else:
+                break  # no ascent along the Newton direction: at the optimum to rounding
+            theta, current = trial, value
+        bias[al], coupling[al] = theta[0], theta[1:]
+    return circuit._replace(bias=bias, coupling=coupling)
 
 
 def fit_neulvm_particle(
