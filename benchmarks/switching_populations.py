@@ -37,24 +37,34 @@ separates the causes, on the same recordings (seeds 101-104). Switching is count
    (mu, J_self, J_cross) compensate one another.
 4. A fix: Monte-Carlo EM with a particle smoother (``pp.fit_neulvm_particle``): the E-step
    samples the hidden counts from their exact binomial law with a bootstrap particle filter
-   weighted by the recorded spikes (100 particles, fixed-lag smoothing over 40 steps), the
-   M-step maximises the exact complete-data likelihood averaged over the samples; it starts
-   from the fit of the recorded neurons alone (a GLM pooled by population); 40 iterations,
-   about 40 s of CPU per 8-s recording. Measured (seeds 101-104): mean relative error of J
-   0.09, 0.07, 0.12, 0.03 (MAP-EM: 0.40, 0.35, 1.38, 0.44); switches per 30 s 33, 22, 25, 73
-   as population equation (true 54 +- 6) and 25, 20, 23, 57 as spiking network (true
-   40 +- 5): within a factor of 2.4 of the truth on every recording, as good as the
+   weighted by the recorded spikes (fixed-lag smoothing over 40 steps), the M-step maximises
+   the exact complete-data likelihood averaged over the samples (concave per population:
+   Newton's method); it starts from the fit of the recorded neurons alone (a GLM pooled by
+   population). Measured with ``--particle`` (seeds 101-104, 10 recorded neurons per
+   population, 8 s; true circuit: 54 +- 6 switches per 30 s as population equation, 40 +- 5
+   as spiking network; current step into population 0, rate before / during / after the
+   step 27 / 85 / 62 Hz (+- 4 / 2 / 3, 30 trials of the spiking network)):
+
+   - 40 iterations, 100 particles (about 20 s of CPU per fit): mean relative error of J 0.08,
+     0.06, 0.07, 0.10 (MAP-EM: 0.40, 0.35, 1.38, 0.44); switches 41, 31, 25, 65 as population
+     equation and 32, 34, 21, 57 as spiking network (worst factor 2.1); step response after the
+     step 66, 60, 66, 64 Hz (MAP-EM fit of the chapter: 88 Hz).
+   - 10 iterations, 50 particles (the chapter's setting, about 4 s of CPU per fit): errors
+     0.08, 0.10, 0.08, 0.07; switches 29, 25, 19, 65 and 30, 17, 19, 53 (worst factor 2.7);
+     after the step 66, 64, 68, 64 Hz; during the step 84-88 Hz (true 85).
+
+   Both are within a factor of 2.7 of the true switching on every recording, as good as the
    complete-data binomial fits of part 2 (27-82, factor 1.9), where MAP-EM is off by factors
-   up to 55. (Seed 987, used by the library test: error 0.07, 42 switches.) With 3 recorded
-   neurons per population (the paper's 9), measured separately on seeds 101 and 102: errors
-   0.14 and 0.10, 38 and 30 switches (MAP-EM: errors 1.51 and 2.66). EM converges
-   slowly here (most information is in the hidden neurons): started instead from the MAP-EM
-   initialisation (M-step on the smoothed recorded spikes), 40 iterations gave errors 0.15,
-   0.13 and 0.42 on seeds 101-103 (seed 103 stays near its runaway start). The particle
-   estimate of the log-marginal likelihood log p(y | Theta) (+-3 nats on 8 s with 100
-   particles) is flat to a few nats along the direction of (mu, J_self, J_cross) that sets the
-   switching rate (seed 101: truth -25727, fit -25733), so 8 s of data fix the switching rate
-   only to within a factor of about 2, with or without hidden neurons.
+   up to 55; three of the four fits switch less often than the truth. Earlier measurements
+   (with an L-BFGS M-step that stopped short of the maximum): with 3 recorded neurons per
+   population (the paper's 9), seeds 101 and 102, errors 0.14 and 0.10, 38 and 30 switches
+   (MAP-EM: errors 1.51 and 2.66). EM converges slowly from far away (most information is in
+   the hidden neurons): started from the MAP-EM initialisation instead (M-step on the
+   smoothed recorded spikes), 40 iterations gave errors 0.15, 0.13 and 0.42 on seeds 101-103.
+   The particle estimate of the log-marginal likelihood log p(y | Theta) (+-3 nats on 8 s
+   with 100 particles) is flat to a few nats along the direction of (mu, J_self, J_cross) that
+   sets the switching rate (seed 101: truth -25727, fit -25733), so 8 s of data fix the
+   switching rate only to within a factor of about 2, with or without hidden neurons.
 
 Conclusion: the chapter's failure has three causes, in order of size: the circuit's
 switching rate depends steeply on the couplings (a 4 % change in J_self changes it 40-fold);
@@ -71,7 +81,8 @@ the connectivity pattern given, every parameter bounded to [0.4, 2] times its tr
 the best of five random starts; an E-step of early-stopped Adam steps on the latent activity.
 Fewer free parameters and bounds around the truth make the fit much easier than ours.
 
-The full run takes about 4 min of CPU; ``--quick`` skips the particle EM fits (about 1.5 min).
+The full run takes about 4 min of CPU; ``--quick`` skips the particle EM fits (about 1.5 min);
+``--particle`` runs only them (part 4, about 1.5 min).
 """
 
 from __future__ import annotations
@@ -101,6 +112,27 @@ def switches(circuit, seed, simulate=pp.simulate_meso, n_runs=4):
         counts = simulate(circuit, T_RUN + T_DROP, rng=g).counts[T_DROP:]
         out.append(np.count_nonzero(np.diff(pp.dwell_times(counts, TRUTH.sizes).winner)))
     return np.array(out, dtype=float)
+
+
+def step_response(circuit, seed, simulate=pp.simulate_meso, n_trials=30):
+    """Population 0's rate (Hz) before, during and after a current step of 0.3 into it.
+
+    The chapter's perturbation: 1.5-s trials, the step from 500 to 1000 ms; rates averaged over
+    300-500, 500-1000 and 1100-1500 ms; mean and SEM over trials.
+    """
+    step = np.zeros((1500, 3))
+    step[500:1000, 0] = 0.3
+    r = np.array(
+        [
+            simulate(circuit, 1500, rng=np.random.default_rng([seed, k]), inputs=step).counts[:, 0]
+            for k in range(n_trials)
+        ]
+    ) * (1000.0 / TRUTH.sizes[0])
+    return [r[:, a:b].mean(1) for a, b in ((300, 500), (500, 1000), (1100, 1500))]
+
+
+def fmt_step(parts):
+    return " / ".join(f"{x.mean():3.0f} +- {x.std(ddof=1) / np.sqrt(x.size):2.0f}" for x in parts)
 
 
 def fmt(x):
@@ -170,7 +202,13 @@ def map_em(obs, mstep, n_iter, first):
 
 def main():
     quick = "--quick" in sys.argv
+    particle_only = "--particle" in sys.argv
     c0 = time.process_time()
+    print("current step into population 0: rate before / during / after (Hz)")
+    true_step = step_response(TRUTH, 5, pp.simulate_micro)
+    print(f"   true circuit (spiking network) {fmt_step(true_step)}")
+    if particle_only:
+        return particle_fits(c0)
     print("1. switching of the true circuit's population equation under perturbations")
     print(f"   true circuit                  switches/30 s {fmt(switches(TRUTH, 7))}")
     for label, c in (
@@ -212,6 +250,7 @@ def main():
     for seed, (_run, obs) in recordings.items():
         fit = pp.fit_neulvm(obs, START, n_iter=4, smooth=10.0)
         report("MAP-EM (chapter, 4 iterations)", seed, fit.circuit)
+        print(f"     step response {fmt_step(step_response(fit.circuit, 5))}")
         c = fit.circuit._replace(coupling=np.where(DIAG, 25.0, fit.circuit.coupling))
         report("  same, J_self set to 25 after", seed, c)
         c = map_em(obs, mstep_fixed_self, 4, START._replace(coupling=np.where(DIAG, 25.0, 0.0)))
@@ -219,13 +258,39 @@ def main():
         report("MAP-EM, binomial M-step, 30 it.", seed, map_em(obs, binomial_mstep, 30, START))
 
     if not quick:
-        print("\n4. particle Monte-Carlo EM (pp.fit_neulvm_particle, 40 iterations)")
+        particle_fits(c0, recordings, rows, report)
+        return
+    summary(rows)
+    print(f"CPU time {time.process_time() - c0:.0f} s")
+
+
+def particle_fits(c0, recordings=None, rows=None, report=None):
+    """Part 4: particle EM on each recording; switching and the current-step response."""
+    rows = {} if rows is None else rows
+    if recordings is None:
+        recordings = {}
+        for seed in SEEDS:
+            run = pp.simulate_micro(TRUTH, T_FIT, rng=np.random.default_rng(seed), n_record=K)
+            recordings[seed] = (run, pp.observe(run.spikes, TRUTH.refractory))
+    print("\n4. particle Monte-Carlo EM (pp.fit_neulvm_particle)")
+    for n_iter, n_particles in ((40, 100), (10, 50)):
+        name = f"particle EM {n_iter} it., {n_particles} particles"
         for seed, (_run, obs) in recordings.items():
             t0 = time.process_time()
-            fit = pp.fit_neulvm_particle(obs, START, rng=np.random.default_rng(seed))
-            report("particle EM", seed, fit.circuit, micro=True)
-            print(f"     CPU {time.process_time() - t0:.0f} s", flush=True)
-
+            fit = pp.fit_neulvm_particle(
+                obs, START, rng=np.random.default_rng(seed), n_iter=n_iter, n_particles=n_particles
+            )
+            cpu = time.process_time() - t0
+            sw = switches(fit.circuit, 1000 + seed)
+            swm = switches(fit.circuit, 2000 + seed, simulate=pp.simulate_micro)
+            rows.setdefault(name, []).append(sw.mean())
+            rows.setdefault(name + " (spiking network)", []).append(swm.mean())
+            print(
+                f"   seed {seed} {name}: {describe(fit.circuit)}  switches {fmt(sw)}  spiking "
+                f"network {fmt(swm)}\n     step response {fmt_step(step_response(fit.circuit, 5))}"
+                f"  CPU {cpu:.1f} s",
+                flush=True,
+            )
     summary(rows)
     print(f"CPU time {time.process_time() - c0:.0f} s")
 
