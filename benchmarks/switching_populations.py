@@ -21,7 +21,7 @@ separates the causes, on the same recordings (seeds 101-104). Switching is count
    70 %, and the M-step score is then biased (its expectation under the true law is
    -eps v' / (2 v^2), not 0). Given the TRUE hidden activity, the chapter's M-step returns
    cross-couplings of -22 to -23.3 and biases of -2.8 to -2.9 (mean relative error of J
-   0.08-0.12) and the fitted circuits hardly switch (0.2-3 per 30 s); on 32-s recordings
+   0.08-0.12) and the fitted circuits hardly switch (0.5-3 per 30 s); on 32-s recordings
    the errors are 0.12-0.14 and the switches 0-2.2 (a bias, not noise). The exact binomial
    complete-data likelihood on the same data gives errors 0.02-0.04 and 27-82 switches
    (true 54). (The paper bins at 4 ms with 200-400
@@ -55,10 +55,13 @@ separates the causes, on the same recordings (seeds 101-104). Switching is count
 
    Both are within a factor of 2.7 of the true switching on every recording, as good as the
    complete-data binomial fits of part 2 (27-82, factor 1.9), where MAP-EM is off by factors
-   up to 55; three of the four fits switch less often than the truth. Earlier measurements
-   (with an L-BFGS M-step that stopped short of the maximum): with 3 recorded neurons per
-   population (the paper's 9), seeds 101 and 102, errors 0.14 and 0.10, 38 and 30 switches
-   (MAP-EM: errors 1.51 and 2.66). EM converges slowly from far away (most information is in
+   up to 55 (its spiking-network runs, with ``--quick``: 7, 154, 1, 4 switches per 30 s);
+   three of the four fits switch less often than the truth. With 3 recorded neurons per
+   population (the paper's 9), seeds 101-103 (a separate run): errors 0.12, 0.08, 0.40 and
+   36, 20, 5 switches (10 iterations, 50 particles); 0.13, 0.07, 0.32 and 45, 34, 24
+   switches (40 iterations, 100 particles); MAP-EM errors 1.51 and 2.66 on seeds 101 and 102.
+   Earlier measurement (an L-BFGS M-step that stopped short of the maximum): EM converges
+   slowly from far away (most information is in
    the hidden neurons): started from the MAP-EM initialisation instead (M-step on the
    smoothed recorded spikes), 40 iterations gave errors 0.15, 0.13 and 0.42 on seeds 101-103.
    The particle estimate of the log-marginal likelihood log p(y | Theta) (+-3 nats on 8 s
@@ -249,7 +252,7 @@ def main():
     print("\n3. MAP latent (hidden activity inferred)")
     for seed, (_run, obs) in recordings.items():
         fit = pp.fit_neulvm(obs, START, n_iter=4, smooth=10.0)
-        report("MAP-EM (chapter, 4 iterations)", seed, fit.circuit)
+        report("MAP-EM (chapter, 4 iterations)", seed, fit.circuit, micro=True)
         print(f"     step response {fmt_step(step_response(fit.circuit, 5))}")
         c = fit.circuit._replace(coupling=np.where(DIAG, 25.0, fit.circuit.coupling))
         report("  same, J_self set to 25 after", seed, c)
