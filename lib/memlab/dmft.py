@@ -52,14 +52,13 @@ Odd ``n > 1`` is refused: its input variance grows with ``N``.
 from __future__ import annotations
 
 import math
-import os
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 from scipy.linalg import solve_triangular
 from scipy.special import ndtri
 
@@ -676,13 +675,15 @@ def _iterate(smp, n, g, alpha, dt, n_steps, response, damping, tol, max_iter):
 def solve_many(
     n, g, alpha, dt, n_steps, init_overlaps, n_samples, *, rng, n_repeats=1
 ) -> list[list[DMFTSolution]]:
-    r"""Independent :func:`solve` calls for several initial alignments, on all cores.
+    r"""Independent :func:`solve` calls for several initial alignments, in parallel.
 
     Solve ``k`` of repeat ``r`` is ``solve(n, g, alpha, dt, n_steps, init_overlaps[k],
     n_samples, rng=child)`` (forward pass, recursion response) with its own child generator
     ``child`` of ``rng`` (``rng.spawn``), so the result does not depend on the number of cores.
-    The solves run in a thread pool with one worker per core; small solves use one numba and
-    one BLAS thread each and the kernels release the GIL.  Averaging repeats with ``M``
+    The solves run in a thread pool with one worker per numba thread
+    (``numba.get_num_threads()``: the cores, unless ``NUMBA_NUM_THREADS`` or
+    ``numba.set_num_threads`` say fewer); small solves use one numba and one BLAS thread each
+    and the kernels release the GIL.  Averaging repeats with ``M``
     samples each gives about the sampling error of one solve with ``n_repeats * M`` samples at
     the same cost, and the spread of the repeats measures that error.
 
@@ -715,7 +716,7 @@ def solve_many(
     def one(job):
         return solve(n, g, alpha, dt, n_steps, job[0], n_samples, rng=job[1])
 
-    workers = max(1, min(os.cpu_count() or 1, len(jobs)))
+    workers = max(1, min(get_num_threads(), len(jobs)))
     # the BLAS limit is process-wide: set once here (solve's own limit then changes nothing)
     with single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
         flat = list(pool.map(one, jobs))
