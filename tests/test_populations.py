@@ -273,11 +273,11 @@ def test_particle_em_with_every_neuron_observed_is_the_complete_data_fit():
     def loglik(circuit):
         return pp.joint_log_likelihood(np.zeros((2000, 3)), obs, circuit).observed
 
-    # the particle M-step (Newton) reaches the maximum: at least the L-BFGS fit's likelihood
-    # (which stops up to 0.3 away along a flat direction), and no small step improves it
+    # the particle M-step (Newton) reaches the maximum likelihood: at least the likelihood of
+    # fit_parameters' L-BFGS fit (whose couplings stop up to 0.3 away along a flat direction,
+    # so the couplings are not compared), and no small step in any parameter improves it
     best = loglik(fit.circuit)
     assert best >= loglik(mle) - 1e-6
-    assert np.allclose(fit.circuit.coupling, mle.coupling, atol=0.5)
     for k in range(12):
         for sign in (-1.0, 1.0):
             theta = np.concatenate([fit.circuit.bias, fit.circuit.coupling.ravel()])
@@ -301,7 +301,7 @@ def test_particle_m_step_gradient_and_hessian_match_finite_differences():
     for theta, al in itertools.product(
         (np.array([-3.0, 20.0, -15.0, -10.0]), np.array([-10.0, 5.0, -5.0, 2.0])), range(3)
     ):
-        value, grad, hess = pp._binomial_terms(theta, stats, al, inputs, n_use, 1.0, True)
+        _, grad, hess = pp._binomial_terms(theta, stats, al, inputs, n_use, 1.0, True)
         eps = 1e-5
         for k in range(4):
             step = np.zeros(4)

@@ -1168,8 +1168,8 @@ def _particle_kernel(
         p, p2 = p2, p
         # draw the hidden counts of step t from the population equation
         slot = t % n_ref  # holds step t - ref: it leaves the refractory period now
-        now = t % (delay + 1)  # ring slot of step t; slot (t - delay) % (delay + 1) is read
-        late = (t + 1) % (delay + 1)
+        now = t % (delay + 1)  # ring slot of step t
+        late = (t + 1) % (delay + 1)  # = (t - delay) % (delay + 1): the rate delay steps ago
         for i in range(P):
             for al in range(n_pop):
                 free = sizes[al] - n_obs[al] - busy[i, al]
@@ -1181,7 +1181,7 @@ def _particle_kernel(
                     busy[i, al] += z - hist[i, slot, al]
                     hist[i, slot, al] = z
                 xbuf[i, now, al] = (y[t, al] + z) / (sizes[al] * dt)
-                s[i, al] = a * s[i, al] + (1.0 - a) * xbuf[i, late if delay > 0 else now, al]
+                s[i, al] = a * s[i, al] + (1.0 - a) * xbuf[i, late, al]
     return anc, stats, log_marginal
 
 
