@@ -61,9 +61,9 @@ separates the causes, on the same recordings (seeds 101-104). Switching is count
    36, 20, 5 switches (10 iterations, 50 particles); 0.13, 0.07, 0.32 and 45, 34, 24
    switches (40 iterations, 100 particles); MAP-EM errors 1.51 and 2.66 on seeds 101 and 102.
    Earlier measurement (an L-BFGS M-step that stopped short of the maximum): EM converges
-   slowly from far away (most information is in
-   the hidden neurons): started from the MAP-EM initialisation instead (M-step on the
-   smoothed recorded spikes), 40 iterations gave errors 0.15, 0.13 and 0.42 on seeds 101-103.
+   slowly from far away (most information is in the hidden neurons): started from the MAP-EM
+   initialisation instead (M-step on the smoothed recorded spikes), 40 iterations gave errors
+   0.15, 0.13 and 0.42 on seeds 101-103.
    The particle estimate of the log-marginal likelihood log p(y | Theta) (+-3 nats on 8 s
    with 100 particles) is flat to a few nats along the direction of (mu, J_self, J_cross) that
    sets the switching rate (seed 101: truth -25727, fit -25733), so 8 s of data fix the
@@ -211,7 +211,11 @@ def main():
     true_step = step_response(TRUTH, 5, pp.simulate_micro)
     print(f"   true circuit (spiking network) {fmt_step(true_step)}")
     if particle_only:
-        return particle_fits(c0)
+        rows = {}
+        particle_fits(make_recordings(), rows)
+        summary(rows)
+        print(f"CPU time {time.process_time() - c0:.0f} s")
+        return
     print("1. switching of the true circuit's population equation under perturbations")
     print(f"   true circuit                  switches/30 s {fmt(switches(TRUTH, 7))}")
     for label, c in (
@@ -227,20 +231,10 @@ def main():
         print(f"   {label:29s} switches/30 s {fmt(switches(c, 7))}", flush=True)
 
     rows = {}
-    recordings = {}
-    for seed in SEEDS:
-        run = pp.simulate_micro(TRUTH, T_FIT, rng=np.random.default_rng(seed), n_record=K)
-        recordings[seed] = (run, pp.observe(run.spikes, TRUTH.refractory))
+    recordings = make_recordings()
 
     def report(name, seed, c, micro=False):
-        sw = switches(c, 1000 + seed)
-        rows.setdefault(name, []).append(sw.mean())
-        extra = ""
-        if micro:
-            swm = switches(c, 2000 + seed, simulate=pp.simulate_micro)
-            rows.setdefault(name + " (spiking network)", []).append(swm.mean())
-            extra = f"  spiking network {fmt(swm)}"
-        print(f"   seed {seed} {name:34s} {describe(c)}  switches {fmt(sw)}{extra}", flush=True)
+        report_switches(rows, name, seed, c, micro)
 
     print("\n2. complete data: the true hidden activity given")
     for seed, (run, obs) in recordings.items():
@@ -261,20 +255,34 @@ def main():
         report("MAP-EM, binomial M-step, 30 it.", seed, map_em(obs, binomial_mstep, 30, START))
 
     if not quick:
-        particle_fits(c0, recordings, rows, report)
-        return
+        particle_fits(recordings, rows)
     summary(rows)
     print(f"CPU time {time.process_time() - c0:.0f} s")
 
 
-def particle_fits(c0, recordings=None, rows=None, report=None):
+def make_recordings():
+    """The four 8-s recordings (seeds 101-104), K recorded neurons per population."""
+    recordings = {}
+    for seed in SEEDS:
+        run = pp.simulate_micro(TRUTH, T_FIT, rng=np.random.default_rng(seed), n_record=K)
+        recordings[seed] = (run, pp.observe(run.spikes, TRUTH.refractory))
+    return recordings
+
+
+def report_switches(rows, name, seed, c, micro=False):
+    """Print circuit c's fit error and switches per 30 s; collect the means in rows[name]."""
+    sw = switches(c, 1000 + seed)
+    rows.setdefault(name, []).append(sw.mean())
+    extra = ""
+    if micro:
+        swm = switches(c, 2000 + seed, simulate=pp.simulate_micro)
+        rows.setdefault(name + " (spiking network)", []).append(swm.mean())
+        extra = f"  spiking network {fmt(swm)}"
+    print(f"   seed {seed} {name:34s} {describe(c)}  switches {fmt(sw)}{extra}", flush=True)
+
+
+def particle_fits(recordings, rows):
     """Part 4: particle EM on each recording; switching and the current-step response."""
-    rows = {} if rows is None else rows
-    if recordings is None:
-        recordings = {}
-        for seed in SEEDS:
-            run = pp.simulate_micro(TRUTH, T_FIT, rng=np.random.default_rng(seed), n_record=K)
-            recordings[seed] = (run, pp.observe(run.spikes, TRUTH.refractory))
     print("\n4. particle Monte-Carlo EM (pp.fit_neulvm_particle)")
     for n_iter, n_particles in ((40, 100), (10, 50)):
         name = f"particle EM {n_iter} it., {n_particles} particles"
@@ -284,18 +292,9 @@ def particle_fits(c0, recordings=None, rows=None, report=None):
                 obs, START, rng=np.random.default_rng(seed), n_iter=n_iter, n_particles=n_particles
             )
             cpu = time.process_time() - t0
-            sw = switches(fit.circuit, 1000 + seed)
-            swm = switches(fit.circuit, 2000 + seed, simulate=pp.simulate_micro)
-            rows.setdefault(name, []).append(sw.mean())
-            rows.setdefault(name + " (spiking network)", []).append(swm.mean())
-            print(
-                f"   seed {seed} {name}: {describe(fit.circuit)}  switches {fmt(sw)}  spiking "
-                f"network {fmt(swm)}\n     step response {fmt_step(step_response(fit.circuit, 5))}"
-                f"  CPU {cpu:.1f} s",
-                flush=True,
-            )
-    summary(rows)
-    print(f"CPU time {time.process_time() - c0:.0f} s")
+            report_switches(rows, name, seed, fit.circuit, micro=True)
+            step = fmt_step(step_response(fit.circuit, 5))
+            print(f"     step response {step}  CPU {cpu:.1f} s", flush=True)
 
 
 def summary(rows, true_meso=54.0, true_micro=40.0):
