@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from memlab import populations as pp
@@ -297,10 +297,14 @@ def _binomial_rows(rng, rows=400, m=3, n_use=4):
 def test_particle_m_step_gradient_and_hessian_match_finite_differences():
     rng = np.random.default_rng(31)
     stats, inputs, n_use = _binomial_rows(rng)
-    # lambda around 0.05 (direct formula) and around 5e-5 (the series branch)
-    for theta, al in itertools.product(
-        (np.array([-3.0, 20.0, -15.0, -10.0]), np.array([-10.0, 5.0, -5.0, 2.0])), range(3)
-    ):
+    # lambda around 0.05 (direct formula), around 5e-5 (the series branch) and around 1e3
+    # (h near _H_MAX = 8: e^lambda overflows, the derivatives must not)
+    thetas = (
+        np.array([-3.0, 20.0, -15.0, -10.0]),
+        np.array([-10.0, 5.0, -5.0, 2.0]),
+        np.array([7.0, 5.0, -5.0, 2.0]),
+    )
+    for theta, al in itertools.product(thetas, range(3)):
         _, grad, hess = pp._binomial_terms(theta, stats, al, inputs, n_use, 1.0, True)
         eps = 1e-5
         for k in range(4):
@@ -308,12 +312,14 @@ def test_particle_m_step_gradient_and_hessian_match_finite_differences():
             step[k] = eps
             up = pp._binomial_terms(theta + step, stats, al, inputs, n_use, 1.0, True)
             down = pp._binomial_terms(theta - step, stats, al, inputs, n_use, 1.0, True)
+            assert np.all(np.isfinite(hess))
             assert (up[0] - down[0]) / (2 * eps) == pytest.approx(grad[k], rel=1e-5, abs=1e-4)
             assert np.allclose((up[1] - down[1]) / (2 * eps), hess[k], rtol=1e-4, atol=1e-3)
 
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), scale=st.floats(0.1, 30.0))
+@example(seed=10, scale=24.0)  # h reaches 7.7: the Hessian was NaN before the q = e^-lam form
 def test_particle_m_step_objective_is_concave(seed, scale):
     # concave in each population's (bias, couplings): the Newton M-step finds the maximum
     rng = np.random.default_rng(seed)

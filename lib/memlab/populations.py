@@ -1255,13 +1255,17 @@ def _binomial_terms(theta, stats, al, inputs, n_use, dt, derivatives):  # pragma
             value += n * math.log(-math.expm1(-lam))
         value -= (free - n) * lam
         if derivatives and inside:
-            em1 = math.expm1(lam)
-            if lam < 1e-3:  # e^lam - 1 - lam e^lam by its series (no cancellation)
-                num = -lam * lam * (0.5 + lam / 3.0)
+            # with q = e^-lam: lam / (e^lam - 1) = lam q / (1 - q) and
+            # (e^lam - 1 - lam e^lam) / (e^lam - 1)^2 = q (1 - q - lam) / (1 - q)^2,
+            # finite for every lam (e^lam overflows beyond lam ~ 709, i.e. h near _H_MAX)
+            q = math.exp(-lam)
+            one_q = -math.expm1(-lam)
+            if lam < 1e-3:  # 1 - q - lam by its series (no cancellation)
+                curv = -q * lam * lam * (0.5 - lam / 6.0) / (one_q * one_q)
             else:
-                num = em1 - lam * (1.0 + em1)
-            d1 = n * lam / em1 - (free - n) * lam
-            d2 = n * lam * num / (em1 * em1) - (free - n) * lam
+                curv = q * (one_q - lam) / (one_q * one_q)
+            d1 = n * lam * q / one_q - (free - n) * lam
+            d2 = n * lam * curv - (free - n) * lam
             for a in range(k):
                 grad[a] += d1 * x[a]
                 for b in range(a + 1):
