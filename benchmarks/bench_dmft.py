@@ -81,7 +81,7 @@ def _kernel_inputs(m_samples, t_steps, rng):
     phi = np.zeros((m_samples, t1))
     phi[:, 0] = np.tanh(x[:, 0])
     dphi = 1.0 - phi**2
-    s_x = np.zeros((m_samples, t1, t1), dtype=np.float32)  # as in dmft._Samples
+    s_x = np.zeros((t1, t1, m_samples), dtype=np.float32)  # as in dmft._Samples
     return [x, phi, dphi, xi0, eta, f, sig, DT, s_x]
 
 

@@ -146,7 +146,7 @@ def test_closure_instantaneous_term_time_order(n):
 
 def test_numba_kernel_matches_numpy():
     rng = np.random.default_rng(1)
-    m_, t1 = 50, 12
+    m_, t1 = 2 * dmft._BLOCK + 37, 12  # three blocks of samples, the last one partly filled
     f = np.tril(rng.normal(size=(t1, t1)) * 0.3)
     sig = rng.normal(size=t1)
     xi0 = np.sign(rng.normal(size=m_))
@@ -159,7 +159,7 @@ def test_numba_kernel_matches_numpy():
         phi[:, 0] = np.tanh(x[:, 0])
         dphi = np.zeros((m_, t1))
         dphi[:, 0] = 1 - phi[:, 0] ** 2
-        sx = np.zeros((m_, t1, t1))
+        sx = np.zeros((t1, t1, m_))
         kern(0, 4, x, phi, dphi, xi0, eta, f, sig, 0.3, sx, True)
         kern(4, t1 - 1, x, phi, dphi, xi0, eta, f, sig, 0.3, sx, True)
         outs.append((x, sx))
@@ -183,7 +183,7 @@ def test_response_recursion_matches_finite_difference():
         phi = np.zeros((m_, t1))
         phi[:, 0] = np.tanh(x0)
         dphi = 1 - phi**2
-        sx = np.zeros((m_, t1, t1))
+        sx = np.zeros((t1, t1, m_))
         dmft._advance(0, t1 - 1, x, phi, dphi, xi0, eta_, f, sig, dt, sx, True)
         return x, sx
 
@@ -191,7 +191,7 @@ def test_response_recursion_matches_finite_difference():
     e2 = eta.copy()
     e2[:, s_src] += h
     x2, _ = run(e2)
-    np.testing.assert_allclose((x2 - x) / h, sx[:, :, s_src], atol=1e-6)
+    np.testing.assert_allclose((x2 - x) / h, sx[:, s_src, :].T, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------
