@@ -83,7 +83,7 @@ browser:
 # 2 cores). Stored outputs do not depend on the thread count; tests that compare thread counts
 # start their own process with two threads. OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep.
 JOBS ?= auto
-TEST_ENV := OMP_WAIT_POLICY=PASSIVE NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+TEST_ENV := PYTHONDONTWRITEBYTECODE= OMP_WAIT_POLICY=PASSIVE NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
 	MKL_NUM_THREADS=1
 test: $(EXTRAS) browser
 	$(TEST_ENV) MEMLAB_REQUIRE_ALL=1 $(BIN)/python -m pytest tests chapters --nbval \

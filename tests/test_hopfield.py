@@ -7,6 +7,7 @@ explicit loops, so they share no code with the matrix-free library kernels.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numba
@@ -272,24 +273,38 @@ def test_overlaps_energy_validation():
 # ---------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def sync_products(kind):
+    """Force the sync dynamics' products onto the int8 kernels or onto float BLAS."""
+    saved = hf._INT_MAX_BATCH, hf._INT_MIN_ENTRIES
+    hf._INT_MAX_BATCH, hf._INT_MIN_ENTRIES = (10**9, 0) if kind == "int8" else (0, 2**31)
+    try:
+        yield
+    finally:
+        hf._INT_MAX_BATCH, hf._INT_MIN_ENTRIES = saved
+
+
 @given(
     seed=st.integers(0, 2**32 - 1),
     p=st.integers(1, 12),
     n=st.integers(2, 40),
     b=st.integers(1, 5),
     n_steps=st.integers(0, 15),
+    products=st.sampled_from(["int8", "blas"]),
 )
 @settings(max_examples=150, deadline=None)
-def test_sync_matches_dense_reference(seed, p, n, b, n_steps):
+def test_sync_matches_dense_reference(seed, p, n, b, n_steps, products):
     """Matrix-free sync dynamics (with early stopping) equals a dense integer W loop.
 
     Small n with relatively many patterns produces fixed points, 2-cycles,
-    longer transients and zero fields (ties), exercising every branch.
+    longer transients and zero fields (ties), exercising every branch; the
+    products run on the int8 kernels or on BLAS.
     """
     rng = np.random.default_rng(seed)
     xi = pm1(rng, (p, n))
     s0 = pm1(rng, (b, n))
-    traj = hf.simulate(xi, s0, n_steps)
+    with sync_products(products):
+        traj = hf.simulate(xi, s0, n_steps)
     assert traj.overlaps.shape == (n_steps + 1, b, p)
     assert traj.states.shape == (b, n) and traj.states.dtype == np.int8
     w = hf.hebbian_weights(xi)
@@ -401,6 +416,27 @@ def test_sync_sparse_and_dense_overlap_updates_agree(monkeypatch):
     sparse = hf.simulate(xi, s0, 15)
     np.testing.assert_array_equal(dense.overlaps, sparse.overlaps)
     np.testing.assert_array_equal(dense.states, sparse.states)
+
+
+def test_sync_int8_kernels_equal_blas_and_serve_small_batches(monkeypatch):
+    """Both product paths give the same trajectory (exact integer arithmetic); batches of at
+    most _INT_MAX_BATCH states with large pattern sets take the int8 kernels by default."""
+    rng = np.random.default_rng(12)
+    xi = hf.random_patterns(90, 6000, rng=rng)  # 540 000 >= _INT_MIN_ENTRIES entries
+    s0 = hf.flip_bits(xi[:3], 0.3, rng=rng)
+    runs = {}
+    for kind in ("int8", "blas"):
+        with sync_products(kind):
+            runs[kind] = hf.simulate(xi, s0, 6)
+    np.testing.assert_array_equal(runs["int8"].overlaps, runs["blas"].overlaps)
+    np.testing.assert_array_equal(runs["int8"].states, runs["blas"].states)
+    calls, original = [], hf._int_fields
+    monkeypatch.setattr(hf, "_int_fields", lambda *a: calls.append(1) or original(*a))
+    hf.simulate(xi, s0, 2)
+    assert calls, "a batch of 3 states did not use the int8 kernels"
+    calls.clear()
+    hf.simulate(xi, np.concatenate([s0] * 3), 2)  # 9 states
+    assert not calls, "a batch of 9 states used the int8 kernels"
 
 
 def test_sync_float64_fallback_is_exact(monkeypatch):

@@ -85,6 +85,13 @@ _UPDATE_RULES = ("sync", "async")
 # the overlaps incrementally (numba) instead of with a BLAS product; the BLAS
 # product is ~10x faster per multiply-add, so the break-even is near 1/10.
 _SPARSE_FLIP_RATIO = 16
+# Sync batches of at most _INT_MAX_BATCH states whose patterns have at least _INT_MIN_ENTRIES
+# entries compute both products with the numba int8 kernels (_int_overlaps, _int_fields): they
+# read the int8 patterns, a quarter of the float32 copy that BLAS streams from memory, and
+# measured 2-4x faster for B <= 8 and N >= 2000 (one thread); larger batches reuse each pattern
+# entry often enough for float32 BLAS to win.  int32 sums are exact while P N < 2**31.
+_INT_MAX_BATCH = 8
+_INT_MIN_ENTRIES = 2**19
 
 
 class Trajectory(NamedTuple):
@@ -386,6 +393,56 @@ def _transpose_int8(xi):  # pragma: no cover - numba
     return out
 
 
+@njit(cache=True, parallel=True, nogil=True)
+def _int_overlaps(xi, states):  # pragma: no cover - numba
+    """``M[b, mu] = sum_i states[b, i] xi[mu, i]`` (int32 sums, exact) as float64.
+
+    xi : (P, N) int8; states : (B, N) int8.  Parallel over patterns.
+    """
+    n_patterns, n_neurons = xi.shape
+    batch = states.shape[0]
+    out = np.empty((batch, n_patterns))
+    for mu in prange(n_patterns):
+        row = xi[mu]
+        for b in range(batch):
+            s_b = states[b]
+            total = np.int32(0)
+            for i in range(n_neurons):
+                total += np.int32(s_b[i]) * np.int32(row[i])
+            out[b, mu] = total
+    return out
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _int_fields(xi, m_unnorm):  # pragma: no cover - numba
+    """``H[b, i] = sum_mu M[b, mu] xi[mu, i]`` (int32 sums, exact) as float64.
+
+    xi : (P, N) int8; m_unnorm : (B, P) float holding integers.  Parallel over blocks of 512
+    neurons, whose int32 accumulators stay in the L1 cache while the pattern rows stream past.
+    """
+    n_patterns, n_neurons = xi.shape
+    batch = m_unnorm.shape[0]
+    m_int = np.empty((batch, n_patterns), dtype=np.int32)
+    for b in range(batch):
+        for mu in range(n_patterns):
+            m_int[b, mu] = np.int32(m_unnorm[b, mu])
+    out = np.empty((batch, n_neurons))
+    block = 512
+    for c in prange((n_neurons + block - 1) // block):
+        i0 = c * block
+        i1 = min(n_neurons, i0 + block)
+        acc = np.zeros((batch, i1 - i0), dtype=np.int32)
+        for mu in range(n_patterns):
+            row = xi[mu, i0:i1]
+            for b in range(batch):
+                w = m_int[b, mu]
+                a = acc[b]
+                for k in range(i1 - i0):
+                    a[k] += w * row[k]
+        out[:, i0:i1] = acc
+    return out
+
+
 def _draw_permutations(rng, n_rows, n_neurons):
     """``n_rows`` independent uniform permutations of ``range(N)`` (int64)."""
     base = np.broadcast_to(np.arange(n_neurons, dtype=np.int64), (n_rows, n_neurons))
@@ -424,7 +481,8 @@ def _run_sync(xi, s0, n_steps, cue):
     """Synchronous dynamics for a batch ``s0`` (B, N); exact arithmetic.
 
     Matrix products are done in float32 BLAS while every partial sum is an
-    integer of magnitude < 2**24 (checked each step), else in float64.  When a
+    integer of magnitude < 2**24 (checked each step), else in float64; small
+    batches use the int8 kernels instead (``_INT_MAX_BATCH``).  When a
     step flips few neurons the overlaps are updated incrementally,
     ``M += (s_new - s_old) xi^T`` over the flipped neurons only.
     A trial stops being computed once it has entered a fixed point or a
@@ -433,13 +491,17 @@ def _run_sync(xi, s0, n_steps, cue):
     """
     n_patterns, n_neurons = xi.shape
     batch = s0.shape[0]
+    integer = batch <= _INT_MAX_BATCH and _INT_MIN_ENTRIES <= xi.size < 2**31
     fdt = np.float32 if n_neurons < _F32_EXACT else np.float64
-    x = xi.astype(fdt)  # (P, N)
+    x = None if integer else xi.astype(fdt)  # (P, N)
     x64 = x if fdt == np.float64 else None
     xi_t = None  # (N, P) int8 transpose, made on first use by _apply_flips
 
     s = s0.copy()
-    m = _exact_matmul(s.astype(fdt), x.T)  # (B, P); |partial sums| <= N < 2**24: exact
+    if integer:
+        m = _int_overlaps(xi, s)
+    else:
+        m = _exact_matmul(s.astype(fdt), x.T)  # (B, P); |partial sums| <= N < 2**24: exact
     rec = _Recorder(n_steps, batch, n_patterns, n_neurons, cue)
     rec.record(0, np.arange(batch), m)
     s_prev = s.copy()  # state at t-1 (for the 2-cycle test / periodic fill)
@@ -451,7 +513,9 @@ def _run_sync(xi, s0, n_steps, cue):
         m_a = m[active]
         # N h = M xi - P s.  Partial sums of M xi are bounded by sum_mu |M_mu|.
         bound = float(np.max(np.sum(np.abs(m_a), axis=1))) + n_patterns
-        if bound < _F32_EXACT or fdt == np.float64:
+        if integer:  # |partial sums| <= P N < 2**31
+            field = _int_fields(xi, m_a)
+        elif bound < _F32_EXACT or fdt == np.float64:
             field = _exact_matmul(m_a, x)
         else:
             if x64 is None:
@@ -466,6 +530,8 @@ def _run_sync(xi, s0, n_steps, cue):
                 xi_t = _transpose_int8(xi)
             m_new = np.ascontiguousarray(m_a)
             _apply_flips(xi_t, s_a, s_new, m_new)
+        elif integer:
+            m_new = _int_overlaps(xi, s_new)
         else:
             m_new = _exact_matmul(s_new.astype(fdt), x.T)
 
