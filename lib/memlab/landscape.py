@@ -433,6 +433,11 @@ def loss(w, a, x, y, *, activation: str = "tanh") -> float:
     """
     _code(activation)
     w, a, x, y = _check_data(w, a, x, y)
+    return _loss(w, a, x, y, activation)
+
+
+def _loss(w, a, x, y, activation):
+    """:func:`loss` of validated arrays (Newton's inner loops call it thousands of times)."""
     s, _, _ = _activation(x @ w.T, activation)
     r = s @ a - y
     return float(_check_finite_result(0.5 * np.sum(r * r) / x.shape[0], "the loss"))
@@ -469,6 +474,11 @@ def gradient(w, a, x, y, *, activation: str = "tanh") -> Network:
     """
     _code(activation)
     w, a, x, y = _check_data(w, a, x, y)
+    return _gradient(w, a, x, y, activation)
+
+
+def _gradient(w, a, x, y, activation):
+    """:func:`gradient` of validated arrays."""
     shape_a = a.shape
     a2 = _as2d(a)
     s, ds, _ = _activation(x @ w.T, activation)
@@ -511,6 +521,11 @@ def hessian(w, a, x, y, *, activation: str = "tanh") -> np.ndarray:
     """
     _code(activation)
     w, a, x, y = _check_data(w, a, x, y)
+    return _hessian(w, a, x, y, activation)
+
+
+def _hessian(w, a, x, y, activation):
+    """:func:`hessian` of validated arrays."""
     a2 = _as2d(a)
     m, d = w.shape
     k = a2.shape[1]
@@ -869,12 +884,12 @@ def polish(
 
     def fun(theta):
         ww, aa = split(theta)
-        g = gradient(ww, aa, x, y, activation=activation)
-        return loss(ww, aa, x, y, activation=activation), np.concatenate([g.w.ravel(), g.a.ravel()])
+        g = _gradient(ww, aa, x, y, activation)
+        return _loss(ww, aa, x, y, activation), np.concatenate([g.w.ravel(), g.a.ravel()])
 
     def hess(theta):
         ww, aa = split(theta)
-        return hessian(ww, aa, x, y, activation=activation)
+        return _hessian(ww, aa, x, y, activation)
 
     for b in range(n_batch):
         theta = np.concatenate([w[b].ravel(), a[b].ravel()])
@@ -1587,14 +1602,14 @@ def newton_critical_point(
 
     for _ in range(max_iter):
         ww, aa = split(theta)
-        g = gradient(ww, aa, x, y, activation=activation)
+        g = _gradient(ww, aa, x, y, activation)
         grad = np.concatenate([g.w.ravel(), g.a.ravel()])
         if np.linalg.norm(grad) <= gtol:
             break
-        ev, vec = np.linalg.eigh(hessian(ww, aa, x, y, activation=activation))
+        ev, vec = np.linalg.eigh(_hessian(ww, aa, x, y, activation))
         keep = np.abs(ev) > 1e-10 * np.abs(ev).max()
         theta = theta - vec[:, keep] @ ((vec[:, keep].T @ grad) / ev[keep])
     ww, aa = split(theta)
-    g = gradient(ww, aa, x, y, activation=activation)
+    g = _gradient(ww, aa, x, y, activation)
     gnorm = float(np.sqrt(np.sum(g.w**2) + np.sum(g.a**2)))
-    return CriticalPoint(ww.copy(), aa.copy(), loss(ww, aa, x, y, activation=activation), gnorm)
+    return CriticalPoint(ww.copy(), aa.copy(), _loss(ww, aa, x, y, activation), gnorm)
