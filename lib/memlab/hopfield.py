@@ -395,7 +395,7 @@ def _transpose_int8(xi):  # pragma: no cover - numba
 
 @njit(cache=True, parallel=True, nogil=True)
 def _int_overlaps(xi, states):  # pragma: no cover - numba
-    """``M[b, mu] = sum_i states[b, i] xi[mu, i]`` (int32 sums, exact) as float64.
+    """``M[b, mu] = sum_i states[b, i] xi[mu, i]`` (exact integer sums) as float64.
 
     xi : (P, N) int8; states : (B, N) int8.  Parallel over patterns.
     """
@@ -415,7 +415,7 @@ def _int_overlaps(xi, states):  # pragma: no cover - numba
 
 @njit(cache=True, parallel=True, nogil=True)
 def _int_fields(xi, m_unnorm):  # pragma: no cover - numba
-    """``H[b, i] = sum_mu M[b, mu] xi[mu, i]`` (int32 sums, exact) as float64.
+    """``H[b, i] = sum_mu M[b, mu] xi[mu, i]`` (exact int32 sums: ``|H| <= P N < 2**31``).
 
     xi : (P, N) int8; m_unnorm : (B, P) float holding integers.  Parallel over blocks of 512
     neurons, whose int32 accumulators stay in the L1 cache while the pattern rows stream past.
@@ -511,11 +511,12 @@ def _run_sync(xi, s0, n_steps, cue):
     for t in range(1, n_steps + 1):
         s_a = s[active]
         m_a = m[active]
-        # N h = M xi - P s.  Partial sums of M xi are bounded by sum_mu |M_mu|.
-        bound = float(np.max(np.sum(np.abs(m_a), axis=1))) + n_patterns
-        if integer:  # |partial sums| <= P N < 2**31
+        # N h = M xi - P s.  Partial sums of M xi are bounded by sum_mu |M_mu| <= P N.
+        if integer:  # P N < 2**31
             field = _int_fields(xi, m_a)
-        elif bound < _F32_EXACT or fdt == np.float64:
+        elif fdt == np.float64 or (
+            float(np.max(np.sum(np.abs(m_a), axis=1))) + n_patterns < _F32_EXACT
+        ):
             field = _exact_matmul(m_a, x)
         else:
             if x64 is None:
@@ -606,7 +607,10 @@ def simulate(patterns, initial_states, n_steps, update="sync", *, rng=None, cue_
 
     * ``update="sync"``: one step updates all neurons simultaneously,
       :math:`s(t+1) = \operatorname{sgn}(h(s(t)))`.  A batch is advanced with two
-      BLAS matrix products per step, ``M = S xi^T`` and ``M xi``.
+      matrix products per step, ``M = S xi^T`` and ``M xi``: float BLAS, or for
+      batches of at most 8 states and at least :math:`2^{19}` pattern entries
+      numba kernels on the int8 patterns (faster there: they read a quarter of
+      the bytes).
     * ``update="async"``: one step is a sweep of ``N`` single-neuron updates in
       a fresh uniformly random order (a permutation drawn from ``rng``).  A
       numba kernel keeps the integer overlaps ``M`` up to date, so each update
@@ -616,15 +620,17 @@ def simulate(patterns, initial_states, n_steps, update="sync", *, rng=None, cue_
       depend on the number of threads.
 
     Arithmetic is exact: the unnormalised overlaps and fields are integers,
-    computed in float32 BLAS while all partial sums are below :math:`2^{24}`
-    (checked every step) and in float64 otherwise; the async kernel uses
-    int64.  Trials that reach a fixed point (or, for sync, a 2-cycle) stop
-    being computed and their remaining trajectory is filled in exactly.
+    computed with integer sums by the int8 kernels, or in float32 BLAS while
+    all partial sums are below :math:`2^{24}` (checked every step) and in
+    float64 otherwise; the async kernel uses int64.  Trials that reach a
+    fixed point (or, for sync, a 2-cycle) stop being computed and their
+    remaining trajectory is filled in exactly.
 
-    Memory: sync keeps a float32 copy of the patterns (``4PN`` bytes, plus
-    ``8PN`` for a float64 copy in the rare case the float32 bound is
-    exceeded) and, once a step flips few neurons, an int8 transpose (``PN``
-    bytes) for the incremental overlap update; async keeps an int8
+    Memory: sync with BLAS keeps a float32 copy of the patterns (``4PN`` bytes,
+    plus ``8PN`` for a float64 copy in the rare case the float32 bound is
+    exceeded; the int8 kernels need no copy) and, once a step flips few
+    neurons, an int8 transpose (``PN`` bytes) for the incremental overlap
+    update; async keeps an int8
     transposed copy (``PN`` bytes) and one ``(B, N)`` int64 permutation array
     per sweep.  The returned overlaps take
     ``8 (n_steps+1) B P`` bytes (``8 (n_steps+1) B`` with ``cue_index``).

@@ -883,6 +883,8 @@ def polish(
         return theta[: m * d].reshape(m, d), theta[m * d :].reshape(m, k)
 
     def fun(theta):
+        # the public functions refused non-finite weights; an overflowing step is refused here
+        _check_finite_result(theta, "a Newton step")
         ww, aa = split(theta)
         g = _gradient(ww, aa, x, y, activation)
         return _loss(ww, aa, x, y, activation), np.concatenate([g.w.ravel(), g.a.ravel()])
@@ -1601,6 +1603,7 @@ def newton_critical_point(
         return t[: m * d].reshape(m, d), t[m * d :].reshape(a.shape)
 
     for _ in range(max_iter):
+        _check_finite_result(theta, "a Newton step")
         ww, aa = split(theta)
         g = _gradient(ww, aa, x, y, activation)
         grad = np.concatenate([g.w.ravel(), g.a.ravel()])
