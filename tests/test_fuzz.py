@@ -38,14 +38,16 @@ fitted models; keep them small, every call should take milliseconds).  ``Call`` 
 return finite output) and ``must_raise={...}`` (same, but the call must be refused).  A
 var-positional parameter (``def f(*results)``) is given by its name with a list value.
 
-The cases of one module run in one subprocess (restarted after a crash or hang, at the next
-case), so a segmentation fault fails the test with the case that caused it.  Run one module by
+The cases run in a worker subprocess, one per test process for all modules (replaced after a
+crash or hang, going on at the next case), so a segmentation fault fails the test with the case
+that caused it.  Run one module by
 hand with ``python tests/test_fuzz.py <module>`` (prints every case and its outcome).
 """
 
 from __future__ import annotations
 
 import ast
+import atexit
 import copy
 import dataclasses
 import importlib
@@ -57,6 +59,7 @@ import re
 import selectors
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -1622,28 +1625,76 @@ def _timeout(module, case_id):
     return call.timeout or TIMEOUT
 
 
-def run_module(module: str, echo=False):
-    """Run every case of ``module`` in subprocesses; returns {case id: (verdict, seconds)}."""
+class _Server:
+    """One worker process that runs module after module (``python test_fuzz.py --serve``).
+
+    It reads ``module start`` lines on stdin and answers as :func:`worker` does.  Importing the
+    library takes a worker about 1.4 s of CPU, so one process for all modules instead of one per
+    module saves most of the fuzz test's time; after a crash or a hang it is replaced.  Its
+    stderr goes to a file (a pipe nobody reads could fill up and block it).
+    """
+
+    def __init__(self, argv=None):
+        self.argv = argv or [sys.executable, __file__, "--serve"]
+        self.proc = None
+        self.stderr = None
+
+    def get(self):
+        if self.proc is None or self.proc.poll() is not None:
+            self.close()
+            env = dict(
+                os.environ,
+                NUMBA_NUM_THREADS="1",
+                OMP_NUM_THREADS="1",
+                OPENBLAS_NUM_THREADS="1",
+                MKL_NUM_THREADS="1",
+                PYTHONWARNINGS="ignore",
+            )
+            self.stderr = tempfile.TemporaryFile()
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.stderr,
+                env=env,
+                cwd=ROOT,
+                start_new_session=True,
+            )
+        return self.proc
+
+    def error_tail(self) -> str:
+        self.stderr.seek(0)
+        return self.stderr.read().decode(errors="replace")[-600:]
+
+    def close(self):
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                stream.close()
+            self.stderr.close()
+        self.proc = None
+
+
+_SERVER = _Server()
+atexit.register(_SERVER.close)
+
+
+def run_module(module: str, echo=False, server=None):
+    """Run every case of ``module`` in the worker process; returns {case id: (verdict, seconds)}.
+
+    A case that crashes the worker or hangs (no result within its timeout) fails; the worker is
+    replaced and the module goes on at the next case.  ``server``: default the shared worker.
+    """
+    server = server or _SERVER
     cases = _cases(module)
     results = {}
     start = 0
-    env = dict(
-        os.environ,
-        NUMBA_NUM_THREADS="1",
-        OMP_NUM_THREADS="1",
-        OPENBLAS_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
-        PYTHONWARNINGS="ignore",
-    )
     while start < len(cases):
-        proc = subprocess.Popen(
-            [sys.executable, __file__, module, str(start)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
-        )
+        proc = server.get()
+        proc.stdin.write(f"{module} {start}\n".encode())
+        proc.stdin.flush()
         sel = selectors.DefaultSelector()
         sel.register(proc.stdout, selectors.EVENT_READ)
         buffer = b""
@@ -1654,8 +1705,7 @@ def run_module(module: str, echo=False):
             remaining = deadline - time.monotonic()
             events = sel.select(timeout=max(remaining, 0)) if remaining > 0 else []
             if not events:
-                proc.kill()
-                proc.wait()
+                server.close()
                 if current is None:
                     results["<start>"] = ("FAIL worker did not start", 0.0)
                     next_start = len(cases)
@@ -1670,12 +1720,14 @@ def run_module(module: str, echo=False):
             chunk = os.read(proc.stdout.fileno(), 65536)
             if not chunk:
                 proc.wait()
-                err = proc.stderr.read().decode(errors="replace")[-600:]
+                err = server.error_tail()
+                server.close()
                 if current is not None:
                     cid = cases[current][0]
                     results[cid] = (f"FAIL crash (exit code {proc.returncode}): {err}", 0.0)
                     next_start = current + 1
                 else:
+                    results.setdefault("<start>", (f"FAIL worker exited: {err}", 0.0))
                     next_start = len(cases)
                 break
             buffer += chunk
@@ -1696,16 +1748,20 @@ def run_module(module: str, echo=False):
                 elif text == "DONE":
                     done = True
             if done:
-                proc.wait()
                 next_start = len(cases)
                 break
         sel.close()
-        proc.stdout.close()
-        proc.stderr.close()
         if echo and next_start < len(cases) and current is not None:
             print(f"{cases[current][0]}: {results[cases[current][0]][0]}", flush=True)
         start = next_start
     return results
+
+
+def serve() -> None:
+    """The worker process of :class:`_Server`: ``module start`` lines in, results out."""
+    for line in sys.stdin:
+        module, start = line.split()
+        worker(module, int(start))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1755,6 +1811,46 @@ def test_fuzz_entries_name_real_parameters():
     assert not wrong, wrong
 
 
+_SELFTEST_WORKER = """
+import os, sys, time
+sys.path.insert(0, {tests!r})
+import test_fuzz as tf
+
+tf.FUZZ["images"] = tf.selftest_entries(
+    crash=lambda kw: os._exit(3), hang=lambda kw: time.sleep(60)
+)
+tf.serve()
+"""
+
+
+def selftest_entries(crash, hang):
+    """A fuzz table for memlab.images whose cases crash the worker, hang, then pass."""
+    return {
+        "pixel_patterns": Call(
+            size=Int(8, low=1),
+            timeout=2.0,
+            cases={"crash": crash, "hang": hang, "fine": lambda kw: kw},
+        )
+    }
+
+
+def test_worker_reports_a_crash_and_a_hang_and_goes_on(tmp_path, monkeypatch):
+    script = tmp_path / "worker.py"
+    script.write_text(_SELFTEST_WORKER.format(tests=str(ROOT / "tests")))
+    monkeypatch.setitem(FUZZ, "images", selftest_entries(crash=None, hang=None))
+    server = _Server([sys.executable, str(script)])
+    try:
+        results = run_module("images", server=server)
+    finally:
+        server.close()
+    verdicts = {cid.split(":", 1)[1]: v for cid, (v, _) in results.items()}
+    assert verdicts["crash"].startswith("FAIL crash (exit code 3)"), verdicts
+    assert verdicts["hang"].startswith("FAIL hang: no result after 2 s"), verdicts
+    assert verdicts["fine"].startswith("ok"), verdicts  # the replaced worker went on
+    assert verdicts["valid"].startswith("ok"), verdicts
+    assert len(results) == len(_cases("images"))
+
+
 # about 30 s of CPU for all modules (2026-12-02), so not marked slow
 @pytest.mark.parametrize("module", sorted(FUZZ))
 def test_fuzz(module):
@@ -1769,7 +1865,9 @@ def test_fuzz(module):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 3:
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    elif len(sys.argv) >= 3:
         worker(sys.argv[1], int(sys.argv[2]))
     else:
         for name in sys.argv[1:] or sorted(FUZZ):
