@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import fcntl
 import functools
 import importlib.util
 import re
@@ -48,7 +49,7 @@ from typing import NamedTuple
 
 import nbformat
 import pytest
-from conftest import CHAPTERS, require_tool
+from conftest import CHAPTERS, TEST_BUILD, require_tool
 
 from memlab.exercises import ExerciseFailure
 from memlab.exercises import build as builder
@@ -292,24 +293,29 @@ def autograde(path: Path, root: Path) -> Graded:
     return Graded(scores, nbformat.read(student_nb, as_version=4), released, autograded, seconds)
 
 
-_EMPTY_GRADEBOOK: list[Path] = []
-
-
 def _empty_gradebook(tmp: Path) -> Path:
-    """An empty gradebook, made once per test process and copied into each chapter's course.
+    """An empty gradebook, copied into each chapter's course.
 
-    nbgrader runs the `alembic` command (8-10 s of CPU: it imports nbgrader again) each time it
-    creates a gradebook; for an existing one it does not.
+    nbgrader runs the `alembic` command (about 3 s of CPU: it imports nbgrader again) each time
+    it creates a gradebook; for an existing one it does not.  So one is made per nbgrader
+    version and kept in _build/test for all test processes and runs (``make clean`` removes
+    it); a lock lets one pytest-xdist worker make it while the other waits.
     """
-    if not _EMPTY_GRADEBOOK:
-        from nbgrader.api import Gradebook
+    from nbgrader import __version__ as version
+    from nbgrader.api import Gradebook
 
-        course_cli.with_environment_on_path()
-        db = tmp / "empty-gradebook.db"
-        with Gradebook(f"sqlite:///{db}", course_id=COURSE_ID):
-            pass
-        _EMPTY_GRADEBOOK.append(db)
-    return _EMPTY_GRADEBOOK[0]
+    db = TEST_BUILD / f"empty-gradebook-nbgrader-{version}.db"
+    TEST_BUILD.mkdir(parents=True, exist_ok=True)
+    with open(TEST_BUILD / "empty-gradebook.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not db.exists():
+            course_cli.with_environment_on_path()
+            fresh = tmp / "empty-gradebook.db"
+            with Gradebook(f"sqlite:///{fresh}", course_id=COURSE_ID):
+                pass
+            shutil.copy(fresh, db.with_suffix(".tmp"))
+            db.with_suffix(".tmp").replace(db)
+    return db
 
 
 _GRADED: dict[Path, Graded | BaseException] = {}
