@@ -40,8 +40,8 @@ var-positional parameter (``def f(*results)``) is given by its name with a list 
 
 The cases run in a worker subprocess, one per test process for all modules (replaced after a
 crash or hang, going on at the next case), so a segmentation fault fails the test with the case
-that caused it.  Run one module by
-hand with ``python tests/test_fuzz.py <module>`` (prints every case and its outcome).
+that caused it.  Run modules by hand with ``python tests/test_fuzz.py <module> ...`` (prints
+every case and its outcome).
 """
 
 from __future__ import annotations
@@ -1867,8 +1867,6 @@ def test_fuzz(module):
 if __name__ == "__main__":
     if sys.argv[1:] == ["--serve"]:
         serve()
-    elif len(sys.argv) >= 3:
-        worker(sys.argv[1], int(sys.argv[2]))
     else:
         for name in sys.argv[1:] or sorted(FUZZ):
             t0 = time.perf_counter()

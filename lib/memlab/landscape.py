@@ -1600,10 +1600,11 @@ def newton_critical_point(
     theta = pack(w, a)
 
     def split(t):
+        # the public functions refused non-finite weights; an overflowing step is refused here
+        _check_finite_result(t, "a Newton step")
         return t[: m * d].reshape(m, d), t[m * d :].reshape(a.shape)
 
     for _ in range(max_iter):
-        _check_finite_result(theta, "a Newton step")
         ww, aa = split(theta)
         g = _gradient(ww, aa, x, y, activation)
         grad = np.concatenate([g.w.ravel(), g.a.ravel()])

@@ -1293,9 +1293,10 @@ def _binomial_mstep(samples, circuit, inputs, n_use, max_iter=50):
     bias, coupling = circuit.bias.copy(), circuit.coupling.copy()
     for al in range(m):
         theta = np.concatenate([[bias[al]], coupling[al]])
-        current = _binomial_terms(theta, stats, al, inputs, keep.size, circuit.dt, False)[0]
         for _ in range(max_iter):
-            _, grad, hess = _binomial_terms(theta, stats, al, inputs, keep.size, circuit.dt, True)
+            current, grad, hess = _binomial_terms(
+                theta, stats, al, inputs, keep.size, circuit.dt, True
+            )
             ridge = 1e-9 * max(1.0, -np.trace(hess))
             step = np.linalg.solve(hess - ridge * np.eye(m + 1), -grad)
             decrement = grad @ step  # >= 0: twice the predicted gain of the Newton step
@@ -1310,7 +1311,7 @@ def _binomial_mstep(samples, circuit, inputs, n_use, max_iter=50):
                 t *= 0.5
             else:
                 break  # no ascent along the Newton direction: at the optimum to rounding
-            theta, current = trial, value
+            theta = trial
         bias[al], coupling[al] = theta[0], theta[1:]
     return circuit._replace(bias=bias, coupling=coupling)
 
