@@ -31,22 +31,23 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from memlab import dense, dmft  # noqa: E402
 from memlab import hopfield as hf  # noqa: E402
 
-_original = dmft._gauss_moment
+_original = dmft._moment_orders
 
 
 def solve(n, g, alpha, a_bar, dt, reversed_order, n_samples=32000):
     """DMFT with the derived time order, or with the two powers of that one term swapped."""
 
-    def moment(p, q, a, b, c):
-        if reversed_order and (p, q) == (n - 2, n):
-            return _original(n, n - 2, a, b, c)
-        return _original(p, q, a, b, c)
+    def orders(k):
+        table = _original(k)
+        if reversed_order:
+            table[1] = table[1, ::-1]  # E[u(t)^n u(t')^(n-2)] instead of E[u(t)^(n-2) u(t')^n]
+        return table
 
-    dmft._gauss_moment = moment
+    dmft._moment_orders = orders
     try:
         return dmft.solve(n, g, alpha, dt, 50, a_bar, n_samples, rng=np.random.default_rng(3))
     finally:
-        dmft._gauss_moment = _original
+        dmft._moment_orders = _original
 
 
 def simulated_c_phi(n, g, n_neurons, alpha, dt, n_trials=8):

@@ -100,7 +100,24 @@ def test_gauss_moments_closed_forms():
         (2, 1): 0.0,
     }
     for (p, q), want in cases.items():
-        assert dmft._gauss_moment(p, q, a, b, c) == pytest.approx(want, abs=1e-12), (p, q)
+        coef = dmft._moment_coefficients(np.array([[p, q]]))[0]
+        got = dmft._gauss_moment(p, q, coef, a, b, c)
+        assert got == pytest.approx(want, abs=1e-12), (p, q)
+
+
+def test_closure_n1_matches_the_matrix_formula():
+    """The row-by-row closure for n = 1 (forward substitution for A^-1) equals
+    C_eta = g^2 A^-1 C_phi A^-T and F = g sqrt(alpha) A^-1 with A = I - g/sqrt(alpha) S_phi."""
+    rng = np.random.default_rng(4)
+    t1, g, alpha = 25, G, 0.14
+    z = rng.standard_normal((t1, 3 * t1))
+    c = z @ z.T / (3 * t1)
+    s = np.tril(rng.uniform(-0.05, 0.05, (t1, t1)), -1)
+    a_inv = np.linalg.inv(np.eye(t1) - g / math.sqrt(alpha) * s)
+    c_eta, f = dmft._closure(1, g, alpha, c, s)
+    np.testing.assert_allclose(c_eta, g * g * a_inv @ c @ a_inv.T, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(f, g * math.sqrt(alpha) * a_inv, rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(c_eta, c_eta.T)
 
 
 @pytest.mark.parametrize("n", [1, 2, 4])

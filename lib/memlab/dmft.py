@@ -59,7 +59,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import get_num_threads, njit, prange
-from scipy.linalg import solve_triangular
 from scipy.special import ndtri
 
 from memlab._common import double_factorial, numba_threads_for, single_site_energy
@@ -179,52 +178,161 @@ class RecoveryCurve(NamedTuple):
 # --------------------------------------------------------------------------
 
 
-def _gauss_moment(p: int, q: int, a, b, c):
-    r"""``E[u^p v^q]`` for zero-mean jointly Gaussian ``(u, v)``, elementwise.
+def _moment_orders(n: int) -> np.ndarray:
+    """``(p, q)`` of the three Gaussian moments :math:`P_{p,q}` in the closure for even ``n``.
 
-    ``a = Var u``, ``b = Var v``, ``c = Cov(u, v)`` (arrays broadcast).  Isserlis/Wick: pair
-    ``j`` of the ``u``'s with ``j`` of the ``v``'s and the rest among themselves,
+    Rows: :math:`P_{n,n}` (for :math:`C_\\eta`), :math:`P_{n-2,n}` (the instantaneous term:
+    the ``n``-th power sits at the earlier time ``t'``, the echo of the pattern's input
+    :math:`f(m(t')) = m(t')^n`, the ``(n-2)``-th at ``t``, from :math:`d\\, m(t)^{n-1}/dm`)
+    and :math:`P_{n-1,n-1}`.
+    """
+    return np.array([[n, n], [n - 2, n], [n - 1, n - 1]], dtype=np.int64)
+
+
+def _moment_coefficients(orders: np.ndarray) -> np.ndarray:
+    r"""Isserlis coefficients of :func:`_gauss_moment`, one row per ``(p, q)`` of ``orders``.
+
+    ``coef[k, j]`` multiplies :math:`c^j a^{(p-j)/2} b^{(q-j)/2}` in :math:`E[u^p v^q]`:
+    :math:`\binom{p}{j}\binom{q}{j} j!\,(p-j-1)!!\,(q-j-1)!!` where ``p - j`` and ``q - j``
+    are even, else 0.
+    """
+    coef = np.zeros((len(orders), int(orders.max()) + 1))
+    for k, (p, q) in enumerate(orders.tolist()):
+        for j in range(min(p, q) + 1):
+            if (p - j) % 2 == 0 and (q - j) % 2 == 0:
+                coef[k, j] = (
+                    math.comb(p, j)
+                    * math.comb(q, j)
+                    * math.factorial(j)
+                    * double_factorial(p - j - 1)
+                    * double_factorial(q - j - 1)
+                )
+    return coef
+
+
+@njit(cache=True, nogil=True)
+def _gauss_moment(p, q, coef, a, b, c):  # pragma: no cover - numba
+    r"""``E[u^p v^q]`` for zero-mean jointly Gaussian ``(u, v)``: ``a = Var u``, ``b = Var v``,
+    ``c = Cov(u, v)``.  Isserlis/Wick: pair ``j`` of the ``u``'s with ``j`` of the ``v``'s and
+    the rest among themselves,
 
     .. math::
         E[u^p v^q] = \sum_{j} \binom{p}{j}\binom{q}{j} j!\, c^j\,
                      (p-j-1)!!\, a^{(p-j)/2}\, (q-j-1)!!\, b^{(q-j)/2},
 
-    summed over ``j <= min(p, q)`` with ``p - j`` and ``q - j`` even (:math:`(-1)!! = 1`).
+    summed over ``j <= min(p, q)`` with ``p - j`` and ``q - j`` even (:math:`(-1)!! = 1`);
+    ``coef`` is the row of :func:`_moment_coefficients` for ``(p, q)``.
     """
-    a, b, c = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float), np.asarray(c, float))
-    out = np.zeros(a.shape)
+    total = 0.0
     for j in range(min(p, q) + 1):
-        if (p - j) % 2 or (q - j) % 2:
-            continue
-        coef = (
-            math.comb(p, j)
-            * math.comb(q, j)
-            * math.factorial(j)
-            * double_factorial(p - j - 1)
-            * double_factorial(q - j - 1)
-        )
-        out += coef * c**j * a ** ((p - j) // 2) * b ** ((q - j) // 2)
-    return out
+        if coef[j] != 0.0:
+            total += coef[j] * c**j * a ** ((p - j) // 2) * b ** ((q - j) // 2)
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _closure_rows(
+    n, g, alpha, c_phi, s_phi, orders, coef, a_inv, r0, r1, c_eta, f_mat
+):  # pragma: no cover - numba
+    r"""Rows ``r0..r1-1`` of :math:`C_\eta` and :math:`F` (entries ``s <= r``), in place.
+
+    Row ``r`` needs :math:`C_\phi, S_\phi` on times ``<= r`` only (causality), and for
+    ``n = 1`` the rows ``< r`` of :math:`A^{-1}` (``a_inv``), which it extends by row ``r``:
+    :math:`A = I - \frac{g}{\sqrt\alpha} S_\phi` is unit lower triangular, so
+    :math:`A^{-1}(r,\cdot) = e_r + \frac{g}{\sqrt\alpha}\sum_{k<r} S_\phi(r,k) A^{-1}(k,\cdot)`,
+    then :math:`C_\eta(r,s) = g^2 [A^{-1} C_\phi A^{-T}](r,s)` and
+    :math:`F(r,s) = g\sqrt\alpha A^{-1}(r,s)`.  For even ``n``,
+    :math:`C_\eta(r,s) = g^2 P_{n,n}(r,s)`, :math:`F(r,s) = g^2 n^2 S_\phi(r,s) P_{n-1,n-1}(r,s)`
+    plus, on the diagonal, :math:`g^2 n(n-1) \sum_s S_\phi(r,s) P_{n-2,n}(r,s)`.
+    Cost per row ``O(r^2)`` for ``n = 1``, ``O(r)`` for even ``n``.
+    """
+    g2 = g * g
+    if n == 1:
+        scale = g / math.sqrt(alpha)
+        f_scale = g * math.sqrt(alpha)
+        for r in range(r0, r1):
+            for j in range(r):
+                a_inv[r, j] = 0.0
+            a_inv[r, r] = 1.0
+            for k in range(r):
+                w = scale * s_phi[r, k]
+                for j in range(k + 1):
+                    a_inv[r, j] += w * a_inv[k, j]
+            v = np.zeros(r + 1)  # row r of A^-1 C_phi
+            for i in range(r + 1):
+                w = a_inv[r, i]
+                for j in range(r + 1):
+                    v[j] += w * c_phi[i, j]
+            for s in range(r + 1):
+                total = 0.0
+                for j in range(s + 1):
+                    total += v[j] * a_inv[s, j]
+                c_eta[r, s] = g2 * total
+                f_mat[r, s] = f_scale * a_inv[r, s]
+        return
+    for r in range(r0, r1):
+        var_r = c_phi[r, r]
+        diagonal = 0.0
+        for s in range(r + 1):
+            var_s, cov = c_phi[s, s], c_phi[r, s]
+            c_eta[r, s] = g2 * _gauss_moment(orders[0, 0], orders[0, 1], coef[0], var_r, var_s, cov)
+            resp = s_phi[r, s]
+            p_mm = _gauss_moment(orders[2, 0], orders[2, 1], coef[2], var_r, var_s, cov)
+            f_mat[r, s] = g2 * (n * n) * resp * p_mm
+            diagonal += resp * _gauss_moment(orders[1, 0], orders[1, 1], coef[1], var_r, var_s, cov)
+        f_mat[r, r] += g2 * (n * (n - 1)) * diagonal
 
 
 def _closure(n, g, alpha, c_phi, s_phi):
     """``(C_eta, F)`` on the block given (square, leading times).  Cost ``O(T^3)``."""
     k = c_phi.shape[0]
-    if n == 1:
-        a_mat = np.eye(k) - (g / math.sqrt(alpha)) * s_phi
-        a_inv = solve_triangular(a_mat, np.eye(k), lower=True, unit_diagonal=True)
-        c_eta = (g * g) * (a_inv @ c_phi @ a_inv.T)
-        return 0.5 * (c_eta + c_eta.T), (g * math.sqrt(alpha)) * a_inv
-    d = np.diag(c_phi)
-    var_t, var_s = d[:, None], d[None, :]
-    c_eta = (g * g) * _gauss_moment(n, n, var_t, var_s, c_phi)
-    # E[u(t)^(n-2) u(t')^n]: the n-th power sits at the earlier time t' (the echo of the
-    # pattern's input f(m(t')) = m(t')^n), the (n-2)-th at t (from d m(t)^(n-1) / dm).
-    p_nm2 = _gauss_moment(n - 2, n, var_t, var_s, c_phi)
-    p_mm = _gauss_moment(n - 1, n - 1, var_t, var_s, c_phi)
-    f_mat = (n * n) * s_phi * p_mm
-    f_mat[np.diag_indices(k)] += n * (n - 1) * np.sum(s_phi * p_nm2, axis=1)
-    return c_eta, (g * g) * f_mat
+    c_eta, f_mat, a_inv = np.zeros((k, k)), np.zeros((k, k)), np.zeros((k, k))
+    orders = _moment_orders(n)
+    _closure_rows(
+        n,
+        g,
+        alpha,
+        np.ascontiguousarray(c_phi, dtype=float),
+        np.ascontiguousarray(s_phi, dtype=float),
+        orders,
+        _moment_coefficients(orders),
+        a_inv,
+        0,
+        k,
+        c_eta,
+        f_mat,
+    )
+    return np.tril(c_eta) + np.tril(c_eta, -1).T, f_mat
+
+
+@njit(cache=True, nogil=True)
+def _cholesky_row(c_eta, chol, r, jitter, psd_tol):  # pragma: no cover - numba
+    """Row ``r`` of the lower Cholesky factor ``chol`` of ``c_eta`` (rows ``< r`` filled).
+
+    Returns the pivot; ``ok`` is False if it is below ``-psd_tol`` times the diagonal or not
+    finite (then row ``r`` is left unfinished).
+    """
+    for s in range(r):
+        total = c_eta[r, s]
+        for k in range(s):
+            total -= chol[r, k] * chol[s, k]
+        chol[r, s] = total / chol[s, s]
+    pivot = c_eta[r, r]
+    for k in range(r):
+        pivot -= chol[r, k] * chol[r, k]
+    scale = max(abs(c_eta[r, r]), 1e-300)
+    if not np.isfinite(pivot) or pivot < -psd_tol * scale:
+        return False, pivot
+    chol[r, r] = math.sqrt(max(pivot, 0.0) + jitter * scale)
+    return True, pivot
+
+
+def _not_psd(pivot, r, diagonal):
+    return ValueError(
+        f"C_eta is not positive semidefinite (Cholesky pivot {pivot:.3e} at time {r}, "
+        f"diagonal {diagonal:.3e}); the order parameters are inconsistent - try "
+        f"more samples, more damping or a smaller dt"
+    )
 
 
 def _cholesky_rows(c_eta, chol, r0, r1):
@@ -235,20 +343,9 @@ def _cholesky_rows(c_eta, chol, r0, r1):
     pivot; a pivot below ``-_PSD_TOL`` times the diagonal raises ValueError.
     """
     for r in range(r0, r1):
-        if r > 0:
-            row = solve_triangular(chol[:r, :r], c_eta[r, :r], lower=True, check_finite=False)
-            chol[r, :r] = row
-            pivot = c_eta[r, r] - row @ row
-        else:
-            pivot = c_eta[0, 0]
-        scale = max(abs(c_eta[r, r]), 1e-300)
-        if not np.isfinite(pivot) or pivot < -_PSD_TOL * scale:
-            raise ValueError(
-                f"C_eta is not positive semidefinite (Cholesky pivot {pivot:.3e} at time {r}, "
-                f"diagonal {c_eta[r, r]:.3e}); the order parameters are inconsistent - try "
-                f"more samples, more damping or a smaller dt"
-            )
-        chol[r, r] = math.sqrt(max(pivot, 0.0) + _JITTER * scale)
+        ok, pivot = _cholesky_row(c_eta, chol, r, _JITTER, _PSD_TOL)
+        if not ok:
+            raise _not_psd(pivot, r, c_eta[r, r])
 
 
 # --------------------------------------------------------------------------
@@ -594,34 +691,86 @@ def solve(
     )
 
 
+@njit(cache=True, nogil=True)
+def _forward_step(
+    t,
+    n,
+    g,
+    alpha,
+    dt,
+    xi0,
+    zeta,
+    x,
+    phi,
+    dphi,
+    eta,
+    s_x,
+    with_response,
+    orders,
+    coef,
+    a_inv,
+    m,
+    c_phi,
+    s_phi,
+    c_eta,
+    f_mat,
+    chol,
+    signal,
+):  # pragma: no cover - numba
+    r"""Step ``t`` of the forward pass: from the order parameters on times ``< t`` to ``x(t)``.
+
+    Rows ``r = t - 1`` of :math:`C_\eta`, :math:`F` (:func:`_closure_rows`) and of the Cholesky
+    factor :math:`L`, the field noise :math:`\eta_0(r) = \sum_{s \le r} L(r,s) \zeta(s)`, one
+    step of every sample (:func:`_advance`), then :math:`m(t)` and row ``t`` of
+    :math:`C_\phi`, averaged over the samples.  Returns :func:`_cholesky_row`'s ``(ok, pivot)``.
+    """
+    n_samples = x.shape[0]
+    r = t - 1
+    _closure_rows(n, g, alpha, c_phi, s_phi, orders, coef, a_inv, r, t, c_eta, f_mat)
+    ok, pivot = _cholesky_row(c_eta, chol, r, _JITTER, _PSD_TOL)
+    if not ok:
+        return ok, pivot
+    for j in range(n_samples):
+        total = 0.0
+        for s in range(t):
+            total += zeta[j, s] * chol[r, s]
+        eta[j, r] = total
+    signal[r] = g / math.sqrt(alpha) * m[r] ** n
+    _advance(r, t, x, phi, dphi, xi0, eta, f_mat, signal, dt, s_x, with_response)
+    acc = np.zeros(t + 1)
+    overlap = 0.0
+    for j in range(n_samples):
+        p = phi[j, t]
+        overlap += xi0[j] * p
+        for s in range(t + 1):
+            acc[s] += phi[j, s] * p
+    m[t] = overlap / n_samples
+    for s in range(t + 1):
+        c_phi[t, s] = acc[s] / n_samples
+        c_phi[s, t] = c_phi[t, s]
+    return ok, pivot
+
+
 def _forward(smp, n, g, alpha, dt, n_steps, response):
     t1 = n_steps + 1
     m_samples = smp.x.shape[0]
-    scale = g / math.sqrt(alpha)
     recursion = response == "recursion"
     m = np.zeros(t1)
-    c_phi = np.zeros((t1, t1))
-    s_phi = np.zeros((t1, t1))
-    chol = np.zeros((t1, t1))
-    f_full = np.zeros((t1, t1))
+    c_phi, s_phi, chol = np.zeros((t1, t1)), np.zeros((t1, t1)), np.zeros((t1, t1))
+    c_eta, f_mat, a_inv = np.zeros((t1, t1)), np.zeros((t1, t1)), np.zeros((t1, t1))
     signal = np.zeros(t1)
+    orders = _moment_orders(n)
+    coef = _moment_coefficients(orders)
     m[0] = smp.xi0 @ smp.phi[:, 0] / m_samples
     c_phi[0, 0] = smp.phi[:, 0] @ smp.phi[:, 0] / m_samples
     for t in range(1, t1):
-        r = t - 1
-        # closure on times 0..r (rows 0..r are final)
-        c_eta, f_blk = _closure(n, g, alpha, c_phi[:t, :t], s_phi[:t, :t])
-        f_full[r, :t] = f_blk[r]
-        _cholesky_rows(c_eta, chol, r, t)
-        smp.eta[:, r] = smp.zeta[:, :t] @ chol[r, :t]
-        signal[r] = scale * m[r] ** n
-        _advance(
-            r, t, smp.x, smp.phi, smp.dphi, smp.xi0, smp.eta, f_full, signal, dt, smp.s_x, recursion
-        )
-        m[t] = smp.xi0 @ smp.phi[:, t] / m_samples
-        row = smp.phi[:, : t + 1].T @ smp.phi[:, t] / m_samples
-        c_phi[t, : t + 1] = row
-        c_phi[: t + 1, t] = row
+        ok, pivot = _forward_step(
+            t, n, g, alpha, dt, smp.xi0, smp.zeta, smp.x, smp.phi, smp.dphi, smp.eta,
+            smp.s_x, recursion, orders, coef, a_inv, m, c_phi, s_phi, c_eta, f_mat, chol,
+            signal,
+        )  # fmt: skip
+        if not ok:
+            raise _not_psd(pivot, t - 1, c_eta[t - 1, t - 1])
         if recursion:
             _response_rows(smp.dphi, smp.s_x, t, t + 1, s_phi)
         else:
