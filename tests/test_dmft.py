@@ -117,7 +117,28 @@ def test_closure_n1_matches_the_matrix_formula():
     c_eta, f = dmft._closure(1, g, alpha, c, s)
     np.testing.assert_allclose(c_eta, g * g * a_inv @ c @ a_inv.T, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(f, g * math.sqrt(alpha) * a_inv, rtol=1e-12, atol=1e-13)
-    np.testing.assert_array_equal(c_eta, c_eta.T)
+
+
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_closure_rows_one_at_a_time_as_in_the_forward_pass(n):
+    """Rows added one by one (the forward pass; for n = 1 each row extends A^-1 from the rows
+    before it) equal the closure of the whole block, and row r reads no time after r."""
+    rng = np.random.default_rng(5)
+    t1, g, alpha = 20, G, 0.1 if n == 1 else 0.002
+    z = rng.standard_normal((t1, 3 * t1))
+    c = z @ z.T / (3 * t1)
+    s = np.tril(rng.uniform(-0.05, 0.05, (t1, t1)), -1)
+    want_eta, want_f = dmft._closure(n, g, alpha, c, s)
+    orders = dmft._moment_orders(n)
+    coef = dmft._moment_coefficients(orders)
+    c_eta, f_mat, a_inv = np.zeros((t1, t1)), np.zeros((t1, t1)), np.zeros((t1, t1))
+    for r in range(t1):
+        # later times unknown yet: NaN there must not reach row r
+        c_r, s_r = np.full((t1, t1), np.nan), np.full((t1, t1), np.nan)
+        c_r[: r + 1, : r + 1], s_r[: r + 1, : r + 1] = c[: r + 1, : r + 1], s[: r + 1, : r + 1]
+        dmft._closure_rows(n, g, alpha, c_r, s_r, orders, coef, a_inv, r, r + 1, c_eta, f_mat)
+    np.testing.assert_allclose(np.tril(c_eta), np.tril(want_eta), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(f_mat, want_f, rtol=1e-13, atol=1e-15)
 
 
 @pytest.mark.parametrize("n", [1, 2, 4])

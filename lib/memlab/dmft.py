@@ -284,7 +284,10 @@ def _closure_rows(
 
 
 def _closure(n, g, alpha, c_phi, s_phi):
-    """``(C_eta, F)`` on the block given (square, leading times).  Cost ``O(T^3)``."""
+    """``(C_eta, F)`` on the block given (square, leading times).
+
+    Cost ``O(T^3)`` for ``n = 1``, ``O(T^2)`` for even ``n``.
+    """
     k = c_phi.shape[0]
     c_eta, f_mat, a_inv = np.zeros((k, k)), np.zeros((k, k)), np.zeros((k, k))
     orders = _moment_orders(n)
@@ -309,8 +312,8 @@ def _closure(n, g, alpha, c_phi, s_phi):
 def _cholesky_row(c_eta, chol, r, jitter, psd_tol):  # pragma: no cover - numba
     """Row ``r`` of the lower Cholesky factor ``chol`` of ``c_eta`` (rows ``< r`` filled).
 
-    Returns the pivot; ``ok`` is False if it is below ``-psd_tol`` times the diagonal or not
-    finite (then row ``r`` is left unfinished).
+    Returns ``(ok, pivot)``; ``ok`` is False if the pivot is below ``-psd_tol`` times the
+    diagonal or not finite (then row ``r`` is left unfinished).
     """
     for s in range(r):
         total = c_eta[r, s]
