@@ -479,15 +479,22 @@ def gradient(w, a, x, y, *, activation: str = "tanh") -> Network:
 
 def _gradient(w, a, x, y, activation):
     """:func:`gradient` of validated arrays."""
+    return _loss_and_gradient(w, a, x, y, activation)[1]
+
+
+def _loss_and_gradient(w, a, x, y, activation):
+    """Loss (not checked: it may overflow) and :func:`gradient` from one forward pass."""
     shape_a = a.shape
     a2 = _as2d(a)
     s, ds, _ = _activation(x @ w.T, activation)
-    e = (s @ a2 - _as2d(y)) / x.shape[0]
+    r = s @ a2 - _as2d(y)
+    value = 0.5 * np.sum(r * r) / x.shape[0]
+    e = r / x.shape[0]
     grad_a = s.T @ e
     grad_w = ((e @ a2.T) * ds).T @ x
     _check_finite_result(grad_w, "the gradient")
     _check_finite_result(grad_a, "the gradient")
-    return Network(grad_w, grad_a.reshape(shape_a))
+    return value, Network(grad_w, grad_a.reshape(shape_a))
 
 
 def hessian(w, a, x, y, *, activation: str = "tanh") -> np.ndarray:
@@ -886,8 +893,9 @@ def polish(
         # the public functions refused non-finite weights; an overflowing step is refused here
         _check_finite_result(theta, "a Newton step")
         ww, aa = split(theta)
-        g = _gradient(ww, aa, x, y, activation)
-        return _loss(ww, aa, x, y, activation), np.concatenate([g.w.ravel(), g.a.ravel()])
+        value, g = _loss_and_gradient(ww, aa, x, y, activation)
+        value = float(_check_finite_result(value, "the loss"))
+        return value, np.concatenate([g.w.ravel(), g.a.ravel()])
 
     def hess(theta):
         ww, aa = split(theta)
