@@ -146,7 +146,8 @@ def check_site(browser, html: Path, base: str, screenshots: Path | None = None) 
     problems, link_targets = [], set()
     # One browser context for all pages, as a reader's browser: scripts, fonts and style sheets
     # are fetched and compiled once, not once per page (a new context per page cost 12 % more
-    # CPU, 2026-12-03). A resource that fails is not cached, so every page still reports it.
+    # CPU, 2026-12-03). The shared cache hides nothing: every check reads the page itself (its
+    # images, math, text and links), and Playwright reports a request served from the cache too.
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     for rel in _pages(html):
         redirect = _REDIRECT.search((html / rel).read_text())
@@ -241,8 +242,7 @@ def test_site_checker_catches_broken_pages(browser, tmp_path):
         '<a href="good.html#here">live anchor</a>'
         "</body></html>"
     )
-    # the same missing image on a second page: reported there too (one browser context, whose
-    # cache must not hide a resource that failed on an earlier page)
+    # the same missing image on a second page: each page's problems are reported on their own
     (tmp_path / "bad_too.html").write_text('<html><body><img src="missing.png"></body></html>')
     with serve(tmp_path) as base:
         problems = check_site(browser, tmp_path, base)
