@@ -809,7 +809,7 @@ def _iterate(smp, n, g, alpha, dt, n_steps, response, damping, tol, max_iter):
             smp.dphi,
             smp.xi0,
             smp.eta,
-            np.ascontiguousarray(f_mat),
+            f_mat,
             signal,
             dt,
             smp.s_x,
